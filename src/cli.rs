@@ -1,0 +1,284 @@
+//! The `r2filter` command line: argument parsing, configuration layering, and
+//! rendering errors once, at the edge.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser};
+
+use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
+use crate::error::Error;
+use crate::pipeline::{self, Document, Options};
+use crate::scan::Flavor;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Try it without an account: objects go to a local folder
+  r2filter --local-store /tmp/bucket --public-url https://assets.example.com < post.md > out.md
+
+  # Cloudflare R2 (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
+  r2filter --account-id $CF_ACCOUNT_ID --bucket blog-assets \\
+           --public-url https://assets.example.com < post.md > out.md
+
+  # Settings from ./r2filter.toml, manifest in ./r2filter-manifest.json
+  r2filter < post.md > out.md";
+
+/// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
+/// time and rewrites the Markdown byte-exactly.
+///
+/// Reads a Markdown document on standard input and writes it to standard output
+/// with every local image reference replaced by its public URL. Each image is
+/// uploaded once, under its content hash, and remembered in a manifest
+/// (r2filter-manifest.json) so later runs need no network.
+#[derive(Debug, Parser)]
+#[command(name = "r2filter", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Treat standard input as MDX (JSX string props are rewritten too)
+    #[arg(long)]
+    pub mdx: bool,
+
+    /// Show the plan; upload nothing and write no manifest
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Use the manifest only; fail on any image not in it (no network)
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Print nothing on stderr but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// More logging on stderr (-v, -vv); RUST_LOG overrides
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The settings a flag can set; each mirrors a config key and an R2FILTER_*
+/// variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// Bucket name [env: R2FILTER_BUCKET]
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// S3 endpoint URL [env: R2FILTER_ENDPOINT] [default: from --account-id]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Cloudflare account id: endpoint https://<ID>.r2.cloudflarestorage.com [env: R2FILTER_ACCOUNT_ID]
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Signing region [env: R2FILTER_REGION] [default: auto]
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Base URL objects are served from, e.g. https://assets.example.com [env: R2FILTER_PUBLIC_URL]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Use a local folder as the bucket: no account, no network [env: R2FILTER_LOCAL_STORE]
+    #[arg(long, value_name = "DIR")]
+    pub local_store: Option<PathBuf>,
+    /// Key prefix, e.g. blog [env: R2FILTER_PREFIX]
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Key template [env: R2FILTER_KEY_TEMPLATE] [default: {year}/{month}/{hash:12}.{ext}]
+    #[arg(long, value_name = "TEMPLATE")]
+    pub key_template: Option<String>,
+    /// Manifest file [env: R2FILTER_MANIFEST] [default: r2filter-manifest.json beside the config]
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Only files inside this folder may be published [env: R2FILTER_ROOT] [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Folder that relative paths in standard input resolve against [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Folder a leading `/` resolves against [env: R2FILTER_SITE_ROOT] [default: public/ if present]
+    #[arg(long, value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+    /// Another folder to look for images in (repeatable)
+    #[arg(long = "image-dir", value_name = "DIR")]
+    pub image_dirs: Vec<PathBuf>,
+    /// Uploads at once [env: R2FILTER_CONCURRENCY] [default: 16]
+    #[arg(short = 'j', long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Cache-Control of new objects [default: public, max-age=31536000, immutable]
+    #[arg(long, value_name = "VALUE")]
+    pub cache_control: Option<String>,
+    /// Canned ACL to send (R2 does not implement it: leave unset there)
+    #[arg(long)]
+    pub acl: Option<String>,
+    /// What to do with a reference to a missing file
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub on_missing: Option<OnMissing>,
+}
+
+impl SettingsArgs {
+    pub fn into_settings(self) -> Settings {
+        Settings {
+            bucket: self.bucket,
+            endpoint: self.endpoint,
+            account_id: self.account_id,
+            region: self.region,
+            public_url: self.public_url,
+            local_store: self.local_store,
+            prefix: self.prefix,
+            key_template: self.key_template,
+            manifest: self.manifest,
+            root: self.root,
+            base_dir: self.base_dir,
+            site_root: self.site_root,
+            image_dirs: (!self.image_dirs.is_empty()).then_some(self.image_dirs),
+            concurrency: self.concurrency,
+            cache_control: self.cache_control,
+            acl: self.acl,
+            on_missing: self.on_missing,
+            ..Settings::default()
+        }
+    }
+}
+
+/// Sets up logging on stderr: warnings by default, `-q` errors only, `-v`
+/// debug, `-vv` trace; `RUST_LOG` wins.
+pub fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "r2filter=debug,warn",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Stacks flags > environment > config file into a checked [`Config`].
+/// `table` names a table inside the config file (book.toml's
+/// `preprocessor.r2filter`); `home` is where the manifest and root default to
+/// when there is no config file.
+pub fn load_config(
+    flags: Settings,
+    config: Option<&Path>,
+    table: Option<&str>,
+    cwd: &Path,
+) -> Result<Config, Error> {
+    let env = Settings::from_env(|k| std::env::var(k).ok())?;
+    let explicit = config
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("R2FILTER_CONFIG").map(PathBuf::from));
+    let file = match &explicit {
+        Some(p) => Some(cwd.join(p)),
+        None => Some(cwd.join(CONFIG_FILE)).filter(|p| p.is_file()),
+    };
+    let (from_file, home) = match &file {
+        Some(f) => (
+            Settings::from_toml_file(f, table)?,
+            f.parent().unwrap_or(cwd).to_path_buf(),
+        ),
+        None => (Settings::default(), cwd.to_path_buf()),
+    };
+    Ok(flags.or(env).or(from_file).resolve(cwd, &home)?)
+}
+
+/// Runs `r2filter` with `args`; returns the process exit code.
+pub fn main_with(args: Cli) -> ExitCode {
+    init_logging(args.quiet, args.verbose);
+    match filter_stdin(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprint!("{}", e.render());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The stdin → stdout filter.
+fn filter_stdin(args: &Cli) -> Result<(), Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Input {
+        path: ".".into(),
+        source,
+    })?;
+    let cfg = load_config(
+        args.settings.clone().into_settings(),
+        args.config.as_deref(),
+        None,
+        &cwd,
+    )?;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Input {
+            path: "<stdin>".into(),
+            source,
+        })?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        path: "<stdin>".into(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let doc = Document {
+        name: "<stdin>".into(),
+        base_dir: cfg.base_dir.clone(),
+        text,
+        flavor: if args.mdx {
+            Flavor::Mdx
+        } else {
+            Flavor::Markdown
+        },
+    };
+    let outcome = runtime().block_on(pipeline::run(
+        &cfg,
+        std::slice::from_ref(&doc),
+        Options {
+            dry_run: args.dry_run,
+            offline: args.offline,
+        },
+    ))?;
+    if !args.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(outcome.outputs[0].as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|source| Error::Output {
+                path: "<stdout>".into(),
+                source,
+            })?;
+    } else {
+        for r in &outcome.records {
+            eprintln!(
+                "{}:{}:{}: {:?} {} -> {}",
+                r.document,
+                r.line,
+                r.column,
+                r.status,
+                r.original,
+                r.url.as_deref().unwrap_or("(unchanged)")
+            );
+        }
+    }
+    if !args.quiet {
+        eprintln!("r2filter: {}", outcome.summary);
+    }
+    Ok(())
+}
+
+/// The async runtime the binaries share.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}

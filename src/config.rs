@@ -1,0 +1,643 @@
+//! Configuration: flags > `R2FILTER_*` environment > `r2filter.toml` (or
+//! `[preprocessor.r2filter]` in book.toml) > defaults.
+//!
+//! Every layer is a [`Settings`] with optional fields; [`Settings::or`] stacks
+//! them and [`Settings::resolve`] checks the result into a [`Config`].
+//! Credentials are never part of it: they come from the AWS chain only.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::manifest::Destination;
+use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
+use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
+use crate::store::S3Settings;
+
+/// The config file looked for in the current folder.
+pub const CONFIG_FILE: &str = "r2filter.toml";
+/// The manifest's default file name.
+pub const MANIFEST_FILE: &str = "r2filter-manifest.json";
+/// `Cache-Control` for objects: keys are content addresses, so they never change.
+pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const DEFAULT_REGION: &str = "auto";
+
+/// What to do when a referenced image file does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnMissing {
+    #[default]
+    Error,
+    /// Keep the reference as written and warn on stderr.
+    Warn,
+}
+
+/// One layer of configuration. In TOML the keys are kebab-case (`public-url`);
+/// snake_case is accepted too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    #[serde(alias = "account_id")]
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    #[serde(alias = "public_url")]
+    pub public_url: Option<String>,
+    #[serde(alias = "local_store")]
+    pub local_store: Option<PathBuf>,
+    pub prefix: Option<String>,
+    #[serde(alias = "key_template")]
+    pub key_template: Option<String>,
+    pub manifest: Option<PathBuf>,
+    pub root: Option<PathBuf>,
+    #[serde(alias = "base_dir")]
+    pub base_dir: Option<PathBuf>,
+    #[serde(alias = "site_root")]
+    pub site_root: Option<PathBuf>,
+    #[serde(alias = "image_dirs")]
+    pub image_dirs: Option<Vec<PathBuf>>,
+    pub concurrency: Option<usize>,
+    #[serde(alias = "cache_control")]
+    pub cache_control: Option<String>,
+    pub acl: Option<String>,
+    #[serde(alias = "on_missing")]
+    pub on_missing: Option<OnMissing>,
+    #[serde(alias = "front_matter_keys")]
+    pub front_matter_keys: Option<Vec<String>>,
+    /// Tries per request for transient failures (default 5).
+    #[serde(alias = "max_attempts")]
+    pub max_attempts: Option<u32>,
+}
+
+macro_rules! each_field {
+    ($m:ident) => {
+        $m!(
+            bucket,
+            endpoint,
+            account_id,
+            region,
+            public_url,
+            local_store,
+            prefix,
+            key_template,
+            manifest,
+            root,
+            base_dir,
+            site_root,
+            image_dirs,
+            concurrency,
+            cache_control,
+            acl,
+            on_missing,
+            front_matter_keys,
+            max_attempts
+        )
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}:{line}:{col}: {message}", .file.display())]
+    File {
+        file: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{}: `{key}` looks like a credential, and credentials are never read from config files", .file.display())]
+    Secret { file: PathBuf, key: String },
+    #[error("cannot read {}: {source}", .file.display())]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{var}: {problem}")]
+    Env { var: String, problem: String },
+    #[error("no {what} configured")]
+    Missing { what: &'static str },
+    #[error("{key} {value:?}: {problem}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> String {
+        match self {
+            ConfigError::File { .. } => "fix the file; keys are those of the configuration table in the README".into(),
+            ConfigError::Secret { .. } => "remove it, and provide credentials as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile".into(),
+            ConfigError::Read { .. } => "check the path and its permissions".into(),
+            ConfigError::Env { .. } => "fix or unset the variable".into(),
+            ConfigError::Missing { what: "public-url" } => "set --public-url (or R2FILTER_PUBLIC_URL, or public-url in r2filter.toml), e.g. https://assets.example.com".into(),
+            ConfigError::Missing { what: "bucket" } => "set --bucket (or R2FILTER_BUCKET), or use --local-store DIR to try it without an account".into(),
+            ConfigError::Missing { .. } => "see the configuration table in the README".into(),
+            ConfigError::Invalid { .. } => "see the configuration table in the README".into(),
+            ConfigError::Template(_) => "placeholders are {hash}, {hash:N}, {ext}, {stem}, {year}, {month}, {day}".into(),
+        }
+    }
+}
+
+/// Keys mdBook itself puts in a preprocessor table.
+const MDBOOK_KEYS: &[&str] = &[
+    "command",
+    "after",
+    "before",
+    "renderers",
+    "renderer",
+    "optional",
+];
+
+impl Settings {
+    /// Fills every unset field of `self` from `lower`.
+    pub fn or(self, lower: Settings) -> Settings {
+        macro_rules! merge {
+            ($($f:ident),*) => { Settings { $($f: self.$f.or(lower.$f)),* } };
+        }
+        each_field!(merge)
+    }
+
+    /// The `R2FILTER_*` variables (read through `var`, so tests need not touch the
+    /// process environment).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let s = |name: &str| var(name).filter(|v| !v.is_empty());
+        let concurrency = match s("R2FILTER_CONCURRENCY") {
+            Some(v) => Some(v.parse().map_err(|_| ConfigError::Env {
+                var: "R2FILTER_CONCURRENCY".into(),
+                problem: format!("{v:?} is not a whole number"),
+            })?),
+            None => None,
+        };
+        Ok(Settings {
+            bucket: s("R2FILTER_BUCKET"),
+            endpoint: s("R2FILTER_ENDPOINT"),
+            account_id: s("R2FILTER_ACCOUNT_ID"),
+            region: s("R2FILTER_REGION"),
+            public_url: s("R2FILTER_PUBLIC_URL"),
+            local_store: s("R2FILTER_LOCAL_STORE").map(PathBuf::from),
+            prefix: s("R2FILTER_PREFIX"),
+            key_template: s("R2FILTER_KEY_TEMPLATE"),
+            manifest: s("R2FILTER_MANIFEST").map(PathBuf::from),
+            root: s("R2FILTER_ROOT").map(PathBuf::from),
+            site_root: s("R2FILTER_SITE_ROOT").map(PathBuf::from),
+            concurrency,
+            ..Settings::default()
+        })
+    }
+
+    /// Reads a TOML file: the whole file, or the table at `table` (dotted, e.g.
+    /// `preprocessor.r2filter` in book.toml). Relative paths in it are taken
+    /// relative to the file's folder. A missing table is an empty layer.
+    pub fn from_toml_file(file: &Path, table: Option<&str>) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            file: file.into(),
+            source,
+        })?;
+        Settings::from_toml(&text, file, table)
+    }
+
+    /// As [`Settings::from_toml_file`], from text already read.
+    pub fn from_toml(
+        text: &str,
+        file: &Path,
+        table: Option<&str>,
+    ) -> Result<Settings, ConfigError> {
+        let at = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, col) = span.map_or((1, 1), |s| crate::scan::line_col(text, s.start));
+            ConfigError::File {
+                file: file.into(),
+                line,
+                col,
+                message,
+            }
+        };
+        // Report the message and position only: toml's own rendering quotes the
+        // source line, which could hold a secret.
+        let doc: toml::Table =
+            toml::from_str(text).map_err(|e| at(e.span(), e.message().to_string()))?;
+        let mut value = toml::Value::Table(doc);
+        if let Some(path) = table {
+            for part in path.split('.') {
+                value = match value.get(part) {
+                    Some(v) => v.clone(),
+                    None => return Ok(Settings::default()),
+                };
+            }
+        }
+        let toml::Value::Table(mut t) = value else {
+            return Err(at(
+                None,
+                format!("`{}` is not a table", table.unwrap_or("")),
+            ));
+        };
+        if table.is_some() {
+            for k in MDBOOK_KEYS {
+                t.remove(*k);
+            }
+        }
+        for key in t.keys() {
+            let k = key.to_ascii_lowercase();
+            if [
+                "secret",
+                "password",
+                "token",
+                "credential",
+                "access-key",
+                "access_key",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+            {
+                return Err(ConfigError::Secret {
+                    file: file.into(),
+                    key: key.clone(),
+                });
+            }
+        }
+        let settings: Settings = t.try_into().map_err(|e: toml::de::Error| {
+            // A position inside the extracted table means nothing in the file, so
+            // point at the table (or the top) instead.
+            let line = table.and_then(|name| {
+                let header = format!("[{name}]");
+                text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+            });
+            ConfigError::File {
+                file: file.into(),
+                line: line.unwrap_or(1),
+                col: 1,
+                message: e.message().to_string(),
+            }
+        })?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        Ok(settings.relative_to(dir))
+    }
+
+    /// Makes relative paths relative to `dir`.
+    pub fn relative_to(mut self, dir: &Path) -> Settings {
+        let fix = |p: &mut Option<PathBuf>| {
+            if let Some(p) = p
+                && p.is_relative()
+            {
+                *p = dir.join(&*p);
+            }
+        };
+        fix(&mut self.local_store);
+        fix(&mut self.manifest);
+        fix(&mut self.root);
+        fix(&mut self.base_dir);
+        fix(&mut self.site_root);
+        if let Some(dirs) = &mut self.image_dirs {
+            for d in dirs.iter_mut().filter(|d| d.is_relative()) {
+                *d = dir.join(&*d);
+            }
+        }
+        self
+    }
+
+    /// Checks the stacked settings into a [`Config`]. `cwd` anchors relative
+    /// paths from flags and environment; `home` is where the manifest and root
+    /// default to (the config file's folder, the book, or `cwd`).
+    pub fn resolve(self, cwd: &Path, home: &Path) -> Result<Config, ConfigError> {
+        let s = self.relative_to(cwd);
+        let root = s.root.clone().unwrap_or_else(|| home.to_path_buf());
+        let site_root = s.site_root.clone().or_else(|| {
+            let public = root.join("public");
+            public.is_dir().then_some(public)
+        });
+        let (store, destination_base) = match (&s.local_store, &s.bucket) {
+            (Some(dir), _) => (StoreConfig::Local(dir.clone()), None),
+            (None, Some(bucket)) => {
+                if !valid_bucket(bucket) {
+                    return Err(ConfigError::Invalid {
+                        key: "bucket",
+                        value: bucket.clone(),
+                        problem: "not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')"
+                            .into(),
+                    });
+                }
+                let endpoint = match (&s.endpoint, &s.account_id) {
+                    (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
+                    (None, Some(id)) => {
+                        if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                            return Err(ConfigError::Invalid {
+                                key: "account-id",
+                                value: id.clone(),
+                                problem: "an account id is letters and digits".into(),
+                            });
+                        }
+                        Some(format!("https://{id}.r2.cloudflarestorage.com"))
+                    }
+                    (None, None) => None,
+                };
+                if let Some(e) = &endpoint
+                    && !(e.starts_with("https://") || e.starts_with("http://"))
+                {
+                    return Err(ConfigError::Invalid {
+                        key: "endpoint",
+                        value: e.clone(),
+                        problem: "must start with https:// (or http:// for a local server)".into(),
+                    });
+                }
+                (
+                    StoreConfig::S3(S3Settings {
+                        bucket: bucket.clone(),
+                        endpoint: endpoint.clone(),
+                        region: s.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+                        max_attempts: s.max_attempts.unwrap_or(5),
+                    }),
+                    Some((endpoint, bucket.clone())),
+                )
+            }
+            (None, None) => return Err(ConfigError::Missing { what: "bucket" }),
+        };
+        let public_url = match (&s.public_url, &store) {
+            (Some(u), _) => u.trim_end_matches('/').to_string(),
+            // A local store is its own public URL unless told otherwise.
+            (None, StoreConfig::Local(dir)) => file_url(&absolute(cwd, dir)),
+            (None, _) => return Err(ConfigError::Missing { what: "public-url" }),
+        };
+        check_public_url(&public_url)?;
+        let destination = match destination_base {
+            Some((endpoint, bucket)) => Destination {
+                store: "s3".into(),
+                endpoint,
+                bucket: Some(bucket),
+                public_url: public_url.clone(),
+            },
+            None => Destination {
+                store: "local".into(),
+                endpoint: None,
+                bucket: None,
+                public_url: public_url.clone(),
+            },
+        };
+        let prefix = s.prefix.clone().unwrap_or_default();
+        if prefix.split('/').any(|seg| seg == "..") {
+            return Err(ConfigError::Invalid {
+                key: "prefix",
+                value: prefix,
+                problem: "must not contain `..`".into(),
+            });
+        }
+        let concurrency = s.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        if concurrency == 0 || concurrency > 256 {
+            return Err(ConfigError::Invalid {
+                key: "concurrency",
+                value: concurrency.to_string(),
+                problem: "must be 1 to 256".into(),
+            });
+        }
+        Ok(Config {
+            store,
+            destination,
+            prefix,
+            key_template: KeyTemplate::parse(
+                s.key_template.as_deref().unwrap_or(DEFAULT_KEY_TEMPLATE),
+            )?,
+            manifest: s
+                .manifest
+                .clone()
+                .unwrap_or_else(|| home.join(MANIFEST_FILE)),
+            base_dir: s.base_dir.clone().unwrap_or_else(|| cwd.to_path_buf()),
+            root,
+            site_root,
+            image_dirs: s.image_dirs.clone().unwrap_or_default(),
+            concurrency,
+            cache_control: s
+                .cache_control
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CACHE_CONTROL.into()),
+            acl: s.acl.clone().filter(|a| !a.is_empty()),
+            on_missing: s.on_missing.unwrap_or_default(),
+            front_matter_keys: s.front_matter_keys.clone().unwrap_or_else(|| {
+                DEFAULT_FRONT_MATTER_KEYS
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect()
+            }),
+        })
+    }
+}
+
+/// Where objects are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    S3(S3Settings),
+    Local(PathBuf),
+}
+
+/// A checked configuration, ready for a run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub destination: Destination,
+    pub prefix: String,
+    pub key_template: KeyTemplate,
+    pub manifest: PathBuf,
+    pub root: PathBuf,
+    /// Where documents read from stdin resolve relative paths.
+    pub base_dir: PathBuf,
+    pub site_root: Option<PathBuf>,
+    pub image_dirs: Vec<PathBuf>,
+    pub concurrency: usize,
+    pub cache_control: String,
+    pub acl: Option<String>,
+    pub on_missing: OnMissing,
+    pub front_matter_keys: Vec<String>,
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+fn file_url(dir: &Path) -> String {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut url = String::from("file://");
+    for seg in dir.to_string_lossy().split('/').filter(|s| !s.is_empty()) {
+        url.push('/');
+        url.extend(percent_encoding::utf8_percent_encode(
+            seg,
+            percent_encoding::NON_ALPHANUMERIC,
+        ));
+    }
+    url
+}
+
+/// The public URL ends up in documents verbatim, so it must need no escaping.
+fn check_public_url(url: &str) -> Result<(), ConfigError> {
+    let bad = |problem: &str| ConfigError::Invalid {
+        key: "public-url",
+        value: url.into(),
+        problem: problem.into(),
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with("file://")) {
+        return Err(bad(
+            "must start with https:// (your custom domain, e.g. https://assets.example.com)",
+        ));
+    }
+    if url.contains(|c: char| c.is_whitespace() || c.is_control() || "\"'<>()\\`{}|^".contains(c)) {
+        return Err(bad(
+            "must not contain spaces, quotes, brackets or parentheses; percent-encode them",
+        ));
+    }
+    if url.contains(['?', '#']) {
+        return Err(bad("must not contain a query or fragment"));
+    }
+    Ok(())
+}
+
+fn valid_bucket(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toml(text: &str, table: Option<&str>) -> Result<Settings, ConfigError> {
+        Settings::from_toml(text, Path::new("/site/r2filter.toml"), table)
+    }
+
+    #[test]
+    fn kebab_and_snake_case_keys() {
+        let s = toml(
+            "public-url = \"https://a.example\"\naccount_id = \"abc\"\nlocal-store = \"b\"\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://a.example"));
+        assert_eq!(s.account_id.as_deref(), Some("abc"));
+        assert_eq!(s.local_store, Some(PathBuf::from("/site/b")));
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = toml("bucket = \"x\"\npublic-ur = \"y\"\n", None).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("/site/r2filter.toml:1:1: unknown field `public-ur`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_position_without_quoting_the_line() {
+        let e = toml("bucket = \"x\"\nacl = \"sekrit\n", None).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("/site/r2filter.toml:2:"), "{msg}");
+        assert!(!msg.contains("sekrit"), "{msg}");
+    }
+
+    #[test]
+    fn secrets_are_refused_without_echo() {
+        let e = toml("secret-access-key = \"hunter2\"\n", None).unwrap_err();
+        assert!(matches!(e, ConfigError::Secret { .. }));
+        assert!(!e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn mdbook_table_tolerates_mdbook_keys() {
+        let text = "[book]\ntitle = \"x\"\n\n[preprocessor.r2filter]\ncommand = \"r2filter mdbook\"\nafter = [\"links\"]\nbucket = \"blog-assets\"\n";
+        let s = toml(text, Some("preprocessor.r2filter")).unwrap();
+        assert_eq!(s.bucket.as_deref(), Some("blog-assets"));
+        assert_eq!(
+            toml("[book]\n", Some("preprocessor.r2filter")).unwrap(),
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn precedence_flags_env_file() {
+        let flags = Settings {
+            bucket: Some("from-flag".into()),
+            ..Default::default()
+        };
+        let env = Settings::from_env(|k| match k {
+            "R2FILTER_BUCKET" => Some("from-env".into()),
+            "R2FILTER_REGION" => Some("eu".into()),
+            _ => None,
+        })
+        .unwrap();
+        let file = Settings {
+            region: Some("file".into()),
+            prefix: Some("blog".into()),
+            ..Default::default()
+        };
+        let s = flags.or(env).or(file);
+        assert_eq!(s.bucket.as_deref(), Some("from-flag"));
+        assert_eq!(s.region.as_deref(), Some("eu"));
+        assert_eq!(s.prefix.as_deref(), Some("blog"));
+    }
+
+    #[test]
+    fn r2_endpoint_from_account_id_and_defaults() {
+        let s = Settings {
+            bucket: Some("blog-assets".into()),
+            account_id: Some("0123abcd".into()),
+            public_url: Some("https://assets.example.com/".into()),
+            ..Default::default()
+        };
+        let c = s.resolve(Path::new("/w"), Path::new("/w")).unwrap();
+        let StoreConfig::S3(s3) = &c.store else {
+            panic!()
+        };
+        assert_eq!(
+            s3.endpoint.as_deref(),
+            Some("https://0123abcd.r2.cloudflarestorage.com")
+        );
+        assert_eq!(s3.region, "auto");
+        assert_eq!(c.destination.public_url, "https://assets.example.com");
+        assert_eq!(c.manifest, Path::new("/w/r2filter-manifest.json"));
+        assert_eq!(c.cache_control, DEFAULT_CACHE_CONTROL);
+        assert_eq!(c.acl, None);
+        assert_eq!(c.concurrency, 16);
+    }
+
+    #[test]
+    fn missing_and_invalid_values() {
+        let base = || Settings {
+            bucket: Some("blog-assets".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            base().resolve(Path::new("/w"), Path::new("/w")),
+            Err(ConfigError::Missing { what: "public-url" })
+        ));
+        let bad_url = Settings {
+            public_url: Some("assets.example.com".into()),
+            ..base()
+        };
+        assert!(matches!(
+            bad_url.resolve(Path::new("/w"), Path::new("/w")),
+            Err(ConfigError::Invalid {
+                key: "public-url",
+                ..
+            })
+        ));
+        let bad_bucket = Settings {
+            bucket: Some("B".into()),
+            public_url: Some("https://x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_bucket.resolve(Path::new("/w"), Path::new("/w")),
+            Err(ConfigError::Invalid { key: "bucket", .. })
+        ));
+        assert!(
+            Settings::from_env(|k| (k == "R2FILTER_CONCURRENCY").then(|| "many".into())).is_err()
+        );
+    }
+}

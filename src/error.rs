@@ -1,0 +1,216 @@
+//! The library's errors. Each one that concerns a document carries where
+//! (document, line, column, the source line) and every error has a hint; the
+//! binaries render them once ([`Error::render`]).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::manifest::ManifestError;
+use crate::resolve::ResolveError;
+use crate::store::StoreError;
+
+/// A place in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The document's name as the user gave it (`<stdin>` for standard input).
+    pub doc: String,
+    pub line: usize,
+    pub col: usize,
+    /// The whole source line, for the caret display.
+    pub source_line: String,
+    /// How many characters of the line the reference spans.
+    pub width: usize,
+}
+
+impl Location {
+    pub fn new(doc: &str, source: &str, span: std::ops::Range<usize>) -> Location {
+        let (line, col) = crate::scan::line_col(source, span.start);
+        let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = source[span.start..]
+            .find('\n')
+            .map_or(source.len(), |i| span.start + i);
+        let line_text = source[start..end].trim_end_matches('\r');
+        let width = source[span.start..span.end.min(end).max(span.start)]
+            .chars()
+            .count()
+            .max(1);
+        Location {
+            doc: doc.into(),
+            line,
+            col,
+            source_line: line_text.into(),
+            width,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.doc, self.line, self.col)
+    }
+}
+
+/// What is wrong with one reference.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("{} is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)", .path.display())]
+    NotAnImage { path: PathBuf },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not in the manifest (--offline)", .path.display())]
+    NotInManifest { path: PathBuf },
+    #[error("uploading {}: {source}", .path.display())]
+    Store { path: PathBuf, source: StoreError },
+}
+
+impl Problem {
+    pub fn hint(&self) -> String {
+        match self {
+            Problem::Resolve(e) => e.hint(),
+            Problem::NotAnImage { .. } => "only images are published: fix the reference, or replace the file with a real image".into(),
+            Problem::Read { .. } => "check the file's permissions".into(),
+            Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
+            Problem::Store { source, .. } => source.hint(),
+        }
+    }
+}
+
+/// A problem and where it is.
+#[derive(Debug)]
+pub struct Located {
+    pub at: Location,
+    pub problem: Problem,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{} problem(s) with image references", .0.len())]
+    Documents(Vec<Located>),
+    #[error("cannot read {}: {source}", .path.display())]
+    Input {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not UTF-8 text (byte {offset})", .path.display())]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("cannot write {}: {source}", .path.display())]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the root folder {}: {source}", .path.display())]
+    Root {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// 2 for usage and configuration, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::Root { .. } => 2,
+            Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
+            _ => 1,
+        }
+    }
+
+    /// The error as shown to a person: one block per problem, each with its
+    /// location, the source line with a caret under the reference, and a hint.
+    ///
+    /// ```text
+    /// error: post.md:3:10: image file not found: "img/a.png" (looked for img/a.png)
+    ///   |
+    /// 3 | Here: ![a](img/a.png)
+    ///   |            ^^^^^^^^^
+    ///   = hint: did you mean "img/A.png"?
+    /// ```
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Error::Documents(problems) => {
+                for p in problems {
+                    render_located(&mut out, p);
+                }
+                if problems.len() > 1 {
+                    let _ = writeln!(
+                        out,
+                        "error: {} references failed; nothing was written",
+                        problems.len()
+                    );
+                }
+            }
+            Error::Config(e) => block(&mut out, &e.to_string(), &e.hint()),
+            Error::Manifest(e) => block(&mut out, &e.to_string(), &e.hint()),
+            Error::Input { .. } => block(&mut out, &self.to_string(), "check the path"),
+            Error::NotUtf8 { .. } => {
+                block(&mut out, &self.to_string(), "save the document as UTF-8")
+            }
+            Error::Output { .. } => block(
+                &mut out,
+                &self.to_string(),
+                "check the folder exists and is writable",
+            ),
+            Error::Root { .. } => block(
+                &mut out,
+                &self.to_string(),
+                "set --root to an existing folder",
+            ),
+        }
+        out
+    }
+}
+
+fn block(out: &mut String, message: &str, hint: &str) {
+    let _ = writeln!(out, "error: {message}");
+    let _ = writeln!(out, "  = hint: {hint}");
+}
+
+fn render_located(out: &mut String, p: &Located) {
+    let at = &p.at;
+    let _ = writeln!(out, "error: {at}: {}", p.problem);
+    let num = at.line.to_string();
+    let pad = " ".repeat(num.len());
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{num} | {}", at.source_line);
+    let lead: String = at
+        .source_line
+        .chars()
+        .take(at.col.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(at.width));
+    let _ = writeln!(out, "{pad} = hint: {}", p.problem.hint());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_under_the_reference() {
+        let src = "# T\n\tHere: ![a](img/a.png)\n";
+        let start = src.find("img/").unwrap();
+        let at = Location::new("post.md", src, start..start + 9);
+        let e = Error::Documents(vec![Located {
+            at,
+            problem: Problem::NotInManifest {
+                path: "img/a.png".into(),
+            },
+        }]);
+        assert_eq!(
+            e.render(),
+            "error: post.md:2:13: img/a.png is not in the manifest (--offline)\n  |\n2 | \tHere: ![a](img/a.png)\n  | \t           ^^^^^^^^^\n  = hint: run once without --offline (with credentials) to upload it\n"
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! Stage 2: decide which URLs are local images and find their files, confined
+//! to `root`.
+//!
+//! A document is untrusted input (think of a pull request): it may only make the
+//! tool read image files inside `root`. `../`, `%2e%2e`, backslashes and
+//! symlinks that leave `root` are refused from the path alone, before any byte of
+//! the file is read.
+
+use std::path::{Component, Path, PathBuf};
+
+use percent_encoding::percent_decode_str;
+
+use crate::scan::Context;
+
+/// File extensions taken as images. A path with no extension is a candidate too
+/// when the syntax says "image" (`![](diagram)`); its bytes decide.
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "png", "apng", "jpg", "jpeg", "jpe", "jfif", "gif", "webp", "avif", "svg", "ico", "bmp", "tif",
+    "tiff",
+];
+
+/// What a URL is, before touching the file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Left alone, and why.
+    Skip(Skip),
+    /// A local file path (percent-decoded) and the `?query#fragment` that
+    /// followed it, carried over to the new URL.
+    Local { path: String, suffix: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// `https:`, `//host`, `mailto:`, `data:`, any scheme.
+    Remote,
+    /// `#anchor`, `?query` or empty.
+    NotAPath,
+    /// A link, attribute or front-matter value whose path is not an image.
+    NotAnImage,
+}
+
+/// Classifies `url` found in `context`.
+///
+/// ```
+/// use r2filter::resolve::{classify, Kind, Skip};
+/// use r2filter::scan::Context;
+/// let img = Context::MarkdownImage;
+/// assert_eq!(classify("https://x.org/a.png", img), Kind::Skip(Skip::Remote));
+/// assert_eq!(classify("//cdn/a.png", img), Kind::Skip(Skip::Remote));
+/// assert_eq!(classify("data:image/png;base64,AA", img), Kind::Skip(Skip::Remote));
+/// assert_eq!(
+///     classify("caf%C3%A9.png#wide", img),
+///     Kind::Local { path: "café.png".into(), suffix: "#wide".into() }
+/// );
+/// assert_eq!(classify("notes.md", Context::MarkdownLink), Kind::Skip(Skip::NotAnImage));
+/// ```
+pub fn classify(url: &str, context: Context) -> Kind {
+    let url = url.trim();
+    if url.starts_with("//") || has_scheme(url) {
+        return Kind::Skip(Skip::Remote);
+    }
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let (raw_path, suffix) = url.split_at(cut);
+    if raw_path.is_empty() {
+        return Kind::Skip(Skip::NotAPath);
+    }
+    let path = percent_decode_str(raw_path)
+        .decode_utf8_lossy()
+        .into_owned();
+    let ext = Path::new(&path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let image_ext = ext
+        .as_deref()
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e));
+    // `![](file)` with no extension is still meant as an image; anything else must
+    // say so by its extension.
+    let candidate = image_ext || (ext.is_none() && context.is_image_syntax());
+    if !candidate {
+        return Kind::Skip(Skip::NotAnImage);
+    }
+    Kind::Local {
+        path,
+        suffix: suffix.to_string(),
+    }
+}
+
+/// `scheme:` as RFC 3986 has it, but not a Windows drive (`C:\`), which is
+/// refused later as an absolute path.
+fn has_scheme(url: &str) -> bool {
+    let Some(colon) = url.find(':') else {
+        return false;
+    };
+    let scheme = &url[..colon];
+    scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Why a local path could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("image path {path:?} leaves the root folder {root}")]
+    OutsideRoot { path: String, root: PathBuf },
+    #[error("image path {path:?} contains a backslash or NUL")]
+    BadCharacter { path: String },
+    #[error("image file not found: {path:?} (looked for {})", display_paths(.tried))]
+    NotFound {
+        path: String,
+        tried: Vec<PathBuf>,
+        /// A file with nearly the same name (other case or extension), relative to
+        /// the folder looked in.
+        suggestion: Option<String>,
+    },
+    #[error("{path:?} is a directory, not an image file")]
+    NotAFile { path: String },
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ResolveError {
+    pub fn hint(&self) -> String {
+        match self {
+            ResolveError::OutsideRoot { .. } => "only files inside the root can be published; move the image inside it or set --root / `root`".into(),
+            ResolveError::BadCharacter { .. } => "write paths with forward slashes".into(),
+            ResolveError::NotFound { suggestion: Some(s), .. } => format!("did you mean {s:?}?"),
+            ResolveError::NotFound { .. } => "fix the path, add the file, or pass --on-missing warn to keep the link as it is".into(),
+            ResolveError::NotAFile { .. } => "point the reference at an image file".into(),
+        }
+    }
+}
+
+/// Finds files for local paths.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    /// Canonical root: nothing outside it is ever read.
+    pub root: PathBuf,
+    /// Where a leading `/` points (`public/`, mdBook's `src/`); defaults to root.
+    pub site_root: PathBuf,
+    /// Further folders to look in after the document's own (the `images/` habit).
+    pub image_dirs: Vec<PathBuf>,
+}
+
+impl Resolver {
+    /// `root`, `site_root` and `image_dirs` must be absolute; they are
+    /// canonicalized here.
+    pub fn new(
+        root: &Path,
+        site_root: Option<&Path>,
+        image_dirs: &[PathBuf],
+    ) -> std::io::Result<Resolver> {
+        let root = root.canonicalize()?;
+        let site_root = match site_root {
+            Some(s) => s.canonicalize()?,
+            None => root.clone(),
+        };
+        let image_dirs = image_dirs
+            .iter()
+            .filter_map(|d| d.canonicalize().ok())
+            .collect();
+        Ok(Resolver {
+            root,
+            site_root,
+            image_dirs,
+        })
+    }
+
+    /// The file `path` (decoded, from [`classify`]) names for a document in
+    /// `base_dir` (absolute, canonical).
+    pub fn resolve(&self, base_dir: &Path, path: &str) -> Result<PathBuf, ResolveError> {
+        if path.contains(['\\', '\0']) {
+            return Err(ResolveError::BadCharacter { path: path.into() });
+        }
+        if path.len() > 1 && path.as_bytes()[1] == b':' {
+            // `C:/…`: an absolute Windows path.
+            return Err(self.outside(path));
+        }
+        let candidates: Vec<PathBuf> = match path.strip_prefix('/') {
+            Some(rel) => vec![self.site_root.join(rel)],
+            None => std::iter::once(base_dir)
+                .chain(self.image_dirs.iter().map(PathBuf::as_path))
+                .map(|dir| dir.join(path))
+                .collect(),
+        };
+        let mut tried = Vec::new();
+        for candidate in candidates {
+            // Refuse by the path alone first: `..` never gets to the file system.
+            let lexical = normalize(&candidate);
+            if !lexical.starts_with(&self.root) {
+                return Err(self.outside(path));
+            }
+            match lexical.canonicalize() {
+                Ok(real) => {
+                    // A symlink may point out of the root.
+                    if !real.starts_with(&self.root) {
+                        return Err(self.outside(path));
+                    }
+                    if !real.is_file() {
+                        return Err(ResolveError::NotAFile { path: path.into() });
+                    }
+                    return Ok(real);
+                }
+                Err(_) => tried.push(lexical),
+            }
+        }
+        let suggestion = tried.first().and_then(|p| near_miss(p));
+        Err(ResolveError::NotFound {
+            path: path.into(),
+            tried: tried
+                .iter()
+                .map(|t| {
+                    t.strip_prefix(&self.root)
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|_| t.clone())
+                })
+                .collect(),
+            suggestion,
+        })
+    }
+
+    fn outside(&self, path: &str) -> ResolveError {
+        ResolveError::OutsideRoot {
+            path: path.into(),
+            root: self.root.clone(),
+        }
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A sibling of the missing `path` with the same name in another case, or the
+/// same stem with another image extension.
+fn near_miss(path: &Path) -> Option<String> {
+    let dir = path.parent()?;
+    let name = path.file_name()?.to_str()?.to_lowercase();
+    let stem = path.file_stem()?.to_str()?.to_lowercase();
+    let mut best: Option<String> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten().take(10_000) {
+        let Ok(other) = entry.file_name().into_string() else {
+            continue;
+        };
+        let lower = other.to_lowercase();
+        let other_stem = Path::new(&lower)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
+        if lower == name {
+            return Some(other);
+        }
+        let other_ext = Path::new(&lower)
+            .extension()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
+        if other_stem == stem && IMAGE_EXTENSIONS.contains(&other_ext) && best.is_none() {
+            best = Some(other);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const IMG: Context = Context::MarkdownImage;
+
+    fn local(path: &str, suffix: &str) -> Kind {
+        Kind::Local {
+            path: path.into(),
+            suffix: suffix.into(),
+        }
+    }
+
+    #[test]
+    fn classify_table() {
+        let cases = [
+            ("a.png", IMG, local("a.png", "")),
+            ("./img/a.PNG?v=2", IMG, local("./img/a.PNG", "?v=2")),
+            ("my%20shot.png", IMG, local("my shot.png", "")),
+            ("截图.png", IMG, local("截图.png", "")),
+            ("diagram", IMG, local("diagram", "")),
+            (
+                "diagram",
+                Context::MarkdownLink,
+                Kind::Skip(Skip::NotAnImage),
+            ),
+            (
+                "clip.mp4",
+                Context::Attribute { quote: None },
+                Kind::Skip(Skip::NotAnImage),
+            ),
+            ("doc.pdf", IMG, Kind::Skip(Skip::NotAnImage)),
+            ("#top", IMG, Kind::Skip(Skip::NotAPath)),
+            ("", IMG, Kind::Skip(Skip::NotAPath)),
+            ("HTTP://x/a.png", IMG, Kind::Skip(Skip::Remote)),
+            (
+                "mailto:a@b",
+                Context::MarkdownLink,
+                Kind::Skip(Skip::Remote),
+            ),
+            ("C:/x.png", IMG, local("C:/x.png", "")),
+            ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
+        ];
+        for (url, ctx, want) in cases {
+            assert_eq!(classify(url, ctx), want, "{url}");
+        }
+    }
+
+    struct Site {
+        _dir: tempfile::TempDir,
+        root: PathBuf,
+        resolver: Resolver,
+    }
+
+    fn site() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        fs::create_dir_all(root.join("posts/images")).unwrap();
+        fs::create_dir_all(root.join("public/static")).unwrap();
+        fs::create_dir_all(root.join("shared")).unwrap();
+        fs::write(root.join("posts/a.png"), b"x").unwrap();
+        fs::write(root.join("posts/Shot.PNG"), b"x").unwrap();
+        fs::write(root.join("shared/s.png"), b"x").unwrap();
+        fs::write(root.join("public/static/p.png"), b"x").unwrap();
+        fs::write(dir.path().join("secret.png"), b"x").unwrap();
+        let root = root.canonicalize().unwrap();
+        let resolver =
+            Resolver::new(&root, Some(&root.join("public")), &[root.join("shared")]).unwrap();
+        Site {
+            _dir: dir,
+            root,
+            resolver,
+        }
+    }
+
+    #[test]
+    fn relative_site_root_and_image_dirs() {
+        let s = site();
+        let posts = s.root.join("posts");
+        assert_eq!(
+            s.resolver.resolve(&posts, "a.png").unwrap(),
+            posts.join("a.png")
+        );
+        assert_eq!(
+            s.resolver.resolve(&posts, "./images/../a.png").unwrap(),
+            posts.join("a.png")
+        );
+        assert_eq!(
+            s.resolver.resolve(&posts, "/static/p.png").unwrap(),
+            s.root.join("public/static/p.png")
+        );
+        assert_eq!(
+            s.resolver.resolve(&posts, "s.png").unwrap(),
+            s.root.join("shared/s.png")
+        );
+    }
+
+    #[test]
+    fn traversal_is_refused_before_reading() {
+        let s = site();
+        let posts = s.root.join("posts");
+        for p in [
+            "../../secret.png",
+            "../../../../../../etc/passwd",
+            "/../../secret.png",
+            "C:/secret.png",
+        ] {
+            assert!(
+                matches!(
+                    s.resolver.resolve(&posts, p),
+                    Err(ResolveError::OutsideRoot { .. })
+                ),
+                "{p}"
+            );
+        }
+        assert!(matches!(
+            s.resolver.resolve(&posts, "..\\..\\secret.png"),
+            Err(ResolveError::BadCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn symlink_escaping_root_is_refused() {
+        let s = site();
+        let posts = s.root.join("posts");
+        std::os::unix::fs::symlink(
+            s.root.parent().unwrap().join("secret.png"),
+            posts.join("link.png"),
+        )
+        .unwrap();
+        assert!(matches!(
+            s.resolver.resolve(&posts, "link.png"),
+            Err(ResolveError::OutsideRoot { .. })
+        ));
+        std::os::unix::fs::symlink(posts.join("a.png"), posts.join("inside.png")).unwrap();
+        assert_eq!(
+            s.resolver.resolve(&posts, "inside.png").unwrap(),
+            posts.join("a.png")
+        );
+    }
+
+    #[test]
+    fn missing_file_suggests_near_miss() {
+        let s = site();
+        let posts = s.root.join("posts");
+        match s.resolver.resolve(&posts, "shot.png") {
+            Err(ResolveError::NotFound {
+                suggestion, tried, ..
+            }) => {
+                assert_eq!(suggestion.as_deref(), Some("Shot.PNG"));
+                assert_eq!(tried[0], Path::new("posts/shot.png"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match s.resolver.resolve(&posts, "a.jpg") {
+            Err(ResolveError::NotFound { suggestion, .. }) => {
+                assert_eq!(suggestion.as_deref(), Some("a.png"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn directory_is_not_a_file() {
+        let s = site();
+        assert!(matches!(
+            s.resolver.resolve(&s.root, "posts/images"),
+            Err(ResolveError::NotAFile { .. })
+        ));
+    }
+}
