@@ -32,7 +32,7 @@ Examples:
 /// uploaded once, under its content hash, and remembered in a manifest
 /// (r2filter-manifest.json) so later runs need no network.
 #[derive(Debug, Parser)]
-#[command(name = "r2filter", version, after_help = EXAMPLES)]
+#[command(name = "r2filter", version, after_help = EXAMPLES, args_override_self = true)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: SettingsArgs,

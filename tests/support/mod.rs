@@ -1,0 +1,444 @@
+//! The one harness every integration test uses: a temp site to run the built
+//! binaries in, and a real S3 server (s3s + s3s-fs, SigV4 checked) on loopback
+//! that records every request it gets.
+//!
+//! ```ignore
+//! let s3 = S3Server::start();
+//! let site = Site::new();
+//! site.image("posts/a.png", 1);
+//! let out = site.r2filter().against(&s3).stdin("![a](posts/a.png)").run();
+//! out.success();
+//! ```
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use sha2::Digest;
+
+pub const ACCESS_KEY: &str = "AKIAR2FILTERTEST";
+pub const SECRET_KEY: &str = "r2filter-test-secret-do-not-print-1234567890";
+pub const BUCKET: &str = "test-bucket";
+pub const PUBLIC_URL: &str = "https://assets.example.com";
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// How the server misbehaves, to look like a particular store.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// Answer 501 NotImplemented to any request carrying `x-amz-acl`, as R2 does.
+    pub reject_acl: bool,
+}
+
+/// A real S3 server on 127.0.0.1, in this process, on its own runtime thread.
+pub struct S3Server {
+    pub endpoint: String,
+    pub dir: tempfile::TempDir,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl S3Server {
+    pub fn start() -> S3Server {
+        S3Server::start_with(Quirks::default())
+    }
+
+    pub fn start_with(quirks: Quirks) -> S3Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(BUCKET)).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let log = seen.clone();
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (service, log, quirks) = (service.clone(), log.clone(), quirks.clone());
+                tokio::spawn(async move {
+                    let handler = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (service, log, quirks) = (service.clone(), log.clone(), quirks.clone());
+                        async move {
+                            let seen = Seen {
+                                method: req.method().to_string(),
+                                path: req.uri().path().to_string(),
+                                headers: req
+                                    .headers()
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        (k.to_string(), v.to_str().unwrap_or("?").to_string())
+                                    })
+                                    .collect(),
+                            };
+                            let acl = seen.headers.contains_key("x-amz-acl");
+                            log.lock().unwrap().push(seen);
+                            if quirks.reject_acl && acl {
+                                return Ok(xml_error(
+                                    501,
+                                    "NotImplemented",
+                                    "Header 'x-amz-acl' with value 'public-read' not implemented",
+                                ));
+                            }
+                            hyper::service::Service::call(&service, req).await
+                        }
+                    });
+                    let _ = ConnBuilder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), handler)
+                        .await;
+                });
+            }
+        });
+        S3Server {
+            endpoint,
+            dir,
+            seen,
+            runtime,
+        }
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Requests with this method so far.
+    pub fn count(&self, method: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method)
+            .count()
+    }
+
+    pub fn forget_requests(&self) {
+        self.seen.lock().unwrap().clear();
+    }
+
+    /// The object's bytes and headers, fetched over HTTP with a real client.
+    pub fn get(&self, key: &str) -> Option<Object> {
+        let client = self.client();
+        let out = self.runtime.block_on(async {
+            let resp = client
+                .get_object()
+                .bucket(BUCKET)
+                .key(key)
+                .send()
+                .await
+                .ok()?;
+            let ct = resp.content_type().map(str::to_string);
+            let cc = resp.cache_control().map(str::to_string);
+            let meta = resp.metadata().cloned().unwrap_or_default();
+            let bytes = resp.body.collect().await.ok()?.into_bytes().to_vec();
+            Some(Object {
+                bytes,
+                content_type: ct,
+                cache_control: cc,
+                metadata: meta.into_iter().collect(),
+            })
+        });
+        // The check itself is not part of what a test counts.
+        let mut seen = self.seen.lock().unwrap();
+        if let Some(last) = seen.last()
+            && last.method == "GET"
+        {
+            seen.pop();
+        }
+        out
+    }
+
+    /// Keys in the bucket (from the server's folder).
+    pub fn keys(&self) -> Vec<String> {
+        let bucket = self.dir.path().join(BUCKET);
+        let mut keys = Vec::new();
+        walk(&bucket, &mut |p| {
+            keys.push(
+                p.strip_prefix(&bucket)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        });
+        keys.sort();
+        keys
+    }
+
+    fn client(&self) -> aws_sdk_s3::Client {
+        let creds =
+            aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
+        let conf = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_sdk_s3::config::Region::new("auto"))
+            .credentials_provider(creds)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+fn xml_error(status: u16, code: &str, message: &str) -> hyper::Response<s3s::Body> {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(s3s::Body::from(body))
+        .unwrap()
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, f);
+        } else {
+            f(&p);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// A port nothing listens on.
+pub fn closed_port_endpoint() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}")
+}
+
+/// Bytes that sniff as PNG, distinct per `seed`.
+pub fn png(seed: u32) -> Vec<u8> {
+    let mut b =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    b.extend_from_slice(format!("r2filter test image {seed}").as_bytes());
+    b
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A temporary site folder: the working directory of every run.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl Default for Site {
+    fn default() -> Self {
+        Site::new()
+    }
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir(&root).unwrap();
+        let root = root.canonicalize().unwrap();
+        Site { dir, root }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Site {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    /// Writes a PNG at `rel`; returns its bytes.
+    pub fn image(&self, rel: &str, seed: u32) -> Vec<u8> {
+        let bytes = png(seed);
+        self.write(rel, &bytes);
+        bytes
+    }
+
+    /// The manifest as JSON, if written.
+    pub fn manifest(&self) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(self.path("r2filter-manifest.json")).ok()?;
+        Some(serde_json::from_str(&text).unwrap())
+    }
+
+    /// A run of the `r2filter` binary in this site, with a clean environment.
+    pub fn r2filter(&self) -> Run {
+        Run::new(env!("CARGO_BIN_EXE_r2filter"), &self.root)
+    }
+}
+
+/// A command under construction; the environment starts empty but for PATH, so
+/// no credential or config of the machine leaks in.
+pub struct Run {
+    cmd: Command,
+    stdin: Vec<u8>,
+}
+
+impl Run {
+    pub fn new(program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Run {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", cwd)
+            .env("AWS_CONFIG_FILE", cwd.join(".no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                cwd.join(".no-aws-credentials"),
+            )
+            // Never ask an instance metadata service (not on loopback).
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1");
+        Run {
+            cmd,
+            stdin: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.cmd.arg(a);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Run {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn stdin(mut self, s: impl AsRef<[u8]>) -> Run {
+        self.stdin = s.as_ref().to_vec();
+        self
+    }
+
+    /// Bucket, endpoint, public URL and credentials for `server`.
+    pub fn against(self, server: &S3Server) -> Run {
+        self.endpoint(&server.endpoint)
+            .credentials(ACCESS_KEY, SECRET_KEY)
+    }
+
+    /// Bucket and public URL, with this endpoint, and no credentials.
+    pub fn endpoint(self, endpoint: &str) -> Run {
+        self.args([
+            "--bucket",
+            BUCKET,
+            "--endpoint",
+            endpoint,
+            "--public-url",
+            PUBLIC_URL,
+        ])
+    }
+
+    pub fn credentials(self, key: &str, secret: &str) -> Run {
+        self.env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+    }
+
+    pub fn run(mut self) -> Output {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("the binary starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = std::mem::take(&mut self.stdin);
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts exit 0; returns stdout.
+    #[track_caller]
+    pub fn success(&self) -> &str {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        &self.stdout
+    }
+
+    /// Asserts exit `code` with nothing on stdout; returns stderr.
+    #[track_caller]
+    pub fn failure(&self, code: i32) -> &str {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert_eq!(self.stdout, "", "stdout must stay empty on failure");
+        &self.stderr
+    }
+}
