@@ -1,7 +1,10 @@
 //! The `r2filter` command line: argument parsing, configuration layering, and
-//! rendering errors once, at the edge.
+//! rendering errors once, at the edge. One file per entry: [`filter`] is the
+//! stdin → stdout filter.
 
-use std::io::{IsTerminal, Read, Write};
+pub mod filter;
+
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,8 +12,6 @@ use clap::{Args, Parser};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
 use crate::error::Error;
-use crate::pipeline::{self, Document, Options};
-use crate::scan::Flavor;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -197,82 +198,13 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    match filter_stdin(&args) {
+    match filter::run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", e.render());
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// The stdin → stdout filter.
-fn filter_stdin(args: &Cli) -> Result<(), Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
-    let cfg = load_config(
-        args.settings.clone().into_settings(),
-        args.config.as_deref(),
-        None,
-        &cwd,
-    )?;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
-            source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    let doc = Document {
-        name: "<stdin>".into(),
-        base_dir: cfg.base_dir.clone(),
-        text,
-        flavor: if args.mdx {
-            Flavor::Mdx
-        } else {
-            Flavor::Markdown
-        },
-    };
-    let outcome = runtime().block_on(pipeline::run(
-        &cfg,
-        std::slice::from_ref(&doc),
-        Options {
-            dry_run: args.dry_run,
-            offline: args.offline,
-        },
-    ))?;
-    if !args.dry_run {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(outcome.outputs[0].as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Output {
-                path: "<stdout>".into(),
-                source,
-            })?;
-    } else {
-        for r in &outcome.records {
-            eprintln!(
-                "{}:{}:{}: {:?} {} -> {}",
-                r.document,
-                r.line,
-                r.column,
-                r.status,
-                r.original,
-                r.url.as_deref().unwrap_or("(unchanged)")
-            );
-        }
-    }
-    if !args.quiet {
-        eprintln!("r2filter: {}", outcome.summary);
-    }
-    Ok(())
 }
 
 /// The async runtime the binaries share.
