@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 use crate::config::ConfigError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
@@ -19,7 +21,8 @@ pub struct Location {
     pub col: usize,
     /// The whole source line, for the caret display.
     pub source_line: String,
-    /// How many characters of the line the reference spans.
+    /// How many terminal columns of the line the reference spans (a Chinese
+    /// character takes two).
     pub width: usize,
 }
 
@@ -32,8 +35,7 @@ impl Location {
             .map_or(source.len(), |i| span.start + i);
         let line_text = source[start..end].trim_end_matches('\r');
         let width = source[span.start..span.end.min(end).max(span.start)]
-            .chars()
-            .count()
+            .width()
             .max(1);
         Location {
             doc: doc.into(),
@@ -113,13 +115,16 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `r2filter init` will not replace a file.
+    #[error("{} already exists; nothing was written", .path.display())]
+    Exists { path: PathBuf },
 }
 
 impl Error {
     /// 2 for usage and configuration, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Root { .. } => 2,
+            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => 2,
             Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
             _ => 1,
         }
@@ -150,24 +155,23 @@ impl Error {
                     );
                 }
             }
-            Error::Config(e) => block(&mut out, &e.to_string(), &e.hint()),
-            Error::Manifest(e) => block(&mut out, &e.to_string(), &e.hint()),
-            Error::Input { .. } => block(&mut out, &self.to_string(), "check the path"),
-            Error::NotUtf8 { .. } => {
-                block(&mut out, &self.to_string(), "save the document as UTF-8")
-            }
-            Error::Output { .. } => block(
-                &mut out,
-                &self.to_string(),
-                "check the folder exists and is writable",
-            ),
-            Error::Root { .. } => block(
-                &mut out,
-                &self.to_string(),
-                "set --root to an existing folder",
-            ),
+            _ => block(&mut out, &self.to_string(), &self.hint()),
         }
         out
+    }
+
+    /// What to do about it (for [`Error::Documents`], each problem has its own).
+    pub fn hint(&self) -> String {
+        match self {
+            Error::Config(e) => e.hint(),
+            Error::Manifest(e) => e.hint(),
+            Error::Documents(_) => "see each reference's hint".into(),
+            Error::Input { .. } => "check the path".into(),
+            Error::NotUtf8 { .. } => "save the document as UTF-8".into(),
+            Error::Output { .. } => "check the folder exists and is writable".into(),
+            Error::Root { .. } => "set --root to an existing folder".into(),
+            Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
+        }
     }
 }
 
@@ -183,11 +187,16 @@ fn render_located(out: &mut String, p: &Located) {
     let pad = " ".repeat(num.len());
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{num} | {}", at.source_line);
+    // Copy tabs and pad by display width, so the caret sits under the reference
+    // on a terminal even after tabs or wide (CJK) characters.
     let lead: String = at
         .source_line
         .chars()
         .take(at.col.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .map(|c| match c {
+            '\t' => "\t".to_string(),
+            c => " ".repeat(c.width().unwrap_or(0)),
+        })
         .collect();
     let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(at.width));
     let _ = writeln!(out, "{pad} = hint: {}", p.problem.hint());

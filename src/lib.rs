@@ -23,6 +23,8 @@ pub mod html;
 pub mod manifest;
 pub mod object;
 pub mod pipeline;
+pub mod progress;
+pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;

@@ -9,12 +9,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::{Config, OnMissing, StoreConfig};
 use crate::error::{Error, Located, Location, Problem};
 use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
+use crate::progress::{NoProgress, Progress};
 use crate::resolve::{self, Kind, Resolver, Skip};
 use crate::rewrite::{Replacement, encode_for, splice};
 use crate::scan::{self, Flavor, Reference, ScanOptions};
@@ -32,13 +34,23 @@ pub struct Document {
     pub flavor: Flavor,
 }
 
-/// How a run may touch the world.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How a run may touch the world, and who hears about its progress.
+///
+/// Build it with `..Default::default()` so new fields do not break callers.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Plan only: no upload, no manifest write (outputs still computed).
     pub dry_run: bool,
     /// Manifest only: anything not in it is an error; never a network request.
     pub offline: bool,
+    /// Progress hooks (a terminal bar, say); none by default.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl Options {
+    fn progress(&self) -> &dyn Progress {
+        self.progress.as_deref().unwrap_or(&NoProgress)
+    }
 }
 
 /// What happened to one reference.
@@ -76,6 +88,9 @@ pub struct Record {
 /// Totals for the summary line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// A plan: `uploaded` and `uploaded_bytes` count what a real run would send.
+    #[serde(skip)]
+    pub dry_run: bool,
     pub documents: usize,
     pub references: usize,
     pub uploaded: usize,
@@ -91,11 +106,16 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} references in {} document{}: {} uploaded ({}), {} from manifest, {} already in bucket, {} remote skipped",
+            "{} references in {} document{}: {} {} ({}), {} from manifest, {} already in bucket, {} remote skipped",
             self.references,
             self.documents,
             if self.documents == 1 { "" } else { "s" },
             self.uploaded,
+            if self.dry_run {
+                "to upload"
+            } else {
+                "uploaded"
+            },
             human_bytes(self.uploaded_bytes),
             self.from_manifest,
             self.in_bucket,
@@ -154,7 +174,10 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     let mut found: Vec<Found> = Vec::new();
     let mut problems: Vec<Located> = Vec::new();
     let mut records: Vec<Record> = Vec::new();
+    let progress = opts.progress();
+    progress.scanning(docs.len());
     let mut summary = Summary {
+        dry_run: opts.dry_run,
         documents: docs.len(),
         ..Summary::default()
     };
@@ -193,6 +216,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
                 },
             }
         }
+        progress.scanned();
     }
     summary.references = found.len() + summary.remote + summary.missing;
     if !problems.is_empty() {
@@ -203,7 +227,8 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     let mut files: Vec<PathBuf> = found.iter().map(|f| f.file.clone()).collect();
     files.sort();
     files.dedup();
-    let infos = hash_files(&files, cfg.concurrency);
+    progress.hashing(files.len());
+    let infos = hash_files(&files, cfg.concurrency, progress);
     let mut info_of: HashMap<&Path, FileInfo> = HashMap::with_capacity(files.len());
     let locate = |f: &Found| {
         Location::new(
@@ -295,6 +320,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         new_keys.insert(key.clone(), info.sha256.clone());
         let url = public_url(&cfg.destination.public_url, &key);
         let status = if opts.dry_run {
+            summary.uploaded_bytes += info.size;
             Status::Planned
         } else {
             Status::Uploaded
@@ -336,7 +362,9 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
             concurrency: cfg.concurrency,
             cache_control: cfg.cache_control.clone(),
             acl: cfg.acl.clone(),
+            progress: opts.progress.clone(),
         };
+        progress.uploading(pending.len(), pending.iter().map(|(p, _)| p.size).sum());
         let items: Vec<Pending> = pending.iter().map(|(p, _)| p.clone()).collect();
         let results = upload::upload_all(&store, items, &upload_opts).await;
         let mut new_entries = BTreeMap::new();
@@ -460,7 +488,11 @@ fn display_path(cfg: &Config, path: &Path) -> PathBuf {
 }
 
 /// Hashes files on all cores; results in the order of `files`.
-fn hash_files(files: &[PathBuf], max_threads: usize) -> Vec<std::io::Result<FileInfo>> {
+fn hash_files(
+    files: &[PathBuf],
+    max_threads: usize,
+    progress: &dyn Progress,
+) -> Vec<std::io::Result<FileInfo>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
@@ -477,6 +509,7 @@ fn hash_files(files: &[PathBuf], max_threads: usize) -> Vec<std::io::Result<File
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
                     let r = object::hash_file(path);
+                    progress.hashed();
                     results.lock().expect("no panics while locked")[i] = Some(r);
                 }
             });

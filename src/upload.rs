@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::progress::Progress;
 use crate::store::{Existing, PutRequest, Store, StoreError};
 
 /// One object to make sure of.
@@ -35,6 +36,8 @@ pub struct UploadOptions {
     pub concurrency: usize,
     pub cache_control: String,
     pub acl: Option<String>,
+    /// Told of each object once it is in the store.
+    pub progress: Option<Arc<dyn Progress>>,
 }
 
 /// Uploads `items`; the results come back in the same order.
@@ -53,7 +56,11 @@ pub async fn upload_all(
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            (i, ensure(&store, &item, &opts).await)
+            let result = ensure(&store, &item, &opts).await;
+            if let (Ok(_), Some(p)) = (&result, &opts.progress) {
+                p.uploaded(item.size);
+            }
+            (i, result)
         });
     }
     let mut results: Vec<Option<Result<Uploaded, StoreError>>> = (0..n).map(|_| None).collect();

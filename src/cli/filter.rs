@@ -1,15 +1,25 @@
 //! `r2filter < post.md > out.md`: one document from standard input to standard
 //! output. Nothing reaches stdout unless the whole run succeeded.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
 
 use super::{Cli, load_config, runtime};
 use crate::error::Error;
-use crate::pipeline::{self, Document, Options};
+use crate::pipeline::{self, Document, Options, Outcome};
+use crate::progress::{Bar, Progress};
+use crate::report::{self, Report};
 use crate::scan::Flavor;
 
-/// The stdin → stdout filter.
+/// The stdin → stdout filter. With `--dry-run`, stdout gets the plan instead
+/// of the document.
 pub fn run(args: &Cli) -> Result<(), Error> {
+    let result = process(args);
+    finish(args, result)
+}
+
+/// Reads the configuration and standard input, and runs the pipeline.
+fn process(args: &Cli) -> Result<Outcome, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::Input {
         path: ".".into(),
         source,
@@ -20,6 +30,12 @@ pub fn run(args: &Cli) -> Result<(), Error> {
         None,
         &cwd,
     )?;
+    if std::io::stdin().is_terminal() && !args.quiet {
+        // Not an error (typing a document works), but usually a forgotten `< post.md`.
+        eprintln!(
+            "r2filter: reading Markdown from the terminal; end with Ctrl-D (see r2filter --help)"
+        );
+    }
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -41,36 +57,47 @@ pub fn run(args: &Cli) -> Result<(), Error> {
             Flavor::Markdown
         },
     };
-    let outcome = runtime().block_on(pipeline::run(
-        &cfg,
-        std::slice::from_ref(&doc),
-        Options {
-            dry_run: args.dry_run,
-            offline: args.offline,
-        },
-    ))?;
-    if !args.dry_run {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(outcome.outputs[0].as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Output {
-                path: "<stdout>".into(),
-                source,
-            })?;
-    } else {
-        for r in &outcome.records {
-            eprintln!(
-                "{}:{}:{}: {:?} {} -> {}",
-                r.document,
-                r.line,
-                r.column,
-                r.status,
-                r.original,
-                r.url.as_deref().unwrap_or("(unchanged)")
-            );
+    // The bar only exists on a terminal; holding the only other handle, this
+    // function drops it (clearing the line) before the summary or an error.
+    let bar = Bar::for_stderr(args.quiet);
+    let opts = Options {
+        dry_run: args.dry_run,
+        offline: args.offline,
+        progress: bar.clone().map(|b| b as Arc<dyn Progress>),
+    };
+    let result = runtime().block_on(pipeline::run(&cfg, std::slice::from_ref(&doc), opts));
+    drop(bar);
+    result
+}
+
+/// Everything after the pipeline: the report, then stdout, then the summary.
+/// The report comes first so that when it cannot be written, stdout stays
+/// empty like on any other failure.
+fn finish(args: &Cli, result: Result<Outcome, Error>) -> Result<(), Error> {
+    if let Some(path) = &args.report {
+        let written = Report::new(result.as_ref(), args.dry_run, args.offline).write(path);
+        match (&result, written) {
+            (Ok(_), Err(e)) => return Err(e),
+            // The run's own error is the one that matters; still say the report is missing.
+            (Err(_), Err(e)) => eprint!("{}", e.render()),
+            (_, Ok(())) => {}
         }
     }
+    let outcome = result?;
+    // A dry run emits no document, so stdout is free for the plan.
+    let text = if args.dry_run {
+        report::plan(&outcome.records)
+    } else {
+        outcome.outputs[0].clone()
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Output {
+            path: "<stdout>".into(),
+            source,
+        })?;
     if !args.quiet {
         eprintln!("r2filter: {}", outcome.summary);
     }

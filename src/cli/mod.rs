@@ -1,29 +1,20 @@
 //! The `r2filter` command line: argument parsing, configuration layering, and
 //! rendering errors once, at the edge. One file per entry: [`filter`] is the
-//! stdin → stdout filter.
+//! stdin → stdout filter, [`init`] writes a config file to start from; their
+//! `--help` examples live in [`help`].
 
 pub mod filter;
+pub mod help;
+pub mod init;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
 use crate::error::Error;
-
-const EXAMPLES: &str = "\
-Examples:
-  # Try it without an account: objects go to a local folder
-  r2filter --local-store /tmp/bucket --public-url https://assets.example.com < post.md > out.md
-
-  # Cloudflare R2 (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
-  r2filter --account-id $CF_ACCOUNT_ID --bucket blog-assets \\
-           --public-url https://assets.example.com < post.md > out.md
-
-  # Settings from ./r2filter.toml, manifest in ./r2filter-manifest.json
-  r2filter < post.md > out.md";
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
 /// time and rewrites the Markdown byte-exactly.
@@ -33,8 +24,12 @@ Examples:
 /// uploaded once, under its content hash, and remembered in a manifest
 /// (r2filter-manifest.json) so later runs need no network.
 #[derive(Debug, Parser)]
-#[command(name = "r2filter", version, after_help = EXAMPLES, args_override_self = true)]
+#[command(name = "r2filter", version, after_help = help::MAIN, args_override_self = true)]
 pub struct Cli {
+    /// Without a subcommand, r2filter filters standard input to standard output.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     #[command(flatten)]
     pub settings: SettingsArgs,
 
@@ -46,7 +41,8 @@ pub struct Cli {
     #[arg(long)]
     pub mdx: bool,
 
-    /// Show the plan; upload nothing and write no manifest
+    /// Print the plan (location, action, image, key, URL) on stdout instead of
+    /// the document; upload nothing, write nothing, send no request
     #[arg(long)]
     pub dry_run: bool,
 
@@ -54,13 +50,26 @@ pub struct Cli {
     #[arg(long)]
     pub offline: bool,
 
-    /// Print nothing on stderr but errors
+    /// Write a JSON account of the run to FILE: every reference with its status
+    /// and URL, the totals, and on failure the errors
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Print nothing on stderr but errors (no progress bar, no summary)
     #[arg(short, long)]
     pub quiet: bool,
 
     /// More logging on stderr (-v, -vv); RUST_LOG overrides
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented r2filter.toml to start from (or print book.toml's table)
+    #[command(after_help = help::INIT)]
+    Init(init::InitArgs),
 }
 
 /// The settings a flag can set; each mirrors a config key and an R2FILTER_*
@@ -198,7 +207,11 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    match filter::run(&args) {
+    let result = match &args.command {
+        None => filter::run(&args),
+        Some(Command::Init(init)) => init::run(init, args.quiet),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", e.render());

@@ -1,0 +1,239 @@
+//! `r2filter init`: a commented `r2filter.toml` to start from, or with
+//! `--mdbook` the `[preprocessor.r2filter]` table for book.toml on stdout.
+//! Every setting is there, commented out, with what R2 wants of it; nothing is
+//! ever replaced without `--force`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::CONFIG_FILE;
+use crate::error::Error;
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Where to write the config file
+    #[arg(value_name = "FILE", default_value = CONFIG_FILE)]
+    pub path: PathBuf,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Print the [preprocessor.r2filter] table for book.toml on stdout instead
+    #[arg(long, conflicts_with_all = ["path", "force"])]
+    pub mdbook: bool,
+}
+
+/// The top of `r2filter.toml`.
+const FILE_HEADER: &str = r#"# r2filter.toml: settings for r2filter, found in the current folder (or
+# pass --config FILE). Written by `r2filter init`.
+#
+# Precedence: command-line flags > R2FILTER_* environment variables > this
+# file > defaults. Keys are kebab-case (snake_case works too); relative paths
+# are relative to this file's folder. Uncomment what you need: the values
+# shown are examples, or the defaults where it says so.
+"#;
+
+/// The top of the book.toml table.
+const MDBOOK_HEADER: &str = r#"
+[preprocessor.r2filter]
+# mdBook runs `mdbook-r2filter` (installed beside r2filter by `cargo install`).
+# After `links`, so text pulled in by {{#include}} is rewritten too.
+after = ["links"]
+# The keys are those of r2filter.toml; relative paths are relative to
+# book.toml's folder, the manifest defaults to r2filter-manifest.json beside it,
+# and a leading `/` in an image path resolves against src/.
+"#;
+
+/// Every setting, commented; shared by both.
+const SETTINGS: &str = r#"#
+# Credentials never go here (keys that look like secrets are refused): set
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in CI, as secrets), or use an
+# AWS profile (AWS_PROFILE, ~/.aws/credentials). R2: R2 -> Manage R2 API
+# Tokens -> Create API token, "Object Read & Write", scoped to the bucket.
+# A run whose images are all in the manifest needs no credentials at all.
+
+# --- Where objects go: bucket and public-url are required (or local-store) ---
+
+# The bucket (R2: Dashboard -> R2 -> Create bucket).
+# bucket = "blog-assets"
+
+# Your Cloudflare account id: the endpoint becomes
+# https://<account-id>.r2.cloudflarestorage.com.
+# account-id = "0123456789abcdef0123456789abcdef"
+
+# Any other S3-compatible endpoint (wins over account-id).
+# endpoint = "https://s3.example.com"
+
+# Signing region. Default "auto", which R2 requires (another region gets
+# 403 SignatureDoesNotMatch).
+# region = "auto"
+
+# The base URL the objects are served from. For R2, the bucket's custom domain
+# (bucket -> Settings -> Public access -> Connect Domain), served through
+# Cloudflare's CDN; the r2.dev URL is rate-limited and not for production.
+# public-url = "https://assets.example.com"
+
+# A local folder used as the bucket instead: no account, no network. For
+# trying r2filter out (public-url then defaults to the folder's file:// URL).
+# local-store = "bucket"
+
+# --- Object keys ---
+
+# Put every key under this folder.
+# prefix = "blog"
+
+# Default "{year}/{month}/{hash:12}.{ext}" (the month of the first upload).
+# Placeholders: {hash} {hash:N} {ext} {stem} {year} {month} {day}; a hash is required.
+# key-template = "{year}/{month}/{hash:12}.{ext}"
+
+# --- Files ---
+
+# The manifest: which images are uploaded already. Commit it, and add
+# r2filter-manifest.json.lock to .gitignore. Default: beside this file.
+# manifest = "r2filter-manifest.json"
+
+# Only files inside root may be published. Default: this file's folder.
+# root = "."
+
+# Where relative image paths in standard input resolve. Default: the current folder.
+# base-dir = "."
+
+# Where a path with a leading `/` resolves. Default: public/ if present.
+# site-root = "public"
+
+# More folders to look for images in, after the document's own.
+# image-dirs = ["images"]
+
+# Front-matter keys whose values are images.
+# front-matter-keys = ["image", "images", "cover", "coverImage", "cover_image", "thumbnail", "banner", "ogImage", "avatar"]
+
+# A reference to a missing file: "error" (default) or "warn" (keep it as written).
+# on-missing = "error"
+
+# --- Uploads ---
+
+# Uploads at once. Default 16.
+# concurrency = 16
+
+# Default: keys never change, so objects are cached for a year.
+# cache-control = "public, max-age=31536000, immutable"
+
+# A canned ACL to send. Leave it unset for R2, which answers 501 NotImplemented
+# to x-amz-acl (make an R2 bucket public with a custom domain instead).
+# acl = "public-read"
+
+# Tries per request on transient failures (5xx, SlowDown, 429, resets). Default 5.
+# max-attempts = 5
+"#;
+
+/// The `r2filter.toml` that `init` writes.
+pub fn config_template() -> String {
+    format!("{FILE_HEADER}{SETTINGS}")
+}
+
+/// The book.toml table that `init --mdbook` prints.
+pub fn mdbook_table() -> String {
+    format!("{MDBOOK_HEADER}{SETTINGS}")
+}
+
+/// Runs `r2filter init`.
+pub fn run(args: &InitArgs, quiet: bool) -> Result<(), Error> {
+    if args.mdbook {
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(mdbook_table().as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|source| Error::Output {
+                path: "<stdout>".into(),
+                source,
+            });
+    }
+    let path = &args.path;
+    let fail = |source| Error::Output {
+        path: path.clone(),
+        source,
+    };
+    if args.force {
+        crate::report::write_atomic(path, config_template().as_bytes())?;
+    } else {
+        // create_new, not "check, then write": a file that appears in between is
+        // still never replaced.
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Exists { path: path.clone() });
+            }
+            other => other.map_err(fail)?,
+        };
+        file.write_all(config_template().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(fail)?;
+    }
+    if !quiet {
+        eprintln!(
+            "r2filter: wrote {}: set bucket, public-url and account-id (or endpoint) in it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use std::path::Path;
+
+    /// The text with every commented-out `key = value` line switched on.
+    fn uncommented(text: &str) -> String {
+        text.lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Every field of `Settings` is set: its Debug output names no `None`.
+    fn assert_every_key(s: &Settings) {
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("None"), "a key is missing: {debug}");
+    }
+
+    #[test]
+    fn the_template_names_every_key_and_each_parses() {
+        let text = config_template();
+        // As written, it configures nothing (so running without editing it says
+        // what is missing, rather than uploading to an example bucket).
+        let plain = Settings::from_toml(&text, Path::new("r2filter.toml"), None).unwrap();
+        assert_eq!(plain, Settings::default());
+        let on = uncommented(&text);
+        let all = Settings::from_toml(&on, Path::new("r2filter.toml"), None).unwrap();
+        assert_every_key(&all);
+        assert_eq!(all.region.as_deref(), Some("auto"));
+    }
+
+    #[test]
+    fn the_mdbook_table_parses_as_book_toml() {
+        let book = format!("[book]\ntitle = \"t\"\n{}", uncommented(&mdbook_table()));
+        let all = Settings::from_toml(&book, Path::new("book.toml"), Some("preprocessor.r2filter"))
+            .unwrap();
+        assert_every_key(&all);
+        let table: toml::Table = toml::from_str(&book).unwrap();
+        assert_eq!(
+            table["preprocessor"]["r2filter"]["after"],
+            toml::Value::Array(vec!["links".into()])
+        );
+    }
+}
