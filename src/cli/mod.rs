@@ -56,11 +56,11 @@ pub struct Cli {
     pub report: Option<PathBuf>,
 
     /// Print nothing on stderr but errors (no progress bar, no summary)
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 
     /// More logging on stderr (-v, -vv); RUST_LOG overrides
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 }
 
@@ -169,7 +169,7 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::progress::stderr_writer)
         .with_ansi(color)
         .with_target(false)
         .without_time()

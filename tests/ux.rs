@@ -1,0 +1,568 @@
+//! Everyday use: the report, dry runs, offline runs, error rendering, `init`,
+//! the progress bar and `--help`, through the built binary against a real S3
+//! server (s3s-fs, SigV4 on).
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+/// `{hash}.{ext}` keys make every URL computable from the bytes alone.
+const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
+
+fn key_of(bytes: &[u8]) -> String {
+    format!("{}.png", sha256_hex(bytes))
+}
+
+fn url_of(bytes: &[u8]) -> String {
+    format!("{PUBLIC_URL}/{}", key_of(bytes))
+}
+
+/// The summary line with its elapsed time cut off (the one thing that varies).
+fn summary(stderr: &str) -> &str {
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr:?}");
+    stderr
+        .trim_end()
+        .rsplit_once(" in ")
+        .expect("ends with the time")
+        .0
+}
+
+const POST: &str = "# Post\n\n![a](img/a.png) ![again](img/a.png)\n\n![b](img/b.png \"B\")\n\n![logo](https://example.org/logo.png)\n";
+
+struct Fixture {
+    site: Site,
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+fn fixture() -> Fixture {
+    let site = Site::new();
+    let a = site.image("img/a.png", 1);
+    let b = site.image("img/b.png", 2);
+    site.write("post.md", POST);
+    Fixture { site, a, b }
+}
+
+fn reference(
+    line: usize,
+    column: usize,
+    original: &str,
+    bytes: &[u8],
+    status: &str,
+) -> serde_json::Value {
+    json!({
+        "document": "<stdin>", "line": line, "column": column, "original": original,
+        "url": url_of(bytes), "key": key_of(bytes), "status": status,
+    })
+}
+
+/// The report file without its elapsed time.
+fn report(site: &Site, name: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&site.read(name)).unwrap();
+    if let Some(t) = v["totals"].as_object_mut() {
+        assert!(t.remove("elapsed_ms").unwrap().is_u64());
+    }
+    v
+}
+
+#[test]
+fn report_lists_every_reference_and_the_totals() {
+    let s3 = S3Server::start();
+    let f = fixture();
+    let run = || {
+        f.site
+            .r2filter()
+            .against(&s3)
+            .args(FLAT)
+            .args(["--report", "out/report.json"])
+            .stdin(POST)
+    };
+    std::fs::create_dir(f.site.path("out")).unwrap();
+    let out = run().run();
+    out.success();
+    assert_eq!(
+        report(&f.site, "out/report.json"),
+        json!({
+            "version": 1, "ok": true, "dry_run": false, "offline": false,
+            "references": [
+                reference(3, 6, "img/a.png", &f.a, "uploaded"),
+                reference(3, 26, "img/a.png", &f.a, "uploaded"),
+                reference(5, 6, "img/b.png", &f.b, "uploaded"),
+                {"document": "<stdin>", "line": 7, "column": 9,
+                 "original": "https://example.org/logo.png", "status": "remote"},
+            ],
+            "totals": {
+                "documents": 1, "references": 4, "uploaded": 2,
+                "uploaded_bytes": f.a.len() + f.b.len(), "from_manifest": 0,
+                "in_bucket": 0, "remote": 1, "missing": 0,
+            },
+            "errors": [],
+        })
+    );
+    // Written by rename: nothing else is left in the folder.
+    assert_eq!(std::fs::read_dir(f.site.path("out")).unwrap().count(), 1);
+
+    // Warm: the same references, now from the manifest.
+    let warm = run().run();
+    warm.success();
+    let r = report(&f.site, "out/report.json");
+    assert_eq!(
+        r["references"][0],
+        reference(3, 6, "img/a.png", &f.a, "manifest")
+    );
+    assert_eq!(r["totals"]["from_manifest"], 3);
+    assert_eq!(r["totals"]["uploaded"], 0);
+    assert_eq!(
+        summary(&warm.stderr),
+        "r2filter: 4 references in 1 document: 0 uploaded (0 B), 3 from manifest, 0 already in bucket, 1 remote skipped"
+    );
+}
+
+#[test]
+fn report_of_a_failed_run_has_the_errors_and_stdout_stays_empty() {
+    let s3 = S3Server::start();
+    let f = fixture();
+    let out = f
+        .site
+        .r2filter()
+        .against(&s3)
+        .args(["--report", "report.json"])
+        .stdin("ok ![a](img/a.png)\n\n![gone](img/gone.png)\n")
+        .run();
+    out.failure(1);
+    assert_eq!(
+        report(&f.site, "report.json"),
+        json!({
+            "version": 1, "ok": false, "dry_run": false, "offline": false,
+            "references": [], "totals": null,
+            "errors": [{
+                "document": "<stdin>", "line": 3, "column": 9,
+                "message": "image file not found: \"img/gone.png\" (looked for img/gone.png)",
+                "hint": "fix the path, add the file, or pass --on-missing warn to keep the link as it is",
+            }],
+        })
+    );
+    assert_eq!(s3.requests().len(), 0);
+
+    // A configuration error is reported too, without a place.
+    let out = f
+        .site
+        .r2filter()
+        .args(["--report", "report.json"])
+        .stdin("x\n")
+        .run();
+    out.failure(2);
+    let r = report(&f.site, "report.json");
+    assert_eq!(r["ok"], false);
+    assert_eq!(
+        r["errors"],
+        json!([{
+            "message": "no bucket configured",
+            "hint": "set --bucket (or R2FILTER_BUCKET), or use --local-store DIR to try it without an account",
+        }])
+    );
+}
+
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run_before_stdout() {
+    let f = fixture();
+    let out = f
+        .site
+        .r2filter()
+        .args([
+            "--local-store",
+            "bucket",
+            "--report",
+            "no/such/dir/report.json",
+        ])
+        .stdin(POST)
+        .run();
+    let err = out.failure(1);
+    assert!(
+        err.starts_with("error: cannot write no/such/dir/report.json: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_touches_nothing() {
+    let s3 = S3Server::start();
+    let f = fixture();
+    // A manifest that knows `a` already, so the plan shows both reasons.
+    f.site
+        .r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .stdin("![a](img/a.png)\n")
+        .run()
+        .success();
+    let manifest = f.site.read("r2filter-manifest.json");
+    s3.forget_requests();
+
+    // No credentials: a dry run never needs them.
+    let out = f
+        .site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(FLAT)
+        .arg("--dry-run")
+        .stdin(POST)
+        .run();
+    let (ka, kb) = (key_of(&f.a), key_of(&f.b));
+    let (ua, ub) = (url_of(&f.a), url_of(&f.b));
+    let k = ka.len();
+    let pad = |s: &str, w: usize| format!("{s:w$}");
+    assert_eq!(
+        out.success(),
+        [
+            format!(
+                "LOCATION      ACTION       IMAGE                         {}  URL",
+                pad("KEY", k)
+            ),
+            format!("<stdin>:3:6   in manifest  img/a.png                     {ka}  {ua}"),
+            format!("<stdin>:3:26  in manifest  img/a.png                     {ka}  {ua}"),
+            format!("<stdin>:5:6   upload       img/b.png                     {kb}  {ub}"),
+            format!(
+                "<stdin>:7:9   remote       https://example.org/logo.png  {}  -",
+                pad("-", k)
+            ),
+            String::new(),
+        ]
+        .join("\n")
+    );
+    assert_eq!(
+        summary(&out.stderr),
+        format!(
+            "r2filter: 4 references in 1 document: 1 to upload ({} B), 2 from manifest, 0 already in bucket, 1 remote skipped",
+            f.b.len()
+        )
+    );
+    assert_eq!(s3.requests().len(), 0, "not even a HEAD");
+    assert_eq!(s3.keys(), [ka]);
+    assert_eq!(f.site.read("r2filter-manifest.json"), manifest);
+}
+
+#[test]
+fn dry_run_on_a_fresh_site_writes_no_manifest_and_no_bucket() {
+    let f = fixture();
+    let out = f
+        .site
+        .r2filter()
+        .args(["--local-store", "bucket", "--dry-run", "--report", "r.json"])
+        .stdin(POST)
+        .run();
+    assert!(out.success().starts_with("LOCATION "), "{}", out.stdout);
+    assert!(f.site.manifest().is_none());
+    assert!(!f.site.path("bucket").exists());
+    let r = report(&f.site, "r.json");
+    assert_eq!(r["dry_run"], true);
+    assert_eq!(r["references"][2]["status"], "planned");
+    assert_eq!(r["totals"]["uploaded"], 2);
+}
+
+#[test]
+fn offline_uses_the_manifest_only() {
+    let s3 = S3Server::start();
+    let f = fixture();
+    let cold = f
+        .site
+        .r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .stdin("![a](img/a.png)\n")
+        .run();
+    let cold = cold.success().to_string();
+    let manifest = f.site.read("r2filter-manifest.json");
+    s3.forget_requests();
+
+    // Everything known: the same output, no credentials, no request.
+    let warm = f
+        .site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(FLAT)
+        .arg("--offline")
+        .stdin("![a](img/a.png)\n")
+        .run();
+    assert_eq!(warm.success(), cold);
+
+    // One image it does not know: the run fails, pointing at it.
+    let out = f
+        .site
+        .r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .arg("--offline")
+        .stdin("![a](img/a.png)\n\nNew: ![b](img/b.png)\n")
+        .run();
+    assert_eq!(
+        out.failure(1),
+        "\
+error: <stdin>:3:11: img/b.png is not in the manifest (--offline)
+  |
+3 | New: ![b](img/b.png)
+  |           ^^^^^^^^^
+  = hint: run once without --offline (with credentials) to upload it
+"
+    );
+    assert_eq!(s3.requests().len(), 0);
+    assert_eq!(f.site.read("r2filter-manifest.json"), manifest);
+}
+
+#[test]
+fn missing_files_suggest_a_near_miss_by_case_or_extension() {
+    let site = Site::new();
+    site.image("img/Cat.png", 1);
+    site.image("img/dog.jpeg", 2);
+    let out = site
+        .r2filter()
+        .args(["--local-store", "bucket"])
+        .stdin("# Pets\n\n![cat](img/cat.png)\n\t![dog](img/dog.png)\n")
+        .run();
+    assert_eq!(
+        out.failure(1),
+        "\
+error: <stdin>:3:8: image file not found: \"img/cat.png\" (looked for img/cat.png)
+  |
+3 | ![cat](img/cat.png)
+  |        ^^^^^^^^^^^
+  = hint: did you mean \"Cat.png\"?
+error: <stdin>:4:9: image file not found: \"img/dog.png\" (looked for img/dog.png)
+  |
+4 | \t![dog](img/dog.png)
+  | \t       ^^^^^^^^^^^
+  = hint: did you mean \"dog.jpeg\"?
+error: 2 references failed; nothing was written
+"
+    );
+    assert!(!site.path("bucket").exists());
+}
+
+#[test]
+fn the_caret_lines_up_under_wide_characters() {
+    let site = Site::new();
+    let out = site
+        .r2filter()
+        .args(["--local-store", "bucket"])
+        .stdin("截图：![截图](图片/截图.png)\n")
+        .run();
+    assert_eq!(
+        out.failure(1),
+        "\
+error: <stdin>:1:10: image file not found: \"图片/截图.png\" (looked for 图片/截图.png)
+  |
+1 | 截图：![截图](图片/截图.png)
+  |               ^^^^^^^^^^^^^
+  = hint: fix the path, add the file, or pass --on-missing warn to keep the link as it is
+"
+    );
+}
+
+#[test]
+fn paths_leaving_the_root_and_non_images_are_explained() {
+    let site = Site::new();
+    site.write("notes.png", "plain text");
+    let out = site
+        .r2filter()
+        .args(["--local-store", "bucket"])
+        .stdin("![k](../../etc/passwd.png)\n")
+        .run();
+    let root = site.root.display();
+    assert_eq!(
+        out.failure(1),
+        format!(
+            "\
+error: <stdin>:1:6: image path \"../../etc/passwd.png\" leaves the root folder {root}
+  |
+1 | ![k](../../etc/passwd.png)
+  |      ^^^^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+"
+        )
+    );
+    let out = site
+        .r2filter()
+        .args(["--local-store", "bucket"])
+        .stdin("<img src=\"notes.png\">\n")
+        .run();
+    assert_eq!(
+        out.failure(1),
+        "\
+error: <stdin>:1:11: notes.png is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)
+  |
+1 | <img src=\"notes.png\">
+  |           ^^^^^^^^^
+  = hint: only images are published: fix the reference, or replace the file with a real image
+"
+    );
+}
+
+#[test]
+fn configuration_errors_say_what_to_set_and_exit_2() {
+    let site = Site::new();
+    let out = site
+        .r2filter()
+        .args(["--bucket", "blog-assets"])
+        .stdin("x\n")
+        .run();
+    assert_eq!(
+        out.failure(2),
+        "\
+error: no public-url configured
+  = hint: set --public-url (or R2FILTER_PUBLIC_URL, or public-url in r2filter.toml), e.g. https://assets.example.com
+"
+    );
+}
+
+#[test]
+fn init_writes_a_commented_config_and_never_overwrites_it() {
+    let site = Site::new();
+    let out = site.r2filter().arg("init").run();
+    assert_eq!(out.success(), "");
+    assert_eq!(
+        out.stderr,
+        "r2filter: wrote r2filter.toml: set bucket, public-url and account-id (or endpoint) in it\n"
+    );
+    let written = site.read("r2filter.toml");
+    assert!(
+        written.contains("\n# bucket = \"blog-assets\"\n"),
+        "{written}"
+    );
+    assert!(written.contains("501 NotImplemented"), "{written}");
+
+    // As written it configures nothing, and running says what to set.
+    let out = site.r2filter().stdin("x\n").run();
+    assert!(out.failure(2).starts_with("error: no bucket configured\n"));
+
+    // Again: refused, the file untouched.
+    site.write("r2filter.toml", "# mine\n");
+    let out = site.r2filter().arg("init").run();
+    assert_eq!(
+        out.failure(2),
+        "\
+error: r2filter.toml already exists; nothing was written
+  = hint: edit that file, or pass --force to replace it
+"
+    );
+    assert_eq!(site.read("r2filter.toml"), "# mine\n");
+    site.r2filter().args(["init", "--force"]).run().success();
+    assert_eq!(site.read("r2filter.toml"), written);
+}
+
+#[test]
+fn the_written_config_works_once_filled_in() {
+    let site = Site::new();
+    let bytes = site.image("img/a.png", 1);
+    site.r2filter().args(["init", "-q"]).run().success();
+    let filled = site
+        .read("r2filter.toml")
+        .replace("# local-store = \"bucket\"", "local-store = \"bucket\"")
+        .replace(
+            "# public-url = \"https://assets.example.com\"",
+            "public-url = \"https://assets.example.com\"",
+        )
+        .replace(
+            "# key-template = \"{year}/{month}/{hash:12}.{ext}\"",
+            "key-template = \"{hash}.{ext}\"",
+        );
+    site.write("r2filter.toml", filled);
+    let out = site.r2filter().stdin("![a](img/a.png)\n").run();
+    assert_eq!(out.success(), format!("![a]({})\n", url_of(&bytes)));
+}
+
+#[test]
+fn init_mdbook_prints_the_table_and_writes_nothing() {
+    let site = Site::new();
+    let out = site.r2filter().args(["init", "--mdbook"]).run();
+    let table = out.success();
+    assert!(table.starts_with("\n[preprocessor.r2filter]\n"), "{table}");
+    assert!(table.contains("\nafter = [\"links\"]\n"), "{table}");
+    assert_eq!(std::fs::read_dir(&site.root).unwrap().count(), 0);
+    let out = site.r2filter().args(["init", "--mdbook", "--force"]).run();
+    out.failure(2);
+}
+
+#[test]
+fn off_a_terminal_stderr_is_the_summary_line_alone() {
+    let f = fixture();
+    let out = f
+        .site
+        .r2filter()
+        .args(["--local-store", "bucket"])
+        .stdin(POST)
+        .run();
+    out.success();
+    // No bar, no escape codes, no carriage returns: exactly one line.
+    assert_eq!(
+        summary(&out.stderr),
+        format!(
+            "r2filter: 4 references in 1 document: 2 uploaded ({} B), 0 from manifest, 0 already in bucket, 1 remote skipped",
+            f.a.len() + f.b.len()
+        )
+    );
+    assert!(!out.stderr.contains(['\r', '\x1b']));
+
+    let quiet = f
+        .site
+        .r2filter()
+        .args(["--local-store", "bucket", "-q"])
+        .stdin(POST)
+        .run();
+    quiet.success();
+    assert_eq!(quiet.stderr, "");
+}
+
+/// With stderr on a pseudo-terminal (util-linux `script`), the bar draws.
+#[test]
+fn on_a_terminal_the_progress_bar_draws() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` (util-linux) on this machine");
+        return;
+    }
+    let f = fixture();
+    let bin = env!("CARGO_BIN_EXE_r2filter");
+    let cmd = format!("'{bin}' --local-store bucket < post.md > out.md");
+    // indicatif draws nothing for TERM unset or `dumb`, as a terminal would want.
+    let out = Run::new("script", &f.site.root)
+        .env("TERM", "xterm")
+        .args(["-qec", &cmd, "/dev/null"])
+        .run();
+    let tty = out.success();
+    assert!(
+        // Every draw of the upload phase shows the total; the phase has its own.
+        // (A phase as short as scanning one document may end before its first draw.)
+        tty.contains(" uploading [") && tty.contains("/108 B "),
+        "{tty:?}"
+    );
+    assert!(tty.contains("r2filter: 4 references"), "{tty:?}");
+    // The document still went to its file, rewritten.
+    let doc = f.site.read("out.md");
+    assert!(doc.starts_with("# Post\n\n![a](file://"), "{doc}");
+}
+
+#[test]
+fn help_shows_examples_for_each_entry() {
+    let site = Site::new();
+    let out = site.r2filter().arg("--help").run();
+    let help = out.success();
+    for example in [
+        "r2filter init\n",
+        "r2filter < post.md > out.md\n",
+        "r2filter --dry-run < post.md\n",
+        "r2filter --offline < post.md > out.md\n",
+        "r2filter --report r2filter-report.json < post.md > out.md\n",
+        "r2filter init --mdbook >> book.toml",
+    ] {
+        assert!(help.contains(example), "{example:?} in\n{help}");
+    }
+    let out = site.r2filter().args(["init", "--help"]).run();
+    assert!(
+        out.success()
+            .contains("r2filter init site/r2filter.toml --force")
+    );
+}
