@@ -106,8 +106,9 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} references in {} document{}: {} {} ({}), {} from manifest, {} already in bucket, {} remote skipped",
+            "{} reference{} in {} document{}: {} {} ({}), {} from manifest, {} already in bucket, {} remote skipped",
             self.references,
+            if self.references == 1 { "" } else { "s" },
             self.documents,
             if self.documents == 1 { "" } else { "s" },
             self.uploaded,
