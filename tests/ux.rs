@@ -516,12 +516,14 @@ fn off_a_terminal_stderr_is_the_summary_line_alone() {
 /// With stderr on a pseudo-terminal (util-linux `script`), the bar draws.
 #[test]
 fn on_a_terminal_the_progress_bar_draws() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no `script` (util-linux) on this machine");
+    // Skipped only where no pseudo-terminal can be had (no util-linux `script`,
+    // or no /dev/pts in a container).
+    let pty = std::process::Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    if !pty.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot get a pseudo-terminal with `script` here");
         return;
     }
     let f = fixture();
