@@ -19,6 +19,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod frontmatter;
 pub mod html;
 pub mod manifest;
 pub mod object;

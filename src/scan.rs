@@ -189,7 +189,17 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
             Event::Start(Tag::HtmlBlock) | Event::InlineHtml(_) if flavor == Flavor::Markdown => {
                 html::scan_tags(source, range, flavor, &mut refs);
             }
-            Event::Start(Tag::CodeBlock(_) | Tag::MetadataBlock(_)) | Event::Code(_) => {
+            Event::Start(Tag::MetadataBlock(kind)) => {
+                crate::frontmatter::scan_block(
+                    source,
+                    range.clone(),
+                    kind,
+                    &opts.front_matter_keys,
+                    &mut refs,
+                );
+                not_prose.push(range);
+            }
+            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => {
                 not_prose.push(range);
             }
             _ => {}
