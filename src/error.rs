@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::batch::BatchError;
 use crate::config::ConfigError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
@@ -110,6 +111,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Batch(#[from] BatchError),
     #[error("the root folder {}: {source}", .path.display())]
     Root {
         path: PathBuf,
@@ -124,7 +127,7 @@ impl Error {
     /// 2 for usage and configuration, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => 2,
+            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } | Error::Batch(_) => 2,
             Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
             _ => 1,
         }
@@ -171,6 +174,7 @@ impl Error {
             Error::Output { .. } => "check the folder exists and is writable".into(),
             Error::Root { .. } => "set --root to an existing folder".into(),
             Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
+            Error::Batch(e) => e.hint(),
         }
     }
 }

@@ -737,14 +737,13 @@ mod tests {
     }
 
     #[test]
-    fn mdx_front_matter_is_scanned_once() {
+    fn mdx_front_matter_once_and_comments_skipped() {
         use crate::scan::{Flavor, scan};
-        let doc =
-            "---\ncover: ./c.png\nhtml: <img src=\"no.png\">\n---\n\n<Image src=\"./a.png\" />\n";
+        let doc = "---\ncover: ./c.png\nhtml: <img src=\"no.png\">\n---\n\n<Image src=\"./a.png\" />\n{/* <Image src=\"./old.png\" /> */}\n{ /* <img\nsrc=\"./old.png\"> */ }\n{show && <img src=\"./b.png\" />}\n";
         let urls: Vec<String> = scan(doc, &Flavor::Mdx.into())
             .into_iter()
             .map(|r| r.url)
             .collect();
-        assert_eq!(urls, ["./c.png", "./a.png"]);
+        assert_eq!(urls, ["./c.png", "./a.png", "./b.png"]);
     }
 }

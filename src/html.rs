@@ -23,11 +23,26 @@ pub(crate) fn scan_tags(
     let bytes = source.as_bytes();
     let end = range.end.min(bytes.len());
     let mut i = range.start;
-    while let Some(off) = bytes[i..end].iter().position(|&b| b == b'<') {
+    let mdx = flavor == Flavor::Mdx;
+    while let Some(off) = bytes[i..end]
+        .iter()
+        .position(|&b| b == b'<' || (mdx && b == b'{'))
+    {
         i += off;
         let rest = &source[i..end];
         if rest.starts_with("<!--") {
             i = rest.find("-->").map_or(end, |p| i + p + 3);
+            continue;
+        }
+        // MDX comments, `{/* … */}`: commented-out JSX is not a reference.
+        if let Some(inner) = rest.strip_prefix('{') {
+            i = match inner.trim_start().strip_prefix("/*") {
+                Some(comment) => {
+                    let from = end - comment.len();
+                    comment.find("*/").map_or(end, |p| from + p + 2)
+                }
+                None => i + 1,
+            };
             continue;
         }
         let name_len = rest[1..]

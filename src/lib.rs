@@ -16,6 +16,7 @@
 //! [`pipeline::run`] drives them over a batch of documents; [`config`] and
 //! [`cli`] are the edges.
 
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -18,6 +18,12 @@ Examples:
   r2filter --account-id $CF_ACCOUNT_ID --bucket blog-assets \\
            --public-url https://assets.example.com < post.md > out.md
 
+  # Every .md/.mdx/.markdown file under content/posts, rewritten in place
+  r2filter --in-place content/posts
+
+  # Publish a draft: tmp/draft/*.md (images beside them) -> content/posts/
+  r2filter tmp/draft --out-dir content/posts
+
   # See what would be uploaded, and where, without uploading or writing anything
   r2filter --dry-run < post.md
 

@@ -3,6 +3,7 @@
 //! stdin → stdout filter, [`init`] writes a config file to start from; their
 //! `--help` examples live in [`help`].
 
+pub mod batch;
 pub mod filter;
 pub mod help;
 pub mod init;
@@ -32,6 +33,19 @@ pub struct Cli {
 
     #[command(flatten)]
     pub settings: SettingsArgs,
+
+    /// Markdown/MDX files or folders (walked for .md, .mdx, .markdown, honouring
+    /// .gitignore); needs --in-place or --out-dir. None: standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Rewrite each file given in PATH... in place (atomically)
+    #[arg(long, conflicts_with = "out_dir", requires = "paths")]
+    pub in_place: bool,
+
+    /// Write the rewritten files under DIR, same layout as in each PATH folder
+    #[arg(long, value_name = "DIR", requires = "paths")]
+    pub out_dir: Option<PathBuf>,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
@@ -208,6 +222,7 @@ pub fn load_config(
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
     let result = match &args.command {
+        None if !args.paths.is_empty() => batch::run(&args),
         None => filter::run(&args),
         Some(Command::Init(init)) => init::run(init, args.quiet),
     };
