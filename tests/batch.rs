@@ -259,3 +259,26 @@ fn paths_need_a_destination_and_must_exist() {
     assert!(err.contains("cannot be used with"), "{err}");
     assert_eq!(site.read("a.md"), "x\n");
 }
+
+#[test]
+fn dry_run_plans_the_batch_and_writes_nothing() {
+    let s3 = S3Server::start();
+    let b = blog();
+    let out = b
+        .site
+        .r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .args(["--dry-run", "--in-place", "content/posts"])
+        .run();
+    let plan = out.success();
+    assert!(
+        plan.contains("content/posts/hello.md:3:8")
+            && plan.contains("content/posts/components.mdx:"),
+        "{plan}"
+    );
+    assert_eq!(b.site.read("content/posts/hello.md"), MD_POST);
+    assert_eq!(b.site.read("content/posts/components.mdx"), MDX_POST);
+    assert_eq!(s3.requests().len(), 0);
+    assert!(b.site.manifest().is_none());
+}
