@@ -23,6 +23,7 @@ pub mod error;
 pub mod frontmatter;
 pub mod html;
 pub mod manifest;
+pub mod mdbook;
 pub mod object;
 pub mod pipeline;
 pub mod progress;

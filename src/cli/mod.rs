@@ -1,12 +1,14 @@
 //! The `r2filter` command line: argument parsing, configuration layering, and
 //! rendering errors once, at the edge. One file per entry: [`filter`] is the
-//! stdin → stdout filter, [`init`] writes a config file to start from; their
-//! `--help` examples live in [`help`].
+//! stdin → stdout filter, [`init`] writes a config file to start from,
+//! [`mdbook`] is the mdBook preprocessor; their `--help` examples live in
+//! [`help`].
 
 pub mod batch;
 pub mod filter;
 pub mod help;
 pub mod init;
+pub mod mdbook;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -84,6 +86,8 @@ pub enum Command {
     /// Write a commented r2filter.toml to start from (or print book.toml's table)
     #[command(after_help = help::INIT)]
     Init(init::InitArgs),
+    /// Run as an mdBook preprocessor (`command = "r2filter mdbook"` in book.toml)
+    Mdbook(mdbook::MdbookArgs),
 }
 
 /// The settings a flag can set; each mirrors a config key and an R2FILTER_*
@@ -225,6 +229,7 @@ pub fn main_with(args: Cli) -> ExitCode {
         None if !args.paths.is_empty() => batch::run(&args),
         None => filter::run(&args),
         Some(Command::Init(init)) => init::run(init, args.quiet),
+        Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
