@@ -1,0 +1,412 @@
+//! Real mdBook builds of `fixtures/book` (mdbook-driver, in process) whose
+//! `[preprocessor.r2filter]` command is the built binary, so mdBook spawns it
+//! exactly as `mdbook build` does, against the in-process S3 server.
+//!
+//! mdBook's child inherits this process's environment, and tests run in
+//! parallel threads, so the environment is never set here: the command is a
+//! two-line `sh` script that `exec`s the real binary under `env -i` with just
+//! what that build should see (credentials or none), and appends its stderr to
+//! a file the test reads.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use support::*;
+
+const MDBOOK_R2FILTER: &str = env!("CARGO_BIN_EXE_mdbook-r2filter");
+const R2FILTER: &str = env!("CARGO_BIN_EXE_r2filter");
+const REMOTE: &str = "https://www.rust-lang.org/logos/rust-logo-512x512.png";
+
+/// Every image of the fixture book (relative to `src/`) and its Content-Type.
+const IMAGES: [(&str, &str); 8] = [
+    ("images/figure.png", "image/png"),
+    ("images/logo.svg", "image/svg+xml"),
+    ("images/diagram.svg", "image/svg+xml"),
+    ("guide/img/setup.png", "image/png"),
+    ("guide/img/my screen.png", "image/png"),
+    ("guide/deep/截图.png", "image/png"),
+    ("guide/deep/screen-2x.png", "image/png"),
+    ("guide/deep/café photo.jpg", "image/jpeg"),
+];
+
+/// How mdBook starts the preprocessor.
+#[derive(Clone, Copy)]
+enum Via {
+    /// `command = "/…/mdbook-r2filter"`, with this process's environment.
+    Binary,
+    /// The wrapper around `mdbook-r2filter`: clean environment, stderr kept.
+    Clean { program: Program, credentials: bool },
+}
+
+#[derive(Clone, Copy)]
+enum Program {
+    MdbookR2filter,
+    R2filterMdbook,
+}
+
+/// A copy of `fixtures/book` in a temp folder.
+struct TestBook {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl TestBook {
+    fn new() -> TestBook {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap().join("book");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/book");
+        copy_dir(&fixture, &root);
+        TestBook { dir, root }
+    }
+
+    fn src(&self, rel: &str) -> PathBuf {
+        self.root.join("src").join(rel)
+    }
+
+    fn stderr_log(&self) -> PathBuf {
+        self.dir.path().join("preprocessor.stderr")
+    }
+
+    /// What the preprocessor wrote on stderr so far.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.stderr_log()).unwrap_or_default()
+    }
+
+    /// Points `[preprocessor.r2filter]` at `s3` and sets `command`; `extra` keys
+    /// are added to the table.
+    fn configure(&self, s3: &S3Server, via: Via, extra: &[(&str, &str)]) {
+        let command = match via {
+            Via::Binary => MDBOOK_R2FILTER.to_string(),
+            Via::Clean {
+                program,
+                credentials,
+            } => {
+                let program = match program {
+                    Program::MdbookR2filter => format!("'{MDBOOK_R2FILTER}'"),
+                    Program::R2filterMdbook => format!("'{R2FILTER}' mdbook"),
+                };
+                let home = self.dir.path().display();
+                let creds = if credentials {
+                    format!("AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} ")
+                } else {
+                    String::new()
+                };
+                let script = self.dir.path().join("preprocessor.sh");
+                std::fs::write(
+                    &script,
+                    format!(
+                        "# test scaffolding: the real binary, a clean environment, stderr kept\n\
+                         exec env -i HOME='{home}' AWS_CONFIG_FILE='{home}/none' \
+                         AWS_SHARED_CREDENTIALS_FILE='{home}/none' AWS_EC2_METADATA_DISABLED=true \
+                         NO_COLOR=1 {creds}{program} \"$@\" 2>>'{}'\n",
+                        self.stderr_log().display()
+                    ),
+                )
+                .unwrap();
+                format!("sh '{}'", script.display())
+            }
+        };
+        let path = self.root.join("book.toml");
+        let mut doc: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let table = doc["preprocessor"]["r2filter"].as_table().unwrap().clone();
+        let mut table = table;
+        for (k, v) in [
+            ("command", command.as_str()),
+            ("bucket", BUCKET),
+            ("endpoint", s3.endpoint.as_str()),
+            ("public-url", PUBLIC_URL),
+            // URLs computable from the bytes alone.
+            ("key-template", "{hash}.{ext}"),
+        ]
+        .iter()
+        .chain(extra)
+        {
+            table.insert(k.to_string(), toml::Value::String(v.to_string()));
+        }
+        doc["preprocessor"]
+            .as_table_mut()
+            .unwrap()
+            .insert("r2filter".into(), toml::Value::Table(table));
+        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
+    }
+
+    /// `mdbook build`, in process.
+    fn build(&self) -> Result<(), String> {
+        mdbook_driver::MDBook::load(&self.root)
+            .and_then(|b| b.build())
+            .map_err(|e| format!("{e:#}\npreprocessor stderr:\n{}", self.stderr()))
+    }
+
+    fn html(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.join("book").join(rel)).unwrap()
+    }
+
+    /// Every `src` and `srcset` URL of every `<img>` in the rendered HTML.
+    fn rendered_img_urls(&self) -> BTreeSet<String> {
+        let mut urls = BTreeSet::new();
+        let mut pages = Vec::new();
+        walk_files(&self.root.join("book"), &mut pages);
+        for page in pages
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        {
+            let html = std::fs::read_to_string(page).unwrap();
+            for tag in html.split("<img").skip(1) {
+                let tag = &tag[..tag.find('>').unwrap()];
+                if let Some(src) = attr(tag, "src") {
+                    urls.insert(src.to_string());
+                }
+                if let Some(set) = attr(tag, "srcset") {
+                    for candidate in set.split(',') {
+                        let url = candidate.split_whitespace().next().unwrap();
+                        urls.insert(url.to_string());
+                    }
+                }
+            }
+        }
+        urls
+    }
+}
+
+/// The value of `name="…"` in a tag's text.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        // A local build or quick start may have left these in the fixture.
+        if name == "book" || name.to_string_lossy().starts_with("r2filter-manifest.json") {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn url_of(bytes: &[u8], ext: &str) -> String {
+    format!("{PUBLIC_URL}/{}.{ext}", sha256_hex(bytes))
+}
+
+fn ext_of(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/svg+xml" => "svg",
+        other => panic!("unexpected type {other}"),
+    }
+}
+
+const CLEAN: Via = Via::Clean {
+    program: Program::MdbookR2filter,
+    credentials: true,
+};
+
+#[test]
+fn full_build_uploads_every_image_once_and_rebuilds_stay_offline() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    book.configure(&s3, CLEAN, &[]);
+    book.build().unwrap();
+
+    // Every image of every chapter (nested, included, `/`-rooted, HTML srcset)
+    // is served from the bucket; only the remote one is left alone.
+    let mut expected: BTreeSet<String> = BTreeSet::from([REMOTE.to_string()]);
+    for (rel, content_type) in IMAGES {
+        let bytes = std::fs::read(book.src(rel)).unwrap();
+        let key = format!("{}.{}", sha256_hex(&bytes), ext_of(content_type));
+        let object = s3
+            .get(&key)
+            .unwrap_or_else(|| panic!("{rel} not in the bucket"));
+        assert_eq!(object.bytes, bytes, "{rel}");
+        assert_eq!(object.content_type.as_deref(), Some(content_type), "{rel}");
+        expected.insert(url_of(&bytes, ext_of(content_type)));
+    }
+    assert_eq!(book.rendered_img_urls(), expected);
+    assert_eq!(s3.count("PUT"), IMAGES.len(), "{:#?}", s3.requests());
+    assert_eq!(s3.keys().len(), IMAGES.len());
+
+    // README.md became index.html; click-to-enlarge links point at the object.
+    let setup = url_of(
+        &std::fs::read(book.src("guide/img/setup.png")).unwrap(),
+        "png",
+    );
+    assert!(book.html("index.html").contains(&url_of(
+        &std::fs::read(book.src("images/logo.svg")).unwrap(),
+        "svg"
+    )));
+    assert!(
+        book.html("guide/setup.html")
+            .contains(&format!("<a href=\"{setup}\"><img src=\"{setup}\""))
+    );
+    // One manifest beside book.toml, one entry per distinct image.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(book.root.join("r2filter-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["objects"].as_object().unwrap().len(), IMAGES.len());
+    assert!(
+        book.stderr()
+            .contains(&format!("{} uploaded", IMAGES.len())),
+        "{}",
+        book.stderr()
+    );
+
+    // A rebuild (what `mdbook serve` does on every change) without any secret
+    // makes no request at all and renders the same pages.
+    let first = book.html("guide/deep/screens.html");
+    s3.forget_requests();
+    book.configure(
+        &s3,
+        Via::Clean {
+            program: Program::MdbookR2filter,
+            credentials: false,
+        },
+        &[],
+    );
+    book.build().unwrap();
+    assert_eq!(s3.requests().len(), 0, "{:#?}", s3.requests());
+    assert_eq!(book.html("guide/deep/screens.html"), first);
+
+    // And with book.toml naming the binary itself, as a user writes it.
+    book.configure(&s3, Via::Binary, &[]);
+    book.build().unwrap();
+    assert_eq!(s3.requests().len(), 0, "{:#?}", s3.requests());
+    assert_eq!(book.rendered_img_urls(), expected);
+}
+
+#[test]
+fn r2filter_mdbook_command_works_the_same() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    book.configure(
+        &s3,
+        Via::Clean {
+            program: Program::R2filterMdbook,
+            credentials: true,
+        },
+        &[],
+    );
+    book.build().unwrap();
+    let figure = std::fs::read(book.src("images/figure.png")).unwrap();
+    // figure.png is only named by the {{#include}}d snippet.
+    assert!(book.html("gallery.html").contains(&url_of(&figure, "png")));
+    assert_eq!(s3.count("PUT"), IMAGES.len());
+}
+
+#[test]
+fn a_missing_image_fails_the_build_naming_chapter_line_and_column() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    let chapter = book.src("guide/setup.md");
+    let text = std::fs::read_to_string(&chapter).unwrap();
+    std::fs::write(&chapter, format!("{text}\nGone: ![gone](img/gone.png)\n")).unwrap();
+    let line = text.lines().count() + 2;
+    book.configure(&s3, CLEAN, &[]);
+
+    let err = book.build().unwrap_err();
+    assert!(
+        err.contains("\"r2filter\" preprocessor exited unsuccessfully"),
+        "{err}"
+    );
+    let stderr = book.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "error: src/guide/setup.md:{line}:15: image file not found: \"img/gone.png\""
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{line} | Gone: ![gone](img/gone.png)\n   |               ^^^^^^^^^^^^\n"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("on-missing = \"warn\""), "{stderr}");
+    // Nothing was uploaded and no manifest written: the book fails as a whole.
+    assert_eq!(s3.count("PUT"), 0);
+    assert!(!book.root.join("r2filter-manifest.json").exists());
+}
+
+#[test]
+fn on_missing_warn_keeps_the_link_and_warns() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    let chapter = book.src("guide/deep/screens.md");
+    let text = std::fs::read_to_string(&chapter).unwrap();
+    std::fs::write(&chapter, format!("![gone](gone.png)\n\n{text}")).unwrap();
+    book.configure(
+        &s3,
+        Via::Clean {
+            program: Program::R2filterMdbook,
+            credentials: true,
+        },
+        &[("on-missing", "warn")],
+    );
+
+    book.build().unwrap();
+    let stderr = book.stderr();
+    assert!(
+        stderr.contains("src/guide/deep/screens.md:1:9: image file not found: \"gone.png\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 missing kept"), "{stderr}");
+    // Kept as written: on the chapter's page, and made relative to the book's
+    // root on print.html (mdBook does that); everything else is rewritten.
+    let urls = book.rendered_img_urls();
+    let kept: Vec<&str> = urls
+        .iter()
+        .filter(|u| !u.starts_with("https://"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(kept, ["gone.png", "guide/deep/gone.png"]);
+    assert_eq!(urls.len(), IMAGES.len() + 3, "{urls:#?}");
+    assert_eq!(s3.count("PUT"), IMAGES.len());
+}
+
+#[test]
+fn supports_every_renderer_and_prints_nothing() {
+    let site = Site::new();
+    for renderer in ["html", "markdown", "epub", "anything"] {
+        let out = Run::new(MDBOOK_R2FILTER, &site.root)
+            .args(["supports", renderer])
+            .run();
+        assert_eq!(out.success(), "");
+        assert_eq!(out.stderr, "");
+        let out = site.r2filter().args(["mdbook", "supports", renderer]).run();
+        assert_eq!(out.success(), "");
+        assert_eq!(out.stderr, "");
+    }
+}
+
+#[test]
+fn input_that_is_not_from_mdbook_is_refused_with_nothing_on_stdout() {
+    let site = Site::new();
+    let out = Run::new(MDBOOK_R2FILTER, &site.root)
+        .stdin("# not JSON\n")
+        .run();
+    let stderr = out.failure(1);
+    assert!(stderr.contains("run me from mdBook"), "{stderr}");
+}
