@@ -254,4 +254,26 @@ mod tests {
         let names: Vec<&str> = outcome.records.iter().map(|r| &*r.document).collect();
         assert_eq!(names, ["pages/README.md", "pages/guide/setup.md"]);
     }
+
+    #[test]
+    fn the_example_book_toml_is_valid_for_mdbook_and_r2filter() {
+        let text = include_str!("../book.toml.example");
+        let _: BookConfig = text.parse().unwrap();
+        let s = Settings::from_toml(text, Path::new("/b/book.toml"), Some(TABLE)).unwrap();
+        assert_eq!(s.bucket.as_deref(), Some("blog-assets"));
+        let cfg = s.resolve(Path::new("/b"), Path::new("/b")).unwrap();
+        assert_eq!(cfg.destination.public_url, "https://assets.example.com");
+        // Every commented-out key is a real one: uncommented, it still parses.
+        let all: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(kv) if kv.contains(" = ") && !kv.starts_with("command") => kv,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s = Settings::from_toml(&all, Path::new("/b/book.toml"), Some(TABLE)).unwrap();
+        assert_eq!(s.max_attempts, Some(5));
+        assert_eq!(s.acl.as_deref(), Some("public-read"));
+    }
 }

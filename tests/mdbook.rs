@@ -44,6 +44,8 @@ enum Via {
 enum Program {
     MdbookR2filter,
     R2filterMdbook,
+    /// `r2filter --offline mdbook`: the manifest or nothing.
+    R2filterOfflineMdbook,
 }
 
 /// A copy of `fixtures/book` in a temp folder.
@@ -86,6 +88,7 @@ impl TestBook {
                 let program = match program {
                     Program::MdbookR2filter => format!("'{MDBOOK_R2FILTER}'"),
                     Program::R2filterMdbook => format!("'{R2FILTER}' mdbook"),
+                    Program::R2filterOfflineMdbook => format!("'{R2FILTER}' --offline mdbook"),
                 };
                 let home = self.dir.path().display();
                 let creds = if credentials {
@@ -314,6 +317,35 @@ fn r2filter_mdbook_command_works_the_same() {
     // figure.png is only named by the {{#include}}d snippet.
     assert!(book.html("gallery.html").contains(&url_of(&figure, "png")));
     assert_eq!(s3.count("PUT"), IMAGES.len());
+}
+
+#[test]
+fn offline_builds_use_the_manifest_or_fail() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    let offline = Via::Clean {
+        program: Program::R2filterOfflineMdbook,
+        credentials: false,
+    };
+    book.configure(&s3, offline, &[]);
+    let err = book.build().unwrap_err();
+    assert!(err.contains("preprocessor exited unsuccessfully"), "{err}");
+    assert!(
+        book.stderr().contains(
+            "error: src/README.md:6:9: src/images/logo.svg is not in the manifest (--offline)"
+        ),
+        "{}",
+        book.stderr()
+    );
+    assert_eq!(s3.requests().len(), 0);
+
+    book.configure(&s3, CLEAN, &[]);
+    book.build().unwrap();
+    s3.forget_requests();
+    book.configure(&s3, offline, &[]);
+    book.build().unwrap();
+    assert_eq!(s3.requests().len(), 0);
+    assert_eq!(book.rendered_img_urls().len(), IMAGES.len() + 1);
 }
 
 #[test]
