@@ -133,6 +133,10 @@ fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), 
     // mdBook passes its terminal through as our stderr, so a cold build of a
     // big book shows progress; the bar is gone before the summary or an error.
     let bar = Bar::for_stderr(outer.quiet);
+    #[allow(
+        clippy::needless_update,
+        reason = "other branches add fields to Options; new ones stay at their default here"
+    )]
     let opts = Options {
         dry_run: outer.dry_run,
         offline: outer.offline,
