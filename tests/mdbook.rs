@@ -46,6 +46,8 @@ enum Program {
     R2filterMdbook,
     /// `r2filter --offline mdbook`: the manifest or nothing.
     R2filterOfflineMdbook,
+    /// `r2filter --dry-run --report FILE mdbook`, FILE beside the book.
+    R2filterDryRunMdbook,
 }
 
 /// A copy of `fixtures/book` in a temp folder.
@@ -89,6 +91,10 @@ impl TestBook {
                     Program::MdbookR2filter => format!("'{MDBOOK_R2FILTER}'"),
                     Program::R2filterMdbook => format!("'{R2FILTER}' mdbook"),
                     Program::R2filterOfflineMdbook => format!("'{R2FILTER}' --offline mdbook"),
+                    Program::R2filterDryRunMdbook => format!(
+                        "'{R2FILTER}' --dry-run --report '{}' mdbook",
+                        self.dir.path().join("report.json").display()
+                    ),
                 };
                 let home = self.dir.path().display();
                 let creds = if credentials {
@@ -346,6 +352,40 @@ fn offline_builds_use_the_manifest_or_fail() {
     book.build().unwrap();
     assert_eq!(s3.requests().len(), 0);
     assert_eq!(book.rendered_img_urls().len(), IMAGES.len() + 1);
+}
+
+#[test]
+fn dry_run_plans_on_stderr_reports_and_renders_the_book_unchanged() {
+    let s3 = S3Server::start();
+    let book = TestBook::new();
+    book.configure(
+        &s3,
+        Via::Clean {
+            program: Program::R2filterDryRunMdbook,
+            credentials: false,
+        },
+        &[],
+    );
+    book.build().unwrap();
+    assert_eq!(s3.requests().len(), 0);
+    assert!(!book.root.join("r2filter-manifest.json").exists());
+    let plan = book.stderr();
+    let line = plan
+        .lines()
+        .find(|l| l.starts_with("src/guide/deep/screens.md:3:28 "))
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert!(line.contains(" upload  截图.png "), "{line}");
+    assert!(
+        book.html("guide/setup.html")
+            .contains("<img src=\"img/setup.png\"")
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(book.dir.path().join("report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["totals"]["documents"], 4);
 }
 
 #[test]
