@@ -133,7 +133,7 @@ impl ResolveError {
             ResolveError::OutsideRoot { .. } => "only files inside the root can be published; move the image inside it or set --root / `root`".into(),
             ResolveError::BadCharacter { .. } => "write paths with forward slashes".into(),
             ResolveError::NotFound { suggestion: Some(s), .. } => format!("did you mean {s:?}?"),
-            ResolveError::NotFound { .. } => "fix the path, add the file, or pass --on-missing warn to keep the link as it is".into(),
+            ResolveError::NotFound { .. } => "fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = \"warn\"` in the config) to keep the link as it is".into(),
             ResolveError::NotAFile { .. } => "point the reference at an image file".into(),
         }
     }

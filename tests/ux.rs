@@ -139,7 +139,7 @@ fn report_of_a_failed_run_has_the_errors_and_stdout_stays_empty() {
             "errors": [{
                 "document": "<stdin>", "line": 3, "column": 9,
                 "message": "image file not found: \"img/gone.png\" (looked for img/gone.png)",
-                "hint": "fix the path, add the file, or pass --on-missing warn to keep the link as it is",
+                "hint": "fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = \"warn\"` in the config) to keep the link as it is",
             }],
         })
     );
@@ -354,7 +354,7 @@ error: <stdin>:1:10: image file not found: \"图片/截图.png\" (looked for 图
   |
 1 | 截图：![截图](图片/截图.png)
   |               ^^^^^^^^^^^^^
-  = hint: fix the path, add the file, or pass --on-missing warn to keep the link as it is
+  = hint: fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = \"warn\"` in the config) to keep the link as it is
 "
     );
 }
