@@ -161,8 +161,8 @@ impl Store {
             )
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .read_timeout(Duration::from_secs(60))
+                    .connect_timeout(timeout_from_env("R2FILTER_CONNECT_TIMEOUT_MS", 10_000))
+                    .read_timeout(timeout_from_env("R2FILTER_READ_TIMEOUT_MS", 60_000))
                     .build(),
             )
             .build();
@@ -275,6 +275,21 @@ impl Store {
             }
         }
     }
+}
+
+/// A timeout from `var` (milliseconds), else `default_ms`. Not a config key:
+/// the defaults suit every store we know; the variables exist so tests (and a
+/// person on a very slow link) can change them. An unusable value is ignored
+/// with a warning.
+fn timeout_from_env(var: &str, default_ms: u64) -> Duration {
+    let ms = match std::env::var(var) {
+        Ok(v) => v.parse::<u64>().ok().filter(|&ms| ms > 0).unwrap_or_else(|| {
+            tracing::warn!("{var}={v:?} is not a positive number of milliseconds; using {default_ms}");
+            default_ms
+        }),
+        Err(_) => default_ms,
+    };
+    Duration::from_millis(ms)
 }
 
 fn compare(

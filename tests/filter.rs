@@ -318,7 +318,10 @@ fn wrong_secret_fails_with_the_r2_hint_and_never_prints_the_secret() {
 
 #[test]
 fn acl_is_sent_only_when_configured_and_r2s_501_is_explained() {
-    let s3 = S3Server::start_with(Quirks { reject_acl: true });
+    let s3 = S3Server::start_with(Quirks {
+        reject_acl: true,
+        ..Quirks::default()
+    });
     let site = Site::new();
     site.image("a.png", 1);
     let out = site

@@ -41,13 +41,120 @@ pub struct Seen {
 pub struct Quirks {
     /// Answer 501 NotImplemented to any request carrying `x-amz-acl`, as R2 does.
     pub reject_acl: bool,
+    /// Turn a share of requests into failures (see [`Faults`]).
+    pub faults: Option<Faults>,
 }
+
+/// What a faulty request gets instead of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// 500 InternalError.
+    Internal,
+    /// 503 ServiceUnavailable.
+    Unavailable,
+    /// 503 SlowDown (S3's throttling answer).
+    SlowDown,
+    /// 429 with R2's code, TooManyRequests (not in the SDK's throttling list).
+    TooMany,
+    /// The connection is dropped without an answer.
+    Reset,
+    /// Nothing for [`Faults::stall`], then the connection is dropped: longer than
+    /// the client's read timeout, so the client gives up first.
+    Stall,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::Internal,
+        Fault::Unavailable,
+        Fault::SlowDown,
+        Fault::TooMany,
+        Fault::Reset,
+        Fault::Stall,
+    ];
+}
+
+/// Deterministic fault injection: request n (or, `sticky`, the request's
+/// method and path) is hashed with `seed`; `permille` of them get a fault,
+/// picked from `kinds` by the same hash. A faulty request never reaches the
+/// store behind, so a retry is the only way its object gets there.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    pub seed: u64,
+    pub permille: u64,
+    pub kinds: Vec<Fault>,
+    /// Decide by method and path, not by arrival: the same object fails on
+    /// every try (a store that keeps failing for it).
+    pub sticky: bool,
+    pub stall: std::time::Duration,
+}
+
+impl Faults {
+    /// `permille`‰ of requests fail, with every kind of fault.
+    pub fn every_kind(seed: u64, permille: u64) -> Faults {
+        Faults {
+            seed,
+            permille,
+            kinds: Fault::ALL.to_vec(),
+            sticky: false,
+            stall: std::time::Duration::from_millis(1500),
+        }
+    }
+
+    fn pick(&self, n: u64, method: &str, path: &str) -> Option<Fault> {
+        let input = if self.sticky {
+            // FNV-1a over "METHOD path".
+            let mut h = 0xcbf2_9ce4_8422_2325u64;
+            for b in method.bytes().chain([b' ']).chain(path.bytes()) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+            h
+        } else {
+            n
+        };
+        let r = splitmix64(self.seed ^ splitmix64(input));
+        (r % 1000 < self.permille && !self.kinds.is_empty())
+            .then(|| self.kinds[((r >> 32) % self.kinds.len() as u64) as usize])
+    }
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// What the server did, beyond the requests it saw.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Requests so far (the fault decision's sequence number).
+    requests: u64,
+    /// Faults are off from now on.
+    healed: bool,
+    injected: BTreeMap<Fault, usize>,
+    /// Answers the store behind gave, by (method, path): statuses in order.
+    answers: BTreeMap<(String, String), Vec<u16>>,
+}
+
+/// Returned by the handler to make hyper drop the connection unanswered.
+#[derive(Debug)]
+struct Dropped(String);
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 /// A real S3 server on 127.0.0.1, in this process, on its own runtime thread.
 pub struct S3Server {
     pub endpoint: String,
     pub dir: tempfile::TempDir,
     seen: Arc<Mutex<Vec<Seen>>>,
+    tally: Arc<Mutex<Tally>>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -72,17 +179,20 @@ impl S3Server {
         listener.set_nonblocking(true).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let log = seen.clone();
+        let tally: Arc<Mutex<Tally>> = Arc::default();
+        let (log, counts) = (seen.clone(), tally.clone());
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (service, log, quirks) = (service.clone(), log.clone(), quirks.clone());
+                let (service, log, counts, quirks) =
+                    (service.clone(), log.clone(), counts.clone(), quirks.clone());
                 tokio::spawn(async move {
                     let handler = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let (service, log, quirks) = (service.clone(), log.clone(), quirks.clone());
+                        let (service, log, counts, quirks) =
+                            (service.clone(), log.clone(), counts.clone(), quirks.clone());
                         async move {
                             let seen = Seen {
                                 method: req.method().to_string(),
@@ -96,7 +206,25 @@ impl S3Server {
                                     .collect(),
                             };
                             let acl = seen.headers.contains_key("x-amz-acl");
+                            let fault = {
+                                let mut t = counts.lock().unwrap();
+                                let n = t.requests;
+                                t.requests += 1;
+                                let fault = quirks
+                                    .faults
+                                    .as_ref()
+                                    .filter(|_| !t.healed)
+                                    .and_then(|f| f.pick(n, &seen.method, &seen.path));
+                                if let Some(f) = fault {
+                                    *t.injected.entry(f).or_default() += 1;
+                                }
+                                fault
+                            };
+                            let (method, path) = (seen.method.clone(), seen.path.clone());
                             log.lock().unwrap().push(seen);
+                            if let Some(fault) = fault {
+                                return inject(fault, &quirks).await;
+                            }
                             if quirks.reject_acl && acl {
                                 return Ok(xml_error(
                                     501,
@@ -104,7 +232,18 @@ impl S3Server {
                                     "Header 'x-amz-acl' with value 'public-read' not implemented",
                                 ));
                             }
-                            hyper::service::Service::call(&service, req).await
+                            let resp = match hyper::service::Service::call(&service, req).await {
+                                Ok(resp) => resp,
+                                Err(e) => return Err(Dropped(format!("{e:?}"))),
+                            };
+                            counts
+                                .lock()
+                                .unwrap()
+                                .answers
+                                .entry((method, path))
+                                .or_default()
+                                .push(resp.status().as_u16());
+                            Ok::<_, Dropped>(resp)
                         }
                     });
                     let _ = ConnBuilder::new(TokioExecutor::new())
@@ -117,6 +256,7 @@ impl S3Server {
             endpoint,
             dir,
             seen,
+            tally,
             runtime,
         }
     }
@@ -132,6 +272,35 @@ impl S3Server {
             .iter()
             .filter(|r| r.method == method)
             .count()
+    }
+
+    /// No more faults from now on.
+    pub fn heal(&self) {
+        self.tally.lock().unwrap().healed = true;
+    }
+
+    /// Faults injected so far, by kind.
+    pub fn faults(&self) -> BTreeMap<Fault, usize> {
+        self.tally.lock().unwrap().injected.clone()
+    }
+
+    /// Faults injected so far.
+    pub fn fault_count(&self) -> usize {
+        self.faults().values().sum()
+    }
+
+    /// How many times the store behind accepted a PUT of each key (2xx).
+    pub fn stored_puts(&self) -> BTreeMap<String, usize> {
+        let prefix = format!("/{BUCKET}/");
+        let mut out = BTreeMap::new();
+        for ((method, path), statuses) in &self.tally.lock().unwrap().answers {
+            let ok = statuses.iter().filter(|s| (200..300).contains(*s)).count();
+            if method == "PUT" && ok > 0 {
+                let key = path.strip_prefix(&prefix).unwrap_or(path);
+                *out.entry(key.to_string()).or_default() += ok;
+            }
+        }
+        out
     }
 
     pub fn forget_requests(&self) {
@@ -170,6 +339,11 @@ impl S3Server {
         out
     }
 
+    /// An object's bytes as the store keeps them on disk (no request made).
+    pub fn stored(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.dir.path().join(BUCKET).join(key)).ok()
+    }
+
     /// Keys in the bucket (from the server's folder).
     pub fn keys(&self) -> Vec<String> {
         let bucket = self.dir.path().join(BUCKET);
@@ -198,6 +372,23 @@ impl S3Server {
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
+}
+
+/// What a faulty request gets. An `Err` makes hyper drop the connection
+/// without answering.
+async fn inject(fault: Fault, quirks: &Quirks) -> Result<hyper::Response<s3s::Body>, Dropped> {
+    Ok(match fault {
+        Fault::Internal => xml_error(500, "InternalError", "injected fault"),
+        Fault::Unavailable => xml_error(503, "ServiceUnavailable", "injected fault"),
+        Fault::SlowDown => xml_error(503, "SlowDown", "Please reduce your request rate."),
+        Fault::TooMany => xml_error(429, "TooManyRequests", "injected fault"),
+        Fault::Reset => return Err(Dropped("injected connection reset".into())),
+        Fault::Stall => {
+            let stall = quirks.faults.as_ref().map_or(Default::default(), |f| f.stall);
+            tokio::time::sleep(stall).await;
+            return Err(Dropped("injected stall".into()));
+        }
+    })
 }
 
 fn xml_error(status: u16, code: &str, message: &str) -> hyper::Response<s3s::Body> {
@@ -231,6 +422,15 @@ pub struct Object {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
     pub metadata: BTreeMap<String, String>,
+}
+
+/// `ci` normally; `full` when `R2FILTER_FULL=1` (the documented command for
+/// the long fault and crash trials).
+pub fn scaled(ci: usize, full: usize) -> usize {
+    match std::env::var("R2FILTER_FULL").as_deref() {
+        Ok("1") => full,
+        _ => ci,
+    }
 }
 
 /// A port nothing listens on.
@@ -384,6 +584,22 @@ impl Run {
     pub fn credentials(self, key: &str, secret: &str) -> Run {
         self.env("AWS_ACCESS_KEY_ID", key)
             .env("AWS_SECRET_ACCESS_KEY", secret)
+    }
+
+    /// Starts the command with stdin written and closed; the caller waits
+    /// (or kills).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("the binary starts");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = std::mem::take(&mut self.stdin);
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        child
     }
 
     pub fn run(mut self) -> Output {
