@@ -15,7 +15,10 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
@@ -154,6 +157,7 @@ impl Store {
             // its SHA-256 instead (see PayloadHash).
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .retry_classifier(TooManyRequests)
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(settings.max_attempts.max(1))
@@ -303,6 +307,26 @@ fn compare(
         (Some(s), _) => Existing::Different(format!("sha256 {s}")),
         (None, Some(n)) if n == size => Existing::Same,
         (None, n) => Existing::Different(format!("{} bytes, no sha256 recorded", n.unwrap_or(0))),
+    }
+}
+
+/// Retries HTTP 429 whatever its error code. The SDK only retries a 429 whose
+/// code is on its throttling list (`SlowDown`, `Throttling`, …), so R2's
+/// `TooManyRequests`, or any 429 to a HEAD (no body, so no code), would fail
+/// the run at once.
+#[derive(Debug)]
+struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(resp) if resp.status().as_u16() == 429 => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "r2filter::TooManyRequests"
     }
 }
 
