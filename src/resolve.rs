@@ -115,8 +115,8 @@ pub enum ResolveError {
         /// the folder looked in.
         suggestion: Option<String>,
     },
-    #[error("{path:?} is a directory, not an image file")]
-    NotAFile { path: String },
+    #[error("{path:?} is {what}, not an image file")]
+    NotAFile { path: String, what: &'static str },
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
@@ -204,8 +204,13 @@ impl Resolver {
                     if !real.starts_with(&self.root) {
                         return Err(self.outside(path));
                     }
+                    // By type, before any open: opening a FIFO blocks until a
+                    // writer comes, and a device can be endless.
                     if !real.is_file() {
-                        return Err(ResolveError::NotAFile { path: path.into() });
+                        return Err(ResolveError::NotAFile {
+                            path: path.into(),
+                            what: file_kind(&real),
+                        });
                     }
                     return Ok(real);
                 }
@@ -233,6 +238,30 @@ impl Resolver {
             root: self.root.clone(),
         }
     }
+}
+
+/// What a path that is not a regular file is, for the error message.
+fn file_kind(path: &Path) -> &'static str {
+    let Ok(t) = std::fs::metadata(path).map(|m| m.file_type()) else {
+        return "not a regular file";
+    };
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "not a regular file (a FIFO)";
+        }
+        if t.is_socket() {
+            return "not a regular file (a socket)";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "not a regular file (a device)";
+        }
+    }
+    "not a regular file"
 }
 
 /// Resolves `.` and `..` without touching the file system.

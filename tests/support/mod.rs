@@ -181,18 +181,29 @@ impl S3Server {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let tally: Arc<Mutex<Tally>> = Arc::default();
         let (log, counts) = (seen.clone(), tally.clone());
+        let root = dir.path().to_path_buf();
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (service, log, counts, quirks) =
-                    (service.clone(), log.clone(), counts.clone(), quirks.clone());
+                let (service, log, counts, quirks, root) = (
+                    service.clone(),
+                    log.clone(),
+                    counts.clone(),
+                    quirks.clone(),
+                    root.clone(),
+                );
                 tokio::spawn(async move {
                     let handler = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let (service, log, counts, quirks) =
-                            (service.clone(), log.clone(), counts.clone(), quirks.clone());
+                        let (service, log, counts, quirks, root) = (
+                            service.clone(),
+                            log.clone(),
+                            counts.clone(),
+                            quirks.clone(),
+                            root.clone(),
+                        );
                         async move {
                             let seen = Seen {
                                 method: req.method().to_string(),
@@ -224,6 +235,15 @@ impl S3Server {
                             log.lock().unwrap().push(seen);
                             if let Some(fault) = fault {
                                 return inject(fault, &quirks).await;
+                            }
+                            // s3s-fs creates a missing bucket on PUT; S3 and R2
+                            // answer NoSuchBucket.
+                            if let Some(bucket) = no_such_bucket(&root, &method, &path) {
+                                return Ok(xml_error(
+                                    404,
+                                    "NoSuchBucket",
+                                    &format!("The specified bucket does not exist: {bucket}"),
+                                ));
                             }
                             if quirks.reject_acl && acl {
                                 return Ok(xml_error(
@@ -287,6 +307,12 @@ impl S3Server {
     /// Faults injected so far.
     pub fn fault_count(&self) -> usize {
         self.faults().values().sum()
+    }
+
+    /// Every status the store behind answered (faults and quirks not counted).
+    pub fn statuses(&self) -> Vec<u16> {
+        let t = self.tally.lock().unwrap();
+        t.answers.values().flatten().copied().collect()
     }
 
     /// How many times the store behind accepted a PUT of each key (2xx).
@@ -374,6 +400,13 @@ impl S3Server {
     }
 }
 
+/// The bucket of an object request whose bucket does not exist.
+fn no_such_bucket(root: &Path, method: &str, path: &str) -> Option<String> {
+    let (bucket, key) = path.trim_start_matches('/').split_once('/')?;
+    let object_op = !key.is_empty() && matches!(method, "GET" | "HEAD" | "PUT" | "DELETE");
+    (object_op && !root.join(bucket).is_dir()).then(|| bucket.to_string())
+}
+
 /// What a faulty request gets. An `Err` makes hyper drop the connection
 /// without answering.
 async fn inject(fault: Fault, quirks: &Quirks) -> Result<hyper::Response<s3s::Body>, Dropped> {
@@ -422,6 +455,49 @@ pub struct Object {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
     pub metadata: BTreeMap<String, String>,
+}
+
+/// Every file and folder under `dir`, relative, sorted: to show a run wrote
+/// nothing.
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn go(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                go(base, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A tool a test needs: its path, or `None` to skip, but only outside CI
+/// (`CI` set: a missing tool fails the test).
+pub fn tool(path_or_name: &str, install: &str) -> Option<PathBuf> {
+    let found = if path_or_name.contains('/') {
+        Some(PathBuf::from(path_or_name)).filter(|p| p.exists())
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(path_or_name))
+                .find(|p| p.is_file())
+        })
+    };
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{path_or_name} is missing (CI is set, so this fails): {install}"
+        );
+        eprintln!("SKIPPED: {path_or_name} is missing; {install}");
+    }
+    found
 }
 
 /// `ci` normally; `full` when `R2FILTER_FULL=1` (the documented command for
@@ -555,6 +631,14 @@ impl Run {
 
     pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Run {
         self.cmd.env(k, v);
+        self
+    }
+
+    /// Runs the command as another user (tests run as root, which reads any
+    /// file whatever its mode).
+    pub fn as_user(mut self, uid: u32, gid: u32) -> Run {
+        use std::os::unix::process::CommandExt;
+        self.cmd.uid(uid).gid(gid);
         self
     }
 
