@@ -70,6 +70,8 @@ pub enum Problem {
     NotInManifest { path: PathBuf },
     #[error("uploading {}: {source}", .path.display())]
     Store { path: PathBuf, source: StoreError },
+    #[error("{} is not in the manifest {}", .path.display(), .manifest.display())]
+    NotUploaded { path: PathBuf, manifest: PathBuf },
 }
 
 impl Problem {
@@ -80,6 +82,7 @@ impl Problem {
             Problem::Read { .. } => "check the file's permissions".into(),
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
             Problem::Store { source, .. } => source.hint(),
+            Problem::NotUploaded { .. } => "run r2filter on this document (with credentials) to upload it, and commit the manifest".into(),
         }
     }
 }

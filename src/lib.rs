@@ -14,8 +14,11 @@
 //! 6. [`rewrite`] splices the new URLs into the source bytes.
 //!
 //! [`pipeline::run`] drives them over a batch of documents; [`config`] and
-//! [`cli`] are the edges.
+//! [`cli`] are the edges. [`audit`] holds `r2filter check` (offline: is every
+//! image in the manifest?) and `r2filter verify` (is every manifest object in
+//! the bucket?).
 
+pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod config;

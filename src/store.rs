@@ -66,6 +66,15 @@ pub enum Existing {
     Unknown,
 }
 
+/// An object as a HEAD describes it; each part only when the store says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub size: Option<u64>,
+    pub content_type: Option<String>,
+    /// The `x-amz-meta-sha256` r2filter writes on upload.
+    pub sha256: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{op} {key}: HTTP {status}{}{}", .code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), .message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
@@ -220,6 +229,47 @@ impl Store {
         }
     }
 
+    /// What the store says about `key` (None: no such object). For
+    /// `r2filter verify`.
+    pub async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
+        match self {
+            Store::S3 {
+                client,
+                bucket,
+                endpoint,
+            } => match client.head_object().bucket(bucket).key(key).send().await {
+                Ok(head) => Ok(Some(Head {
+                    size: head.content_length().map(|l| l as u64),
+                    content_type: head.content_type().map(str::to_string),
+                    sha256: head.metadata().and_then(|m| m.get(SHA256_META)).cloned(),
+                })),
+                Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+                Err(e) => Err(sdk_error("HEAD", key, endpoint, false, e)),
+            },
+            Store::Local { dir } => {
+                let path = dir.join(key);
+                match std::fs::metadata(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(source) => Err(StoreError::Io { path, source }),
+                    Ok(_) => {
+                        let info = object::hash_file(&path)
+                            .map_err(|source| StoreError::Io { path, source })?;
+                        Ok(Some(Head {
+                            size: Some(info.size),
+                            // A folder has no Content-Type: the bytes decide.
+                            content_type: Some(
+                                info.kind
+                                    .map_or("application/octet-stream", |k| k.mime)
+                                    .to_string(),
+                            ),
+                            sha256: Some(info.sha256).filter(|s| !s.is_empty()),
+                        }))
+                    }
+                }
+            }
+        }
+    }
+
     /// Uploads one file, streaming it from disk.
     pub async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
         match self {
@@ -287,10 +337,16 @@ impl Store {
 /// with a warning.
 fn timeout_from_env(var: &str, default_ms: u64) -> Duration {
     let ms = match std::env::var(var) {
-        Ok(v) => v.parse::<u64>().ok().filter(|&ms| ms > 0).unwrap_or_else(|| {
-            tracing::warn!("{var}={v:?} is not a positive number of milliseconds; using {default_ms}");
-            default_ms
-        }),
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|&ms| ms > 0)
+            .unwrap_or_else(|| {
+                tracing::warn!(
+                    "{var}={v:?} is not a positive number of milliseconds; using {default_ms}"
+                );
+                default_ms
+            }),
         Err(_) => default_ms,
     };
     Duration::from_millis(ms)

@@ -26,7 +26,11 @@ fn refused(site: &Site, s3: &S3Server, run: Run, code: i32) -> String {
         manifest_before,
         "the manifest changed"
     );
-    assert!(s3.keys().is_empty(), "something was uploaded: {:?}", s3.keys());
+    assert!(
+        s3.keys().is_empty(),
+        "something was uploaded: {:?}",
+        s3.keys()
+    );
     assert!(s3.stored_puts().is_empty(), "a PUT was stored\n{err}");
     err
 }
@@ -122,7 +126,7 @@ fn an_unreadable_file_is_named() {
         for dir in [site.dir.path(), site.root.as_path(), &site.path("img")] {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        run = run.as_user(65534, 65534);
+        run = run.run_as(65534, 65534);
     }
     let err = refused_offline(&site, &s3, run, 1);
     says(
@@ -156,7 +160,10 @@ fn an_empty_file_is_not_an_image() {
 #[test]
 fn text_with_an_image_extension_is_not_published() {
     let (s3, site) = (S3Server::start(), Site::new());
-    site.write("img/id_rsa.png", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n");
+    site.write(
+        "img/id_rsa.png",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n",
+    );
     let run = site.r2filter().against(&s3).stdin("![k](img/id_rsa.png)\n");
     let err = refused_offline(&site, &s3, run, 1);
     says(&err, &["<stdin>:1:6: img/id_rsa.png is not an image"]);
@@ -324,7 +331,10 @@ fn a_manifest_for_another_destination_is_refused() {
         &err,
         &[
             "was made for bucket production-assets at https://0123456789abcdef.r2.cloudflarestorage.com",
-            &format!("but this run publishes to bucket {BUCKET} at {}", s3.endpoint),
+            &format!(
+                "but this run publishes to bucket {BUCKET} at {}",
+                s3.endpoint
+            ),
             "hint: pass --manifest",
         ],
     );

@@ -73,7 +73,10 @@ fn every_image_arrives_once_through_every_kind_of_fault() {
     }
     let puts = s3.stored_puts();
     assert_eq!(puts.keys().cloned().collect::<BTreeSet<_>>(), keys);
-    assert!(puts.values().all(|&n| n == 1), "a key stored twice: {puts:?}");
+    assert!(
+        puts.values().all(|&n| n == 1),
+        "a key stored twice: {puts:?}"
+    );
 
     let m = site.manifest().expect("manifest written");
     let objects = m["objects"].as_object().unwrap();
@@ -128,16 +131,16 @@ fn a_store_that_keeps_failing_ends_in_a_clear_error() {
         failed += 1;
         let path = format!("/{BUCKET}/{key}");
         let head = tries[&("HEAD".to_string(), path.clone())];
-        let put = tries
-            .get(&("PUT".to_string(), path))
-            .copied()
-            .unwrap_or(0);
+        let put = tries.get(&("PUT".to_string(), path)).copied().unwrap_or(0);
         assert!(
             (head == 3 && put == 0) || (head == 1 && put == 3),
             "{key}: HEAD {head} PUT {put}"
         );
         // Each failure names its image, says what happened and what to do.
-        let name = format!("img/{}.png", images.iter().position(|b| b == bytes).unwrap());
+        let name = format!(
+            "img/{}.png",
+            images.iter().position(|b| b == bytes).unwrap()
+        );
         assert!(err.contains(&format!("uploading {name}:")), "{name}\n{err}");
     }
     assert!(failed > 0 && failed < n, "{failed} of {n} failed");
@@ -173,5 +176,11 @@ fn a_store_that_keeps_failing_ends_in_a_clear_error() {
     again.success();
     assert_eq!(s3.keys().len(), n);
     assert!(s3.stored_puts().values().all(|&n| n == 1));
-    assert_eq!(site.manifest().unwrap()["objects"].as_object().unwrap().len(), n);
+    assert_eq!(
+        site.manifest().unwrap()["objects"]
+            .as_object()
+            .unwrap()
+            .len(),
+        n
+    );
 }

@@ -1,14 +1,16 @@
 //! The `r2filter` command line: argument parsing, configuration layering, and
 //! rendering errors once, at the edge. One file per entry: [`filter`] is the
 //! stdin → stdout filter, [`init`] writes a config file to start from,
-//! [`mdbook`] is the mdBook preprocessor; their `--help` examples live in
-//! [`help`].
+//! [`mdbook`] is the mdBook preprocessor, [`check`] and [`verify`] are the
+//! audits; their `--help` examples live in [`help`].
 
 pub mod batch;
+pub mod check;
 pub mod filter;
 pub mod help;
 pub mod init;
 pub mod mdbook;
+pub mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -88,6 +90,10 @@ pub enum Command {
     Init(init::InitArgs),
     /// Run as an mdBook preprocessor (`command = "r2filter mdbook"` in book.toml)
     Mdbook(mdbook::MdbookArgs),
+    /// Check, offline, that every local image is on disk and in the manifest (CI lint)
+    Check(check::CheckArgs),
+    /// Ask the bucket about every object in the manifest (HEAD each)
+    Verify(verify::VerifyArgs),
 }
 
 /// The settings a flag can set; each mirrors a config key and an R2FILTER_*
@@ -225,17 +231,26 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    let result = match &args.command {
-        None if !args.paths.is_empty() => batch::run(&args),
-        None => filter::run(&args),
-        Some(Command::Init(init)) => init::run(init, args.quiet),
-        Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args)),
+    // Each entry renders its own errors: (text, exit code).
+    let outcome = match &args.command {
+        None if !args.paths.is_empty() => {
+            batch::run(&args).map_err(|e| (e.render(), e.exit_code()))
+        }
+        None => filter::run(&args).map_err(|e| (e.render(), e.exit_code())),
+        Some(Command::Init(init)) => {
+            init::run(init, args.quiet).map_err(|e| (e.render(), e.exit_code()))
+        }
+        Some(Command::Check(c)) => check::run(&args, c).map_err(|e| (e.render(), e.exit_code())),
+        Some(Command::Verify(v)) => verify::run(&args, v).map_err(|e| (e.render(), e.exit_code())),
+        Some(Command::Mdbook(m)) => {
+            mdbook::run(m, mdbook::Outer::from_cli(&args)).map_err(|e| (e.render(), e.exit_code()))
+        }
     };
-    match result {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprint!("{}", e.render());
-            ExitCode::from(e.exit_code())
+        Err((text, code)) => {
+            eprint!("{text}");
+            ExitCode::from(code)
         }
     }
 }

@@ -417,7 +417,10 @@ async fn inject(fault: Fault, quirks: &Quirks) -> Result<hyper::Response<s3s::Bo
         Fault::TooMany => xml_error(429, "TooManyRequests", "injected fault"),
         Fault::Reset => return Err(Dropped("injected connection reset".into())),
         Fault::Stall => {
-            let stall = quirks.faults.as_ref().map_or(Default::default(), |f| f.stall);
+            let stall = quirks
+                .faults
+                .as_ref()
+                .map_or(Default::default(), |f| f.stall);
             tokio::time::sleep(stall).await;
             return Err(Dropped("injected stall".into()));
         }
@@ -636,7 +639,7 @@ impl Run {
 
     /// Runs the command as another user (tests run as root, which reads any
     /// file whatever its mode).
-    pub fn as_user(mut self, uid: u32, gid: u32) -> Run {
+    pub fn run_as(mut self, uid: u32, gid: u32) -> Run {
         use std::os::unix::process::CommandExt;
         self.cmd.uid(uid).gid(gid);
         self

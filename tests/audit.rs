@@ -1,0 +1,204 @@
+//! `r2filter check` (offline lint) and `r2filter verify` (HEAD every object).
+
+mod support;
+
+use support::*;
+
+const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
+
+/// A site whose posts/a.md is uploaded; posts/b.mdx references an image not
+/// uploaded yet and one that does not exist.
+fn half_published(s3: &S3Server) -> Site {
+    let site = Site::new();
+    site.image("posts/img/a.png", 1);
+    site.image("posts/img/b.png", 2);
+    site.write("posts/a.md", "# A\n\n![a](img/a.png)\n");
+    site.write(
+        "posts/b.mdx",
+        "# B\n\n<Figure src=\"img/b.png\" />\n\n![gone](img/c.png)\n![a again](img/a.png)\n",
+    );
+    // Ignored folders are not checked.
+    site.write(".gitignore", "node_modules/\n");
+    site.write("posts/node_modules/pkg/README.md", "![x](nope.png)\n");
+    site.r2filter()
+        .against(s3)
+        .args(FLAT)
+        .args(["--base-dir", "posts"])
+        .stdin(site.read("posts/a.md"))
+        .run()
+        .success();
+    site
+}
+
+#[test]
+fn check_lists_every_image_missing_from_disk_or_manifest_offline() {
+    let s3 = S3Server::start();
+    let site = half_published(&s3);
+    let manifest = site.read("r2filter-manifest.json");
+    s3.forget_requests();
+    // No credentials, and the endpoint would refuse a connection anyway.
+    let out = site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(FLAT)
+        .args(["check", "posts"])
+        .run();
+    let err = out.failure(1);
+    for want in [
+        "error: posts/b.mdx:3:14: posts/img/b.png is not in the manifest",
+        "hint: run r2filter on this document (with credentials) to upload it, and commit the manifest",
+        "error: posts/b.mdx:5:9: image file not found: \"img/c.png\"",
+        "2 references failed; nothing was written",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+    assert!(!err.contains("a.md"), "{err}");
+    assert!(!err.contains("node_modules"), "{err}");
+    assert_eq!(s3.requests().len(), 0, "check made a request");
+    assert_eq!(site.read("r2filter-manifest.json"), manifest);
+
+    // Publish b, drop the missing one: check passes, files or folders alike.
+    site.write("posts/b.mdx", "# B\n\n<Figure src=\"img/b.png\" />\n");
+    site.r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .args(["--base-dir", "posts", "--mdx"])
+        .stdin(site.read("posts/b.mdx"))
+        .run()
+        .success();
+    s3.forget_requests();
+    let out = site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(["check", "posts/a.md", "posts"])
+        .run();
+    out.success();
+    assert!(
+        out.stderr.contains(
+            "r2filter check: 2 local image references in 2 documents: all on disk and in"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s3.requests().len(), 0);
+}
+
+#[test]
+fn check_reads_standard_input_without_paths() {
+    let s3 = S3Server::start();
+    let site = half_published(&s3);
+    let out = site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(["check", "--base-dir", "posts"])
+        .stdin("![a](img/a.png) ![b](img/b.png)\n")
+        .run();
+    let err = out.failure(1);
+    assert!(
+        err.contains("error: <stdin>:1:22: posts/img/b.png is not in the manifest"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+}
+
+#[test]
+fn check_refuses_what_the_filter_would_refuse() {
+    let s3 = S3Server::start();
+    let site = half_published(&s3);
+    site.write("posts/img/notes.png", "not an image");
+    std::fs::write(site.dir.path().join("secret.png"), png(9)).unwrap();
+    let out = site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .args(["check", "--base-dir", "posts"])
+        .stdin("![n](img/notes.png) ![s](../../secret.png)\n")
+        .run();
+    let err = out.failure(1);
+    assert!(err.contains("posts/img/notes.png is not an image"), "{err}");
+    assert!(err.contains("leaves the root folder"), "{err}");
+}
+
+#[test]
+fn verify_reports_missing_and_mismatched_objects() {
+    let s3 = S3Server::start();
+    let site = Site::new();
+    let mut doc = String::new();
+    let mut images = Vec::new();
+    for i in 0..4 {
+        images.push(site.image(&format!("{i}.png"), i));
+        doc.push_str(&format!("![{i}]({i}.png)\n"));
+    }
+    site.r2filter()
+        .against(&s3)
+        .args(FLAT)
+        .stdin(&doc)
+        .run()
+        .success();
+    let key = |i: usize| format!("{}.png", sha256_hex(&images[i]));
+
+    s3.forget_requests();
+    let out = site.r2filter().against(&s3).args(["verify"]).run();
+    out.success();
+    assert!(
+        out.stderr
+            .contains("r2filter verify: 4 objects in the manifest, all in the bucket"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s3.count("HEAD"), 4);
+    assert_eq!(s3.requests().len(), 4, "HEAD only");
+
+    // Object 0 vanishes, object 1 is truncated, object 2's manifest entry
+    // claims another type; object 3 stays right.
+    let bucket = s3.dir.path().join(BUCKET);
+    std::fs::remove_file(bucket.join(key(0))).unwrap();
+    std::fs::write(bucket.join(key(1)), &images[1][..10]).unwrap();
+    let mut m = site.manifest().unwrap();
+    m["objects"][sha256_hex(&images[2])]["content_type"] = "image/jpeg".into();
+    site.write(
+        "r2filter-manifest.json",
+        serde_json::to_string_pretty(&m).unwrap(),
+    );
+
+    let out = site.r2filter().against(&s3).args(["verify"]).run();
+    let err = out.failure(1);
+    for want in [
+        format!("error: {}: missing from the bucket", key(0)),
+        format!(
+            "error: {}: 10 bytes in the bucket, the manifest says {}",
+            key(1),
+            images[1].len()
+        ),
+        format!(
+            "error: {}: Content-Type \"image/png\" in the bucket, the manifest says \"image/jpeg\"",
+            key(2)
+        ),
+        "error: 3 of 4 objects in the manifest are wrong in the bucket".to_string(),
+    ] {
+        assert!(err.contains(&want), "{want}\n{err}");
+    }
+    assert!(!err.contains(&key(3)), "{err}");
+}
+
+#[test]
+fn verify_needs_the_store() {
+    let s3 = S3Server::start();
+    let site = Site::new();
+    site.image("a.png", 1);
+    site.r2filter()
+        .against(&s3)
+        .stdin("![a](a.png)\n")
+        .run()
+        .success();
+    let wrong = "wrong-secret-for-verify-0123456789";
+    let out = site
+        .r2filter()
+        .endpoint(&s3.endpoint)
+        .credentials(ACCESS_KEY, wrong)
+        .args(["verify"])
+        .run();
+    let err = out.failure(1);
+    assert!(err.contains("error: cannot verify: HEAD "), "{err}");
+    assert!(err.contains("HTTP 403"), "{err}");
+    assert!(!err.contains(wrong), "{err}");
+}
