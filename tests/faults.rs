@@ -116,7 +116,9 @@ fn a_store_that_keeps_failing_ends_in_a_clear_error() {
     let err = out.failure(1);
     assert!(err.contains("nothing was written"), "{err}");
 
-    // Bounded: each failing request was tried exactly max-attempts times.
+    // Bounded: no failing request was tried more than max-attempts times.
+    // (Fewer is allowed: the SDK's retry quota, 500 tokens at 14 a retry,
+    // stops retrying early when many requests fail at once.)
     let mut tries: std::collections::BTreeMap<(String, String), usize> = Default::default();
     for r in s3.requests() {
         *tries.entry((r.method, r.path)).or_default() += 1;
@@ -133,7 +135,7 @@ fn a_store_that_keeps_failing_ends_in_a_clear_error() {
         let head = tries[&("HEAD".to_string(), path.clone())];
         let put = tries.get(&("PUT".to_string(), path)).copied().unwrap_or(0);
         assert!(
-            (head == 3 && put == 0) || (head == 1 && put == 3),
+            (1..=3).contains(&head) && put <= 3 && (put == 0 || head == 1),
             "{key}: HEAD {head} PUT {put}"
         );
         // Each failure names its image, says what happened and what to do.
