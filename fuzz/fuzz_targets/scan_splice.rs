@@ -19,7 +19,7 @@ mod scan;
 
 /// What the shared checks reach the library through.
 mod r2 {
-    pub use crate::{resolve, rewrite, scan};
+    pub(crate) use crate::{resolve, rewrite, scan};
 }
 
 #[path = "../../tests/props/mod.rs"]
