@@ -2,10 +2,9 @@
 //! reference that is missing from disk or from the manifest; exits 1 if any.
 //! No network, no credentials.
 //!
-//! With no PATHS it reads one document on standard input, like the filter.
-//! Folders are walked for `.md`, `.mdx` and `.markdown` files, honouring
-//! `.gitignore` (the `ignore` crate). (The batch mode's walker, when it lands,
-//! should replace this one so both agree on which files count.)
+//! With no PATHS it reads one document on standard input, like the filter;
+//! otherwise it takes the same files and folders as batch mode, found by the
+//! same walk ([`crate::batch::collect`]), so both agree on which files count.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,9 +16,6 @@ use crate::audit;
 use crate::error::Error;
 use crate::pipeline::Document;
 use crate::scan::Flavor;
-
-/// Extensions of documents found in folders.
-const DOC_EXTENSIONS: &[&str] = &["md", "mdx", "markdown"];
 
 /// Check, without network or credentials, that every local image is on disk
 /// and in the manifest (for CI on pull requests)
@@ -60,7 +56,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
     let docs = if args.paths.is_empty() {
         vec![stdin_document(&cfg.base_dir, args.mdx || cli.mdx)?]
     } else {
-        documents(&args.paths)?
+        crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
     let checked = audit::check(&cfg, &docs)?;
     if !cli.quiet {
@@ -94,62 +90,4 @@ fn stdin_document(base_dir: &Path, mdx: bool) -> Result<Document, Error> {
         text,
         flavor: if mdx { Flavor::Mdx } else { Flavor::Markdown },
     })
-}
-
-/// Files as given, and the documents under each folder, sorted, each once.
-fn documents(paths: &[PathBuf]) -> Result<Vec<Document>, Error> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| Error::Input {
-            path: path.clone(),
-            source,
-        })?;
-        if !meta.is_dir() {
-            files.push(path.clone());
-            continue;
-        }
-        let mut found = Vec::new();
-        // .gitignore counts even outside a git checkout (a CI job on an export).
-        for entry in ignore::WalkBuilder::new(path).require_git(false).build() {
-            let entry = entry.map_err(|e| Error::Input {
-                path: path.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            let p = entry.path();
-            let is_doc = entry.file_type().is_some_and(|t| t.is_file())
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| DOC_EXTENSIONS.iter().any(|d| e.eq_ignore_ascii_case(d)));
-            if is_doc {
-                found.push(p.to_path_buf());
-            }
-        }
-        found.sort();
-        files.extend(found);
-    }
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.clone()));
-    files
-        .into_iter()
-        .map(|file| {
-            let bytes = std::fs::read(&file).map_err(|source| Error::Input {
-                path: file.clone(),
-                source,
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-                path: file.clone(),
-                offset: e.utf8_error().valid_up_to(),
-            })?;
-            let base_dir = match file.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            Ok(Document {
-                name: file.display().to_string(),
-                base_dir: std::path::absolute(&base_dir).unwrap_or(base_dir),
-                flavor: Flavor::from_path(&file),
-                text,
-            })
-        })
-        .collect()
 }
