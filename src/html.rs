@@ -49,7 +49,13 @@ pub(crate) fn scan_tags(
             .bytes()
             .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'.' | b'_'))
             .count();
-        if name_len == 0 || !rest.as_bytes()[1].is_ascii_alphabetic() {
+        // A tag name ends at whitespace, `/`, `>` (or `{` in JSX); `<a![x](y)` is
+        // text, not a tag whose attributes would swallow what follows.
+        let after_name = rest.as_bytes().get(1 + name_len).copied();
+        let ends_name = after_name.is_none_or(|b| {
+            b.is_ascii_whitespace() || b == b'/' || b == b'>' || (mdx && b == b'{')
+        });
+        if name_len == 0 || !rest.as_bytes()[1].is_ascii_alphabetic() || !ends_name {
             i += 1;
             continue;
         }
@@ -210,7 +216,13 @@ fn srcset_urls(value: &str) -> Vec<Range<usize>> {
 }
 
 /// Skips a JSX `{expression}` starting at `i` (on the `{`), minding strings.
-fn skip_braces(bytes: &[u8], mut i: usize, end: usize) -> usize {
+/// An expression never closed is no expression: only its `{` is skipped, so
+/// a stray brace cannot swallow the rest of the document.
+fn skip_braces(bytes: &[u8], i: usize, end: usize) -> usize {
+    close_braces(bytes, i, end).unwrap_or(i + 1)
+}
+
+fn close_braces(bytes: &[u8], mut i: usize, end: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     while i < end {
@@ -229,7 +241,7 @@ fn skip_braces(bytes: &[u8], mut i: usize, end: usize) -> usize {
                 b'}' => {
                     depth -= 1;
                     if depth == 0 {
-                        return i + 1;
+                        return Some(i + 1);
                     }
                 }
                 _ => {}
@@ -237,7 +249,7 @@ fn skip_braces(bytes: &[u8], mut i: usize, end: usize) -> usize {
         }
         i += 1;
     }
-    end
+    None
 }
 
 /// Decodes the character references HTML allows in attribute values.

@@ -111,10 +111,7 @@ proptest! {
     }
 
     #[test]
-    fn generated_mdx_keeps_every_property(doc in document().prop_filter(
-        "a stray `<letter` (see mdx_stray_tag_swallows_the_next_one)",
-        |d| !stray_tag(d),
-    )) {
+    fn generated_mdx_keeps_every_property(doc in document()) {
         if let Err(e) = props::check(&doc, Flavor::Mdx) {
             return Err(TestCaseError::fail(e));
         }
@@ -130,33 +127,15 @@ proptest! {
     }
 }
 
-/// A `<` followed by a letter that the generator did not write as a tag.
-fn stray_tag(doc: &str) -> bool {
-    const TAGS: [&str; 5] = ["<img", "<p>", "</p>", "<video", "</video>"];
-    let mut rest = doc;
-    while let Some(i) = rest.find('<') {
-        let after = &rest[i..];
-        let letter = after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/');
-        if letter && !TAGS.iter().any(|t| after.starts_with(t)) && !after.starts_with("<Figure") {
-            return true;
-        }
-        rest = &after[1..];
-    }
-    false
-}
-
-/// Known defect, found by proptest (20,000 cases): in MDX an unclosed
-/// `<a` runs to the next `>`. In the input that is the `>` of an
-/// angle-bracketed destination; the rewrite drops the brackets, so in the
-/// output the `<a` runs on and swallows the `<img>` after it, whose new URL
-/// is then not found again. Output and idempotence are fine (the swallowed
-/// URL is already remote); the scan of the output is not. Fix: keep angle
-/// brackets when the original destination had them, or stop JSX attribute
-/// scanning at a Markdown construct. Left to the scan/rewrite owners.
+/// Found by proptest (20,000 cases): in MDX a stray `<a` ran on to the next
+/// `>` or through an unclosed `{`, so once the rewrite dropped a destination's
+/// angle brackets it swallowed the `<img>` after it. A tag name must now end
+/// at whitespace, `/`, `>` or `{`, and an unclosed `{` skips only itself.
 #[test]
-#[ignore = "known MDX defect, see the comment"]
-fn mdx_stray_tag_swallows_the_next_one() {
+fn mdx_stray_tag_does_not_swallow_the_next_one() {
     let doc = "<a![alt](<img/b.jpg?v=1#top> \"title\") {<img src=\"img/a.png\">";
+    props::check(doc, Flavor::Mdx).unwrap();
+    let doc = "<a x {<img src=\"img/a.png\"> ![b](<img/b.png>)";
     props::check(doc, Flavor::Mdx).unwrap();
 }
 
