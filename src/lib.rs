@@ -7,7 +7,8 @@
 //! 1. [`scan`] finds image references with their byte spans (pulldown-cmark's
 //!    offset iterator; [`html`] for raw HTML and JSX attributes),
 //! 2. [`resolve`] turns local paths into files, confined to the root,
-//! 3. [`object`] hashes (SHA-256), sniffs the Content-Type and names the key,
+//! 3. [`object`] hashes (SHA-256), sniffs the Content-Type and names the key
+//!    ([`statcache`] skips the read for files unchanged since the last run),
 //! 4. [`manifest`] remembers what is already uploaded,
 //! 5. [`store`] talks to the bucket (or a local folder) and [`upload`] sends what
 //!    is missing under bounded concurrency,
@@ -34,6 +35,7 @@ pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
+pub mod statcache;
 pub mod store;
 pub mod upload;
 

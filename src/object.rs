@@ -40,6 +40,57 @@ pub struct ImageType {
     pub ext: &'static str,
 }
 
+impl ImageType {
+    /// Every type [`sniff`] can answer.
+    pub const ALL: &[ImageType] = &[
+        ImageType {
+            mime: "image/png",
+            ext: "png",
+        },
+        ImageType {
+            mime: "image/apng",
+            ext: "png",
+        },
+        ImageType {
+            mime: "image/jpeg",
+            ext: "jpg",
+        },
+        ImageType {
+            mime: "image/gif",
+            ext: "gif",
+        },
+        ImageType {
+            mime: "image/webp",
+            ext: "webp",
+        },
+        ImageType {
+            mime: "image/avif",
+            ext: "avif",
+        },
+        ImageType {
+            mime: "image/x-icon",
+            ext: "ico",
+        },
+        ImageType {
+            mime: "image/bmp",
+            ext: "bmp",
+        },
+        ImageType {
+            mime: "image/tiff",
+            ext: "tiff",
+        },
+        ImageType {
+            mime: "image/svg+xml",
+            ext: "svg",
+        },
+    ];
+
+    /// The type [`sniff`] gives this Content-Type (for caches that store it).
+    pub fn from_mime(mime: &str) -> Option<ImageType> {
+        ImageType::ALL.iter().copied().find(|t| t.mime == mime)
+    }
+}
+
 /// Hashes `path` in one streaming pass, sniffing its type from the first bytes.
 /// A file whose first bytes are no image is not read further (`kind: None`,
 /// empty `sha256`).
@@ -333,6 +384,16 @@ mod tests {
         }
         assert_eq!(sniff(b"<svgx>"), None);
         assert_eq!(sniff(b"<html><svg>"), None);
+    }
+
+    #[test]
+    fn every_sniffed_type_round_trips_through_its_mime() {
+        let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        for bytes in [PNG, JPEG, GIF, WEBP, &svg[..]] {
+            let t = sniff(bytes).unwrap();
+            assert_eq!(ImageType::from_mime(t.mime), Some(t));
+        }
+        assert_eq!(ImageType::from_mime("text/plain"), None);
     }
 
     #[test]

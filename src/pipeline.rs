@@ -20,6 +20,7 @@ use crate::progress::{NoProgress, Progress};
 use crate::resolve::{self, Kind, Resolver, Skip};
 use crate::rewrite::{Replacement, encode_for, splice};
 use crate::scan::{self, Flavor, Reference, ScanOptions};
+use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
 
@@ -228,9 +229,31 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     let mut files: Vec<PathBuf> = found.iter().map(|f| f.file.clone()).collect();
     files.sort();
     files.dedup();
-    progress.hashing(files.len());
-    let infos = hash_files(&files, cfg.concurrency, progress);
+    // Unchanged files (same size, times and inode) come from the stat cache
+    // without a read; the rest are hashed on all cores.
+    let mut stat_cache = StatCache::load(&statcache::path_for(&cfg.manifest));
+    let (infos, cached) = stat_cache.hash_files(&files, |todo| {
+        progress.hashing(todo.len());
+        hash_files(todo, cfg.concurrency, progress)
+    });
+    tracing::debug!(
+        "stat cache: {} of {} files unchanged, {} hashed",
+        cached.hits,
+        files.len(),
+        cached.hashed
+    );
+    if !opts.dry_run
+        && let Err(e) = stat_cache.save()
+    {
+        tracing::debug!("stat cache not written (it is only a cache): {e}");
+    }
     let mut info_of: HashMap<&Path, FileInfo> = HashMap::with_capacity(files.len());
+    // The first reference of each file, for error locations (one pass, not a
+    // search per file).
+    let mut first_of: HashMap<&Path, &Found> = HashMap::with_capacity(files.len());
+    for f in &found {
+        first_of.entry(f.file.as_path()).or_insert(f);
+    }
     let locate = |f: &Found| {
         Location::new(
             &docs[f.doc].name,
@@ -239,10 +262,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         )
     };
     for (path, info) in files.iter().zip(infos) {
-        let first = found
-            .iter()
-            .find(|f| &f.file == path)
-            .expect("every file has a reference");
+        let first = first_of[path.as_path()];
         match info {
             Ok(info) if info.kind.is_some() => {
                 info_of.insert(path, info);
