@@ -101,6 +101,12 @@ fn batch(src: &Path, out: &Path, dry_run: bool) -> ExitCode {
             .strip_prefix(src)
             .expect("documents are under --src");
         let dest = out.join(rel);
+        // An output that is already right is left alone: rewriting it would
+        // cost a flush (ext4 writes back a truncated file on close) and touch
+        // its mtime, which makes the site generator rebuild the page.
+        if std::fs::read(&dest).is_ok_and(|old| old == text.as_bytes()) {
+            continue;
+        }
         std::fs::create_dir_all(dest.parent().expect("a folder")).expect("create --out");
         std::fs::write(&dest, text).expect("write an output");
     }

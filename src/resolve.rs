@@ -6,7 +6,9 @@
 //! symlinks that leave `root` are refused from the path alone, before any byte of
 //! the file is read.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use percent_encoding::percent_decode_str;
 
@@ -148,6 +150,10 @@ pub struct Resolver {
     pub site_root: PathBuf,
     /// Further folders to look in after the document's own (the `images/` habit).
     pub image_dirs: Vec<PathBuf>,
+    /// Folders already canonicalized in this run (`None`: it does not exist).
+    /// Thousands of references share a few folders; canonicalizing each
+    /// reference's full path costs a readlink per component, per reference.
+    dirs: Arc<Mutex<HashMap<PathBuf, Option<PathBuf>>>>,
 }
 
 impl Resolver {
@@ -171,7 +177,36 @@ impl Resolver {
             root,
             site_root,
             image_dirs,
+            dirs: Arc::default(),
         })
+    }
+
+    /// `dir` canonicalized, remembered for the rest of the run.
+    pub fn canonical_dir(&self, dir: &Path) -> Option<PathBuf> {
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        dirs.entry(dir.to_path_buf())
+            .or_insert_with(|| dir.canonicalize().ok())
+            .clone()
+    }
+
+    /// The real path of the lexical (normalized, absolute) `path`: its folder
+    /// from the run's cache, then one `lstat` of the name; a symlink is
+    /// followed the slow way. Also says whether it is a regular file.
+    fn real_path(&self, path: &Path) -> std::io::Result<(PathBuf, bool)> {
+        let not_found = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            let real = path.canonicalize()?;
+            let is_file = real.is_file();
+            return Ok((real, is_file));
+        };
+        let real = self.canonical_dir(dir).ok_or_else(not_found)?.join(name);
+        let meta = std::fs::symlink_metadata(&real)?;
+        if meta.file_type().is_symlink() {
+            let real = real.canonicalize()?;
+            let is_file = real.is_file();
+            return Ok((real, is_file));
+        }
+        Ok((real, meta.is_file()))
     }
 
     /// The file `path` (decoded, from [`classify`]) names for a document in
@@ -198,15 +233,15 @@ impl Resolver {
             if !lexical.starts_with(&self.root) {
                 return Err(self.outside(path));
             }
-            match lexical.canonicalize() {
-                Ok(real) => {
+            match self.real_path(&lexical) {
+                Ok((real, is_file)) => {
                     // A symlink may point out of the root.
                     if !real.starts_with(&self.root) {
                         return Err(self.outside(path));
                     }
                     // By type, before any open: opening a FIFO blocks until a
                     // writer comes, and a device can be endless.
-                    if !real.is_file() {
+                    if !is_file {
                         return Err(ResolveError::NotAFile {
                             path: path.into(),
                             what: file_kind(&real),
