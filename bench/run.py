@@ -158,11 +158,15 @@ def timed(cmd, env=None, cwd=None, server=None):
     p = subprocess.run(full, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
     if p.returncode != 0:
-        raise SystemExit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{p.stderr[-3000:]}")
+        raise PeerFailed(f"failed ({p.returncode}): {' '.join(map(str, cmd))}\n{p.stderr[-3000:]}")
     rss_kb = int(tfile.read_text().split()[-1])
     tfile.unlink()
     reqs = sum(server.requests().values()) if server else None
     return wall, rss_kb / 1024, reqs
+
+
+class PeerFailed(Exception):
+    pass
 
 
 class Results:
@@ -170,6 +174,14 @@ class Results:
         self.rows = []  # dict(group, name, seconds, rss, requests, n, note)
 
     def add(self, group, name, samples, note=""):
+        if callable(samples):
+            # A peer: its failure is reported, not fatal to the whole run.
+            try:
+                samples = samples()
+            except PeerFailed as e:
+                log(f"  {group:>10} | {name}: FAILED\n{e}")
+                self.rows.append(dict(group=group, name=name, seconds=float("nan"), rss_mb=float("nan"), requests=None, runs=0, note="failed"))
+                return None
         secs = statistics.median(s[0] for s in samples)
         rss = max(s[1] for s in samples)
         reqs = samples[-1][2]
@@ -373,23 +385,23 @@ def run_all(a, res, server, base_env, data, site, posts, img_dir, img_list, imag
 
     log("== peers, cold")
     if rclone:
-        res.add("cold", "rclone copy (default --transfers 4)", [timed(rclone_cmd("rclone"), env=rcenv, server=server)])
-        res.add("cold", "rclone copy --transfers 16", [timed(rclone_cmd("rclone-j16", "--transfers", "16"), env=rcenv, server=server)])
+        res.add("cold", "rclone copy (default --transfers 4)", lambda: [timed(rclone_cmd("rclone"), env=rcenv, server=server)])
+        res.add("cold", "rclone copy --transfers 16", lambda: [timed(rclone_cmd("rclone-j16", "--transfers", "16"), env=rcenv, server=server)])
         server.empty("bench-rclone-j16")
     if aws:
-        res.add("cold", "aws s3 cp --recursive", [timed(aws + ["s3", "cp", "--recursive", "--quiet", img_dir, "s3://bench-aws-cp/images"], env=awsenv, server=server)])
+        res.add("cold", "aws s3 cp --recursive", lambda: [timed(aws + ["s3", "cp", "--recursive", "--quiet", img_dir, "s3://bench-aws-cp/images"], env=awsenv, server=server)])
         server.empty("bench-aws-cp")
-        res.add("cold", "aws s3 sync", [timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)])
+        res.add("cold", "aws s3 sync", lambda: [timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)])
         seq = [venv / "bin" / "python", REPO / "bench" / "seq_upload.py", "--endpoint", server.endpoint, "--bucket", "bench-seq-upload", "--src", posts, "--out", data / "seq-out"]
-        res.add("cold", "sequential uploader (blog post's script)", [timed(seq, env=awsenv, server=server)], note="one PUT per reference, no dedupe")
+        res.add("cold", "sequential uploader (blog post's script)", lambda: [timed(seq, env=awsenv, server=server)], note="one PUT per reference, no dedupe")
         server.empty("bench-seq-upload")
 
     log("== peers, no-op rerun")
     if aws:
-        res.add("warm", "aws s3 sync (no-op rerun)", repeat(max(1, n // 2), lambda: timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)))
+        res.add("warm", "aws s3 sync (no-op rerun)", lambda: repeat(max(1, n // 2), lambda: timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)))
     if rclone:
-        res.add("warm", "rclone copy (no-op rerun)", repeat(max(1, n // 2), lambda: timed(rclone_cmd("rclone"), env=rcenv, server=server)))
-        res.add("warm", "rclone copy --size-only (no-op rerun)", repeat(max(1, n // 2), lambda: timed(rclone_cmd("rclone", "--size-only"), env=rcenv, server=server)))
+        res.add("warm", "rclone copy (no-op rerun)", lambda: repeat(max(1, n // 2), lambda: timed(rclone_cmd("rclone"), env=rcenv, server=server)))
+        res.add("warm", "rclone copy --size-only (no-op rerun)", lambda: repeat(max(1, n // 2), lambda: timed(rclone_cmd("rclone", "--size-only"), env=rcenv, server=server)))
 
     log("== 1 % of the images changed")
     rng = random.Random(7)
@@ -400,9 +412,10 @@ def run_all(a, res, server, base_env, data, site, posts, img_dir, img_list, imag
         write_image(p, "png" if p.suffix == ".png" else "jpg", size, rng)
     res.add("changed", f"r2filter ({len(changed)} images changed)", [timed(r2, env=r2env, server=server)])
     if aws:
-        res.add("changed", "aws s3 sync", [timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)])
+        res.add("changed", "aws s3 sync", lambda: [timed(aws + ["s3", "sync", "--quiet", img_dir, "s3://bench-aws-sync/images"], env=awsenv, server=server)])
     if rclone:
-        res.add("changed", "rclone copy", [timed(rclone_cmd("rclone"), env=rcenv, server=server)])
+        res.add("changed", "rclone copy --size-only", lambda: [timed(rclone_cmd("rclone", "--size-only"), env=rcenv, server=server)], note="misses same-size changes: see requests")
+        res.add("changed", "rclone copy", lambda: [timed(rclone_cmd("rclone"), env=rcenv, server=server)])
     for b in ("bench-r2filter", "bench-rclone", "bench-aws-sync"):
         server.empty(b)
 
@@ -473,7 +486,7 @@ def report(a, res, work, md_bytes, img_bytes):
 
     if r2_warm:
         target(r2_warm["requests"] == 0, f"warm rerun makes 0 requests: {r2_warm['requests']}")
-        noops = [r for r in rows if r["group"] == "warm" and "no-op" in r["name"]]
+        noops = [r for r in rows if r["group"] == "warm" and "no-op" in r["name"] and r["runs"]]
         if noops:
             fastest = min(noops, key=lambda r: r["seconds"])
             x = ratio(fastest["seconds"], r2_warm["seconds"])
@@ -484,7 +497,7 @@ def report(a, res, work, md_bytes, img_bytes):
     if r2_cold:
         for name, want in (("rclone copy (default --transfers 4)", 1.0), ("rclone copy --transfers 16", 1.0), ("sequential uploader (blog post's script)", 5.0)):
             p = g("cold", name)
-            if p:
+            if p and p["runs"]:
                 x = ratio(p["seconds"], r2_cold["seconds"])
                 target(x >= want, f"cold upload ≥ {want:.1f}× {name}: {x:.2f}×")
     big = [r for r in rows if r["group"] == "rss" and r["name"].startswith("r2filter")]

@@ -70,7 +70,13 @@ def main():
             for alt_text, img_path in PATTERN.findall(content):
                 if img_path.startswith("http"):
                     continue
-                r2_url = upload_image(os.path.join(dirpath, img_path))
+                full_path = os.path.join(dirpath, img_path)
+                if not os.path.isfile(full_path):
+                    # The regex also "finds" images inside code blocks; the post's
+                    # script would crash here. Skip, as a careful user would add.
+                    print(f"seq_upload: {md_file}: no file {img_path}, skipped", file=sys.stderr)
+                    continue
+                r2_url = upload_image(full_path)
                 uploads += 1
                 content = content.replace(f"![{alt_text}]({img_path})", f"![{alt_text}]({r2_url})")
             dest = os.path.join(a.out, os.path.relpath(md_file, a.src))
