@@ -328,7 +328,7 @@ def run_all(a, res, server, base_env, data, site, posts, img_dir, img_list, imag
         "R2FILTER_ROOT": str(site),
         "R2FILTER_CONCURRENCY": str(a.concurrency),
     }
-    r2 = [r2f_batch, "--src", posts, "--out", out]
+    r2 = [bindir / "r2filter", posts, "--out-dir", out]
     stat_cache = Path(str(manifest) + ".cache")
 
     def fresh_r2filter():
@@ -347,7 +347,7 @@ def run_all(a, res, server, base_env, data, site, posts, img_dir, img_list, imag
 
     def dry():
         fresh_r2filter()
-        return timed([r2f_batch, "--dry-run", "--src", posts], env=r2env)
+        return timed([bindir / "r2filter", "--dry-run", posts, "--out-dir", out], env=r2env)
 
     res.add("hash", "r2filter --dry-run (scan+resolve+hash, no cache)", repeat(max(1, n // 2), dry))
 
@@ -432,7 +432,7 @@ def run_all(a, res, server, base_env, data, site, posts, img_dir, img_list, imag
             imgs = [f"big-{i:03d}.png" for i in range(p, count, max(1, count // 10))]
             write_post(big_posts / f"post-{p:03d}.md", p, imgs, 1, brng)
         bigenv = r2env | {"R2FILTER_BUCKET": "bench-big", "R2FILTER_MANIFEST": str(big / "m.json"), "R2FILTER_ROOT": str(big)}
-        res.add("rss", f"r2filter cold, {count} × {mb} MB", [timed([r2f_batch, "--src", big_posts, "--out", big / "out"], env=bigenv, server=server)])
+        res.add("rss", f"r2filter cold, {count} × {mb} MB", [timed([bindir / "r2filter", big_posts, "--out-dir", big / "out"], env=bigenv, server=server)])
         server.empty("bench-big")
         if rclone:
             res.add("rss", f"rclone copy, {count} × {mb} MB", [timed([rclone, "copy", big_posts / "images", "bench:bench-big/images"], env=rcenv, server=server)])
@@ -486,11 +486,18 @@ def report(a, res, work, md_bytes, img_bytes):
 
     if r2_warm:
         target(r2_warm["requests"] == 0, f"warm rerun makes 0 requests: {r2_warm['requests']}")
+        # A sync that compares sizes only misses an image edited to the same
+        # size (the 1 % run shows it), so it is not a peer for this target; its
+        # ratio is printed beside it.
         noops = [r for r in rows if r["group"] == "warm" and "no-op" in r["name"] and r["runs"]]
-        if noops:
-            fastest = min(noops, key=lambda r: r["seconds"])
+        correct = [r for r in noops if "--size-only" not in r["name"]]
+        if correct:
+            fastest = min(correct, key=lambda r: r["seconds"])
             x = ratio(fastest["seconds"], r2_warm["seconds"])
             target(x >= 5, f"warm rerun ≥ 5× faster than the fastest peer's no-op sync ({fastest['name']}): {x:.1f}×")
+        for r in noops:
+            if "--size-only" in r["name"]:
+                lines.append(f"  - against {r['name']}, which misses same-size edits: {ratio(r['seconds'], r2_warm['seconds']):.1f}×")
         if floor:
             x = ratio(r2_warm["seconds"], floor["seconds"])
             target(x <= 3, f"warm rerun within 3× of the floor: {x:.2f}× ({r2_warm['seconds'] * 1000:.0f} ms vs {floor['seconds'] * 1000:.0f} ms)")
@@ -505,7 +512,7 @@ def report(a, res, work, md_bytes, img_bytes):
         target(big[0]["rss_mb"] <= 100, f"peak RSS ≤ 100 MB uploading {big[0]['name'].split(', ')[1]} images: {big[0]['rss_mb']:.0f} MB")
     if ss:
         target(ss["mb_per_s"] >= 100, f"scan+splice ≥ 100 MB/s: {ss['mb_per_s']:.0f} MB/s")
-    lines.append("- [ ] mdBook warm overhead ≤ 10 %: not measured here (see BENCHMARKS.md)")
+    lines.append("- [ ] mdBook warm overhead ≤ 10 %: not measured by this harness (see BENCHMARKS.md)")
     text = "\n".join(lines) + "\n"
     print(text)
     work.mkdir(parents=True, exist_ok=True)

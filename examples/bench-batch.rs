@@ -1,16 +1,7 @@
-//! The benchmark's batch driver: every `*.md` under `--src` through one
-//! `pipeline::run`, outputs written under `--out` at the same relative paths.
-//! This is exactly what `r2filter --out-dir` does (one batch, one dedupe set,
-//! one upload pool, one manifest write); the harness uses that entry instead
-//! when the `r2filter` binary has it.
-//!
-//! Settings come from the environment (`R2FILTER_BUCKET`, `R2FILTER_ENDPOINT`,
-//! `R2FILTER_PUBLIC_URL`, `R2FILTER_MANIFEST`, `R2FILTER_ROOT`, …) and
-//! `./r2filter.toml`, as for `r2filter` itself.
+//! Helpers for `bench/run.py` that are not r2filter runs (those use the
+//! `r2filter` binary itself, `PATH --out-dir DIR`, as users do):
 //!
 //! ```text
-//! bench-batch --src site/posts --out out/posts
-//! bench-batch --dry-run --src site/posts    # scan, resolve, hash; no upload, no output
 //! bench-batch --scan-splice site/posts      # scan + splice only, in memory: MB/s
 //! bench-batch --floor site/posts images.txt # read the documents, stat the images
 //! ```
@@ -19,8 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use r2filter::config::Settings;
-use r2filter::pipeline::{self, Document, Options};
+use r2filter::pipeline::Document;
 use r2filter::resolve::{Kind, classify};
 use r2filter::rewrite::{Replacement, encode_for, splice};
 use r2filter::scan::{self, Flavor, ScanOptions};
@@ -28,14 +18,10 @@ use r2filter::scan::{self, Flavor, ScanOptions};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["--src", src, "--out", out] => batch(Path::new(src), Path::new(out), false),
-        ["--dry-run", "--src", src] => batch(Path::new(src), Path::new(""), true),
         ["--floor", src, list] => floor(Path::new(src), Path::new(list)),
         ["--scan-splice", src] => scan_splice(Path::new(src)),
         _ => {
-            eprintln!(
-                "usage: bench-batch --src DIR --out DIR | --dry-run --src DIR | --scan-splice DIR | --floor DIR IMAGE_LIST"
-            );
+            eprintln!("usage: bench-batch --scan-splice DIR | --floor DIR IMAGE_LIST");
             ExitCode::from(2)
         }
     }
@@ -69,49 +55,6 @@ fn read_docs(src: &Path) -> Vec<Document> {
             flavor: Flavor::Markdown,
         })
         .collect()
-}
-
-fn batch(src: &Path, out: &Path, dry_run: bool) -> ExitCode {
-    r2filter::cli::init_logging(false, 0);
-    let cwd = std::env::current_dir().expect("a current folder");
-    let cfg = match r2filter::cli::load_config(Settings::default(), None, None, &cwd) {
-        Ok(c) => c,
-        Err(e) => {
-            eprint!("{}", e.render());
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    let docs = read_docs(src);
-    let outcome = match r2filter::cli::runtime().block_on(pipeline::run(
-        &cfg,
-        &docs,
-        Options {
-            dry_run,
-            ..Default::default()
-        },
-    )) {
-        Ok(o) => o,
-        Err(e) => {
-            eprint!("{}", e.render());
-            return ExitCode::from(e.exit_code());
-        }
-    };
-    for (doc, text) in docs.iter().zip(&outcome.outputs).filter(|_| !dry_run) {
-        let rel = Path::new(&doc.name)
-            .strip_prefix(src)
-            .expect("documents are under --src");
-        let dest = out.join(rel);
-        // An output that is already right is left alone: rewriting it would
-        // cost a flush (ext4 writes back a truncated file on close) and touch
-        // its mtime, which makes the site generator rebuild the page.
-        if std::fs::read(&dest).is_ok_and(|old| old == text.as_bytes()) {
-            continue;
-        }
-        std::fs::create_dir_all(dest.parent().expect("a folder")).expect("create --out");
-        std::fs::write(&dest, text).expect("write an output");
-    }
-    eprintln!("r2filter: {}", outcome.summary);
-    ExitCode::SUCCESS
 }
 
 /// Scan + splice throughput over the documents, in memory (no file system, no
