@@ -30,10 +30,7 @@ pub fn run(args: &Cli) -> Result<(), Error> {
                 .exit()
         }
     };
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
+    let cwd = super::cwd()?;
     let mut inputs = Vec::new();
     let result = process(args, &target, &cwd, &mut inputs);
     finish(args, result, &inputs, &target, &cwd)

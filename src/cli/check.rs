@@ -6,15 +6,13 @@
 //! otherwise it takes the same files and folders as batch mode, found by the
 //! same walk ([`crate::batch::collect`]), so both agree on which files count.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, load_config};
+use super::{Cli, SettingsArgs};
 use crate::audit;
 use crate::error::Error;
-use crate::pipeline::Document;
 use crate::scan::Flavor;
 
 /// Check, without network or credentials, that every local image is on disk
@@ -38,23 +36,17 @@ pub struct CheckArgs {
 }
 
 pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
-    let settings = args
-        .settings
-        .clone()
-        .into_settings()
-        .or(cli.settings.clone().into_settings());
-    let cfg = load_config(
-        settings,
-        args.config.as_deref().or(cli.config.as_deref()),
-        None,
-        &cwd,
-    )?;
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let docs = if args.paths.is_empty() {
-        vec![stdin_document(&cfg.base_dir, args.mdx || cli.mdx)?]
+        vec![super::stdin_document(
+            &cfg.base_dir,
+            if args.mdx || cli.mdx {
+                Flavor::Mdx
+            } else {
+                Flavor::Markdown
+            },
+        )?]
     } else {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
@@ -70,24 +62,4 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
         );
     }
     Ok(())
-}
-
-fn stdin_document(base_dir: &Path, mdx: bool) -> Result<Document, Error> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
-            source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    Ok(Document {
-        name: "<stdin>".into(),
-        base_dir: base_dir.to_path_buf(),
-        text,
-        flavor: if mdx { Flavor::Mdx } else { Flavor::Markdown },
-    })
 }

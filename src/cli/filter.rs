@@ -1,12 +1,12 @@
 //! `r2filter < post.md > out.md`: one document from standard input to standard
 //! output. Nothing reaches stdout unless the whole run succeeded.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use super::{Cli, load_config, runtime};
 use crate::error::Error;
-use crate::pipeline::{self, Document, Options, Outcome};
+use crate::pipeline::{self, Options, Outcome};
 use crate::progress::{Bar, Progress};
 use crate::report::{self, Report};
 use crate::scan::Flavor;
@@ -20,10 +20,7 @@ pub fn run(args: &Cli) -> Result<(), Error> {
 
 /// Reads the configuration and standard input, and runs the pipeline.
 fn process(args: &Cli) -> Result<Outcome, Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
+    let cwd = super::cwd()?;
     let cfg = load_config(
         args.settings.clone().into_settings(),
         args.config.as_deref(),
@@ -36,27 +33,12 @@ fn process(args: &Cli) -> Result<Outcome, Error> {
             "r2filter: reading Markdown from the terminal; end with Ctrl-D (see r2filter --help)"
         );
     }
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
-            source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    let doc = Document {
-        name: "<stdin>".into(),
-        base_dir: cfg.base_dir.clone(),
-        text,
-        flavor: if args.mdx {
-            Flavor::Mdx
-        } else {
-            Flavor::Markdown
-        },
+    let flavor = if args.mdx {
+        Flavor::Mdx
+    } else {
+        Flavor::Markdown
     };
+    let doc = super::stdin_document(&cfg.base_dir, flavor)?;
     // The bar only exists on a terminal; holding the only other handle, this
     // function drops it (clearing the line) before the summary or an error.
     let bar = Bar::for_stderr(args.quiet);

@@ -109,10 +109,7 @@ pub fn run(args: &MdbookArgs, outer: Outer) -> Result<(), Error> {
 
 /// Reads mdBook's input and configuration, and runs the whole book.
 fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
+    let cwd = super::cwd()?;
     let (ctx, book) =
         mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| Error::Input {
             path: "<stdin>".into(),

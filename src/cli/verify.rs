@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, load_config, runtime};
+use super::{Cli, SettingsArgs, runtime};
 use crate::audit::{self, VerifyError};
 use crate::error::Error;
 
@@ -53,21 +53,8 @@ impl Failed {
 }
 
 pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Failed> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })?;
-    let settings = args
-        .settings
-        .clone()
-        .into_settings()
-        .or(cli.settings.clone().into_settings());
-    let cfg = load_config(
-        settings,
-        args.config.as_deref().or(cli.config.as_deref()),
-        None,
-        &cwd,
-    )?;
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let verified = runtime()
         .block_on(audit::verify(&cfg))
         .map_err(|e| match e {
