@@ -183,16 +183,25 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         documents: docs.len(),
         ..Summary::default()
     };
-    let lines: Vec<Vec<usize>> = docs.iter().map(|d| line_starts(&d.text)).collect();
+    // Parsing is the CPU-heavy part of a warm run: do it on every core, then
+    // resolve in document order (errors and records keep their order).
+    let (scanned, lines): (Vec<Vec<Reference>>, Vec<Vec<usize>>) = par_map(docs, |doc| {
+        (
+            scan::scan(&doc.text, &scan_opts(doc.flavor)),
+            line_starts(&doc.text),
+        )
+    })
+    .into_iter()
+    .unzip();
     let mut resolved: HashMap<PathBuf, HashMap<String, PathBuf>> = HashMap::new();
-    for (d, doc) in docs.iter().enumerate() {
+    for (d, (doc, references)) in docs.iter().zip(scanned).enumerate() {
         let base = resolver
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
         // A path already resolved from this folder resolves the same way again
         // (the file system is not expected to change during the run).
         let known = resolved.entry(base.clone()).or_default();
-        for reference in scan::scan(&doc.text, &scan_opts(doc.flavor)) {
+        for reference in references {
             let record = |status| record((doc, &lines[d]), &reference, status, None, None);
             match resolve::classify(&reference.url, reference.context) {
                 Kind::Skip(Skip::Remote) => {
@@ -534,6 +543,25 @@ fn display_path(cfg: &Config, path: &Path) -> PathBuf {
     path.strip_prefix(&root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `f` over `items` on all cores (contiguous chunks); results in order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("scanning does not panic"))
+            .collect()
+    })
 }
 
 /// Hashes files on all cores; results in the order of `files`.
