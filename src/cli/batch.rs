@@ -11,7 +11,7 @@ use crate::batch::{self, Input, Target};
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
 use crate::progress::{Bar, Progress};
-use crate::report::{self, Report};
+use crate::report;
 
 /// Runs the batch modes. With `--dry-run`, stdout gets the plan and no file
 /// is written.
@@ -77,15 +77,12 @@ fn finish(
     target: &Target,
     cwd: &std::path::Path,
 ) -> Result<(), Error> {
-    if let Some(path) = &args.report {
-        let written = Report::new(result.as_ref(), args.dry_run, args.offline).write(path);
-        match (&result, written) {
-            (Ok(_), Err(e)) => return Err(e),
-            // The run's own error is the one that matters; still say the report is missing.
-            (Err(_), Err(e)) => eprint!("{}", e.render()),
-            (_, Ok(())) => {}
-        }
-    }
+    super::write_report(
+        args.report.as_deref(),
+        result.as_ref(),
+        args.dry_run,
+        args.offline,
+    )?;
     let outcome = result?;
     if args.dry_run {
         let mut stdout = std::io::stdout().lock();

@@ -8,7 +8,7 @@ use super::{Cli, load_config, runtime};
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
 use crate::progress::{Bar, Progress};
-use crate::report::{self, Report};
+use crate::report;
 use crate::scan::Flavor;
 
 /// The stdin → stdout filter. With `--dry-run`, stdout gets the plan instead
@@ -56,15 +56,12 @@ fn process(args: &Cli) -> Result<Outcome, Error> {
 /// The report comes first so that when it cannot be written, stdout stays
 /// empty like on any other failure.
 fn finish(args: &Cli, result: Result<Outcome, Error>) -> Result<(), Error> {
-    if let Some(path) = &args.report {
-        let written = Report::new(result.as_ref(), args.dry_run, args.offline).write(path);
-        match (&result, written) {
-            (Ok(_), Err(e)) => return Err(e),
-            // The run's own error is the one that matters; still say the report is missing.
-            (Err(_), Err(e)) => eprint!("{}", e.render()),
-            (_, Ok(())) => {}
-        }
-    }
+    super::write_report(
+        args.report.as_deref(),
+        result.as_ref(),
+        args.dry_run,
+        args.offline,
+    )?;
     let outcome = result?;
     // A dry run emits no document, so stdout is free for the plan.
     let text = if args.dry_run {

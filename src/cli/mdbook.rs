@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::error::Error;
 use crate::pipeline::{Options, Outcome};
 use crate::progress::{Bar, Progress};
-use crate::report::{self, Report};
+use crate::report;
 
 /// Runs r2filter as an mdBook preprocessor: put `[preprocessor.r2filter]` in
 /// book.toml; mdBook then runs it on every build.
@@ -75,19 +75,12 @@ pub fn run(args: &MdbookArgs, outer: Outer) -> Result<(), Error> {
         return Ok(());
     }
     let result = process(&outer);
-    if let Some(path) = &outer.report {
-        let written = Report::new(
-            result.as_ref().map(|(_, o)| o),
-            outer.dry_run,
-            outer.offline,
-        )
-        .write(path);
-        match (&result, written) {
-            (Ok(_), Err(e)) => return Err(e),
-            (Err(_), Err(e)) => eprint!("{}", e.render()),
-            (_, Ok(())) => {}
-        }
-    }
+    super::write_report(
+        outer.report.as_deref(),
+        result.as_ref().map(|(_, o)| o),
+        outer.dry_run,
+        outer.offline,
+    )?;
     let (book, outcome) = result?;
     if outer.dry_run {
         // stdout belongs to mdBook: the plan goes to stderr, the book unchanged.

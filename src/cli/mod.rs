@@ -303,6 +303,29 @@ pub(crate) fn subcommand_config(
     load_config(flags, config.or(cli.config.as_deref()), None, cwd)
 }
 
+/// Writes `--report FILE` for a finished run, before anything reaches stdout:
+/// a report that cannot be written fails a run that succeeded; when the run
+/// failed, its own error is the one returned and the report's is only shown.
+pub(crate) fn write_report(
+    path: Option<&Path>,
+    result: Result<&crate::pipeline::Outcome, &Error>,
+    dry_run: bool,
+    offline: bool,
+) -> Result<(), Error> {
+    let Some(path) = path else { return Ok(()) };
+    match (
+        result.is_ok(),
+        crate::report::Report::new(result, dry_run, offline).write(path),
+    ) {
+        (true, Err(e)) => Err(e),
+        (false, Err(e)) => {
+            eprint!("{}", e.render());
+            Ok(())
+        }
+        (_, Ok(())) => Ok(()),
+    }
+}
+
 /// The async runtime the binaries share.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
