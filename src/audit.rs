@@ -143,7 +143,7 @@ pub async fn verify(cfg: &Config) -> Result<Verified, VerifyError> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination).map_err(Error::from)?;
     let store = match &cfg.store {
         StoreConfig::S3(s3) => Store::s3(s3).await,
-        StoreConfig::Local(dir) => Store::Local { dir: dir.clone() },
+        StoreConfig::Local(dir) => Store::local(dir.clone()),
     };
     let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
     let mut tasks = JoinSet::new();

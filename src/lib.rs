@@ -24,8 +24,6 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod frontmatter;
-pub mod html;
 pub mod manifest;
 pub mod mdbook;
 pub mod object;

@@ -397,7 +397,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     if !pending.is_empty() && !opts.dry_run {
         let store = match &cfg.store {
             StoreConfig::S3(s3) => Store::s3(s3).await,
-            StoreConfig::Local(dir) => Store::Local { dir: dir.clone() },
+            StoreConfig::Local(dir) => Store::local(dir.clone()),
         };
         let upload_opts = UploadOptions {
             concurrency: cfg.concurrency,

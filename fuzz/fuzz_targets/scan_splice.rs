@@ -7,14 +7,12 @@
 use libfuzzer_sys::fuzz_target;
 
 // The library's own stage files, at the crate root as in r2filter (they
-// refer to each other as crate::scan, crate::html).
-#[path = "../../src/html.rs"]
-mod html;
+// refer to each other as crate::scan, crate::resolve).
 #[path = "../../src/resolve.rs"]
 mod resolve;
 #[path = "../../src/rewrite.rs"]
 mod rewrite;
-#[path = "../../src/scan.rs"]
+#[path = "../../src/scan/mod.rs"]
 mod scan;
 
 /// What the shared checks reach the library through.

@@ -14,7 +14,7 @@
 //! block scalars (`|`, `>`) whose text only looks like keys.
 //!
 //! ```
-//! use r2filter::frontmatter::scan_block;
+//! use r2filter::scan::frontmatter::scan_block;
 //! use pulldown_cmark::MetadataBlockKind;
 //! let doc = "---\ntitle: Hi\ncover: ./cover.png\n---\n";
 //! let keys = ["cover".to_string()];

@@ -1,115 +1,15 @@
-//! Stage 1: find every place in a document that names an image, with the exact
-//! byte span of its URL.
-//!
-//! Markdown is parsed with pulldown-cmark's offset iterator (the extensions mdBook
-//! enables, plus front-matter blocks), so code spans and code blocks are never
-//! looked into. Raw HTML (`<img src>`, `srcset`, `poster`) is scanned from the
-//! source of each HTML event. The spans found here are the only bytes the rewrite
-//! stage may change.
-//!
-//! ```
-//! use r2filter::scan::{scan, Flavor};
-//! let doc = "See ![a cat](img/cat.png \"Cat\") and `![not](this.png)`.\n";
-//! let refs = scan(doc, &Flavor::Markdown.into());
-//! assert_eq!(refs.len(), 1);
-//! assert_eq!(&doc[refs[0].span.clone()], "img/cat.png");
-//! assert_eq!(refs[0].url, "img/cat.png");
-//! ```
+//! The Markdown front end: pulldown-cmark's offset iterator with the
+//! extensions mdBook enables, so code spans and code blocks are never looked
+//! into. Raw HTML is handed to [`super::html`], front matter to
+//! [`super::frontmatter`].
 
 use std::collections::BTreeSet;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 
-use crate::html;
-
-/// What kind of document is being scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// CommonMark with mdBook's extensions.
-    Markdown,
-    /// Markdown with JSX: string props of any element or component are scanned too.
-    Mdx,
-}
-
-impl Flavor {
-    /// The flavor a file name implies (`.mdx` → MDX, anything else Markdown).
-    pub fn from_path(path: &std::path::Path) -> Flavor {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("mdx") => Flavor::Mdx,
-            _ => Flavor::Markdown,
-        }
-    }
-}
-
-/// What to look for besides Markdown images and links.
-#[derive(Debug, Clone)]
-pub struct ScanOptions {
-    pub flavor: Flavor,
-    /// Front-matter keys whose values name images (design.md's defaults).
-    pub front_matter_keys: Vec<String>,
-}
-
-/// Front-matter keys looked at when none are configured.
-pub const DEFAULT_FRONT_MATTER_KEYS: &[&str] = &[
-    "image",
-    "images",
-    "cover",
-    "coverImage",
-    "cover_image",
-    "thumbnail",
-    "banner",
-    "ogImage",
-    "avatar",
-];
-
-impl From<Flavor> for ScanOptions {
-    fn from(flavor: Flavor) -> ScanOptions {
-        ScanOptions {
-            flavor,
-            front_matter_keys: DEFAULT_FRONT_MATTER_KEYS
-                .iter()
-                .map(|k| k.to_string())
-                .collect(),
-        }
-    }
-}
-
-/// Where a reference was found; decides which URLs are candidates and how a new
-/// URL must be written back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
-    /// `![alt](dest)` or a reference definition used by an image.
-    MarkdownImage,
-    /// `[text](dest)` or a definition used only by links: rewritten only when the
-    /// destination is a local image file.
-    MarkdownLink,
-    /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
-    /// `quote` is the quote character around the value, if any.
-    Attribute { quote: Option<u8> },
-    /// A front-matter value; `quote` as in YAML/TOML (`None` for a plain scalar).
-    FrontMatter { quote: Option<u8> },
-}
-
-impl Context {
-    /// True when the syntax itself says "this is an image" (as opposed to a link,
-    /// attribute or front-matter value that only names one when its path does).
-    pub fn is_image_syntax(self) -> bool {
-        matches!(self, Context::MarkdownImage)
-    }
-}
-
-/// One URL inside a document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
-    /// Bytes of the document holding the destination exactly as written
-    /// (including `<angle brackets>` when they were used).
-    pub span: Range<usize>,
-    /// The destination as the document means it: escapes and entities decoded,
-    /// percent-encoding kept.
-    pub url: String,
-    pub context: Context,
-}
+use super::html;
+use super::{Context, Flavor, Reference, ScanOptions};
 
 /// The pulldown-cmark options mdBook uses, plus front-matter blocks so that a
 /// leading `---` is not read as a thematic break.
@@ -190,7 +90,7 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
                 html::scan_tags(source, range, flavor, &mut refs);
             }
             Event::Start(Tag::MetadataBlock(kind)) => {
-                crate::frontmatter::scan_block(
+                super::frontmatter::scan_block(
                     source,
                     range.clone(),
                     kind,
@@ -405,17 +305,10 @@ pub(crate) fn unescape_markdown(raw: &str) -> String {
     out
 }
 
-/// 1-based line and column (in characters) of byte `offset`.
-pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::line_col;
 
     /// The URLs found in `doc`, each with the exact text of its span.
     fn found(doc: &str) -> Vec<(String, String)> {

@@ -1,0 +1,271 @@
+//! The S3-compatible bucket (aws-sdk-s3), tuned for R2: region `auto`,
+//! path-style, no CRC32 trailer, the body signed with its SHA-256, every 429
+//! retried.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_runtime::auth::PayloadSigningOverride;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+
+use super::{Existing, Head, PutRequest, S3Settings, SHA256_META, StoreError, compare};
+
+/// A client for one bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    endpoint: String,
+}
+
+impl S3Store {
+    /// Builds the client from the standard AWS chain (no network yet).
+    pub async fn new(settings: &S3Settings) -> S3Store {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()));
+        if let Some(endpoint) = &settings.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(true)
+            // The CRC32 trailer (aws-chunked) is off: R2 has answered it with 501, and
+            // some stores keep the framing as file bytes. The payload is signed with
+            // its SHA-256 instead (see PayloadHash).
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .retry_classifier(TooManyRequests)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(settings.max_attempts.max(1))
+                    .with_initial_backoff(Duration::from_millis(200)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(timeout_from_env("R2FILTER_CONNECT_TIMEOUT_MS", 10_000))
+                    .read_timeout(timeout_from_env("R2FILTER_READ_TIMEOUT_MS", 60_000))
+                    .build(),
+            )
+            .build();
+        S3Store {
+            client: Client::from_conf(config),
+            bucket: settings.bucket.clone(),
+            endpoint: settings.endpoint.clone().unwrap_or_else(|| "AWS S3".into()),
+        }
+    }
+
+    pub(super) async fn check(
+        &self,
+        key: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<Existing, StoreError> {
+        let head = self.client.head_object().bucket(&self.bucket).key(key);
+        match head.send().await {
+            Ok(head) => Ok(compare(
+                head.metadata()
+                    .and_then(|m| m.get(SHA256_META))
+                    .map(String::as_str),
+                head.content_length().map(|l| l as u64),
+                sha256,
+                size,
+            )),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                Ok(Existing::Missing)
+            }
+            // HEAD answers carry no body, so a 403 could be a bad secret, a
+            // skewed clock or a write-only token: let the PUT say which.
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 403 => {
+                Ok(Existing::Unknown)
+            }
+            Err(e) => Err(sdk_error("HEAD", key, &self.endpoint, false, e)),
+        }
+    }
+
+    pub(super) async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
+        let head = self.client.head_object().bucket(&self.bucket).key(key);
+        match head.send().await {
+            Ok(head) => Ok(Some(Head {
+                size: head.content_length().map(|l| l as u64),
+                content_type: head.content_type().map(str::to_string),
+                sha256: head.metadata().and_then(|m| m.get(SHA256_META)).cloned(),
+            })),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+            Err(e) => Err(sdk_error("HEAD", key, &self.endpoint, false, e)),
+        }
+    }
+
+    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+        let body = ByteStream::from_path(req.path)
+            .await
+            .map_err(|e| StoreError::Io {
+                path: req.path.into(),
+                source: std::io::Error::other(e),
+            })?;
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(req.key)
+            .body(body)
+            .content_length(req.size as i64)
+            .content_type(req.content_type)
+            .cache_control(req.cache_control)
+            .metadata(SHA256_META, req.sha256);
+        if let Some(acl) = req.acl {
+            put = put.acl(acl.into());
+        }
+        put.customize()
+            .interceptor(PayloadHash(req.sha256.to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("PUT", req.key, &self.endpoint, req.acl.is_some(), e))
+    }
+}
+
+/// A timeout from `var` (milliseconds), else `default_ms`. Not a config key:
+/// the defaults suit every store we know; the variables exist so tests (and a
+/// person on a very slow link) can change them. An unusable value is ignored
+/// with a warning.
+fn timeout_from_env(var: &str, default_ms: u64) -> Duration {
+    let ms = match std::env::var(var) {
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|&ms| ms > 0)
+            .unwrap_or_else(|| {
+                tracing::warn!(
+                    "{var}={v:?} is not a positive number of milliseconds; using {default_ms}"
+                );
+                default_ms
+            }),
+        Err(_) => default_ms,
+    };
+    Duration::from_millis(ms)
+}
+
+/// Retries HTTP 429 whatever its error code. The SDK only retries a 429 whose
+/// code is on its throttling list (`SlowDown`, `Throttling`, …), so R2's
+/// `TooManyRequests`, or any 429 to a HEAD (no body, so no code), would fail
+/// the run at once.
+#[derive(Debug)]
+struct TooManyRequests;
+
+impl ClassifyRetry for TooManyRequests {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(resp) if resp.status().as_u16() == 429 => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "r2filter::TooManyRequests"
+    }
+}
+
+/// Signs the PUT with the body's SHA-256, which is already known (it is the
+/// object's name): the server rejects a body that does not match, at no extra
+/// read of the file. Without it the SDK sends UNSIGNED-PAYLOAD for file bodies.
+#[derive(Debug)]
+struct PayloadHash(String);
+
+impl Intercept for PayloadHash {
+    fn name(&self) -> &'static str {
+        "r2filter::PayloadHash"
+    }
+
+    fn modify_before_signing(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(PayloadSigningOverride::Precomputed(self.0.clone()));
+        Ok(())
+    }
+}
+
+/// Turns an SDK error into one a person can act on. Never includes credentials
+/// (the SDK's errors do not carry them).
+fn sdk_error<E>(
+    op: &'static str,
+    key: &str,
+    endpoint: &str,
+    acl: bool,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let chain = error_chain(&err);
+    match &err {
+        SdkError::ServiceError(e) => StoreError::Service {
+            op,
+            key: key.into(),
+            status: e.raw().status().as_u16(),
+            code: e.err().code().map(str::to_string),
+            message: e.err().message().map(str::to_string),
+            acl,
+        },
+        SdkError::ResponseError(e) => StoreError::Service {
+            op,
+            key: key.into(),
+            status: e.raw().status().as_u16(),
+            code: None,
+            message: Some(chain),
+            acl,
+        },
+        SdkError::TimeoutError(_) => StoreError::Timeout {
+            op,
+            key: key.into(),
+            detail: chain,
+        },
+        _ if chain.to_ascii_lowercase().contains("credential") => {
+            StoreError::Credentials { detail: chain }
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => StoreError::Timeout {
+            op,
+            key: key.into(),
+            detail: chain,
+        },
+        SdkError::DispatchFailure(_) => StoreError::Unreachable {
+            endpoint: endpoint.into(),
+            detail: chain,
+        },
+        _ => StoreError::Other {
+            op,
+            key: key.into(),
+            detail: chain,
+        },
+    }
+}
+
+/// "outer: inner: innermost", skipping repeats.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
