@@ -223,6 +223,7 @@ mod tests {
             size: 10,
             content_type: "image/png".into(),
             uploaded: "2026-11-28T00:00:00Z".into(),
+            sources: Default::default(),
         }
     }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use crate::config::{Config, OnMissing, StoreConfig};
 use crate::error::{Error, Located, Location, Problem};
-use crate::manifest::{Entry, Manifest};
+use crate::manifest::{Entry, Manifest, Source};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{self, Kind, Resolver, Skip};
@@ -394,6 +394,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     }
 
     // Upload what the manifest lacks, then record what succeeded, failures or not.
+    let mut new_entries = BTreeMap::new();
     if !pending.is_empty() && !opts.dry_run {
         let store = match &cfg.store {
             StoreConfig::S3(s3) => Store::s3(s3).await,
@@ -408,7 +409,6 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         progress.uploading(pending.len(), pending.iter().map(|(p, _)| p.size).sum());
         let items: Vec<Pending> = pending.iter().map(|(p, _)| p.clone()).collect();
         let results = upload::upload_all(&store, items, &upload_opts).await;
-        let mut new_entries = BTreeMap::new();
         let uploaded_at = now
             .replace_nanosecond(0)
             .unwrap_or(now)
@@ -431,6 +431,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
                             size: p.size,
                             content_type: p.content_type.clone(),
                             uploaded: uploaded_at.clone(),
+                            sources: BTreeMap::new(),
                         },
                     );
                 }
@@ -443,12 +444,26 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
                 }),
             }
         }
-        if !new_entries.is_empty() {
-            Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
+    }
+    // Record where each object was published from (for migrate and eject),
+    // with the new entries; a warm run writes only when a source is new.
+    if !opts.dry_run && !opts.offline {
+        let sources = found.iter().filter_map(|f| {
+            let path = relative_source(&resolver.root, &f.file)?;
+            let url = f.reference.url.trim();
+            Some(Source {
+                sha256: info_of[f.file.as_path()].sha256.clone(),
+                path,
+                written: url.strip_suffix(f.suffix.as_str()).unwrap_or(url).into(),
+            })
+        });
+        let to_save = manifest.with_sources(new_entries, sources);
+        if !to_save.is_empty() {
+            Manifest::save_merged(&cfg.manifest, &cfg.destination, &to_save)?;
         }
-        if !problems.is_empty() {
-            return Err(Error::Documents(problems));
-        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Documents(problems));
     }
 
     // Splice the new URLs in.
@@ -535,6 +550,14 @@ fn line_starts(text: &str) -> Vec<usize> {
                 .map(|(i, _)| i + 1),
         )
         .collect()
+}
+
+/// `file` (canonical, inside `root`) as the manifest records it: relative to
+/// the root, `/`-separated. None for a name that is not UTF-8.
+pub(crate) fn relative_source(root: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 /// A path as shown to the user: relative to the root when inside it.
