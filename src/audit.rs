@@ -56,6 +56,7 @@ pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
         let opts = ScanOptions {
             flavor: doc.flavor,
             front_matter_keys: cfg.front_matter_keys.clone(),
+            hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
         };
         for reference in scan::scan(&doc.text, &opts) {
             let Kind::Local { path, .. } = resolve::classify(&reference.url, reference.context)

@@ -69,6 +69,10 @@ pub struct Settings {
     /// Tries per request for transient failures (default 5).
     #[serde(alias = "max_attempts")]
     pub max_attempts: Option<u32>,
+    /// Rewrite Hexo's asset tags (off by default: the one place a whole tag,
+    /// not only a URL, is replaced).
+    #[serde(alias = "hexo_tags")]
+    pub hexo_tags: Option<bool>,
 }
 
 macro_rules! each_field {
@@ -92,7 +96,8 @@ macro_rules! each_field {
             acl,
             on_missing,
             front_matter_keys,
-            max_attempts
+            max_attempts,
+            hexo_tags
         )
     };
 }
@@ -173,6 +178,13 @@ impl Settings {
             })?),
             None => None,
         };
+        let hexo_tags = match s("R2FILTER_HEXO_TAGS") {
+            Some(v) => Some(parse_bool(&v).ok_or_else(|| ConfigError::Env {
+                var: "R2FILTER_HEXO_TAGS".into(),
+                problem: format!("{v:?} is not true or false"),
+            })?),
+            None => None,
+        };
         Ok(Settings {
             bucket: s("R2FILTER_BUCKET"),
             endpoint: s("R2FILTER_ENDPOINT"),
@@ -186,6 +198,7 @@ impl Settings {
             root: s("R2FILTER_ROOT").map(PathBuf::from),
             site_root: s("R2FILTER_SITE_ROOT").map(PathBuf::from),
             concurrency,
+            hexo_tags,
             ..Settings::default()
         })
     }
@@ -420,6 +433,7 @@ impl Settings {
                     .map(|k| k.to_string())
                     .collect()
             }),
+            hexo_tags: s.hexo_tags.unwrap_or(false),
         })
     }
 }
@@ -449,6 +463,17 @@ pub struct Config {
     pub acl: Option<String>,
     pub on_missing: OnMissing,
     pub front_matter_keys: Vec<String>,
+    /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
+    pub hexo_tags: bool,
+}
+
+/// `true`/`false` as an environment variable may spell them.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
@@ -638,6 +663,32 @@ mod tests {
         ));
         assert!(
             Settings::from_env(|k| (k == "R2FILTER_CONCURRENCY").then(|| "many".into())).is_err()
+        );
+        assert!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "maybe".into())).is_err()
+        );
+    }
+
+    #[test]
+    fn hexo_tags_from_every_layer() {
+        assert_eq!(
+            toml("hexo-tags = true\n", None).unwrap().hexo_tags,
+            Some(true)
+        );
+        assert_eq!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "false".into()))
+                .unwrap()
+                .hexo_tags,
+            Some(false)
+        );
+        let s = Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        assert!(
+            !s.resolve(Path::new("/w"), Path::new("/w"))
+                .unwrap()
+                .hexo_tags
         );
     }
 }

@@ -18,7 +18,7 @@ use crate::manifest::{Entry, Manifest, Source};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{self, Kind, Resolver, Skip};
-use crate::rewrite::{Replacement, encode_for, splice};
+use crate::rewrite::{Replacement, replacement, splice};
 use crate::scan::{self, Flavor, Reference, ScanOptions};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
@@ -166,9 +166,10 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
                 source,
             }
         })?;
-    let scan_opts = |flavor| ScanOptions {
-        flavor,
+    let scan_opts = |doc: &Document| ScanOptions {
+        flavor: doc.flavor,
         front_matter_keys: cfg.front_matter_keys.clone(),
+        hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
     };
 
     // Scan and resolve everything first: a bad reference anywhere stops the run
@@ -187,7 +188,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     // resolve in document order (errors and records keep their order).
     let (scanned, lines): (Vec<Vec<Reference>>, Vec<Vec<usize>>) = par_map(docs, |doc| {
         (
-            scan::scan(&doc.text, &scan_opts(doc.flavor)),
+            scan::scan(&doc.text, &scan_opts(doc)),
             line_starts(&doc.text),
         )
     })
@@ -474,7 +475,7 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         let full = format!("{url}{}", f.suffix);
         replacements[f.doc].push(Replacement {
             span: f.reference.span.clone(),
-            text: encode_for(f.reference.context, &full),
+            text: replacement(&docs[f.doc].text, &f.reference, &full),
         });
         records.push(record(
             (&docs[f.doc], &lines[f.doc]),

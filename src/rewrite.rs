@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use crate::scan::Context;
+use crate::scan::{Context, Reference};
 
 /// Replace `span` of the source with `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,10 +40,27 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
     out
 }
 
+/// The text that replaces `reference` of `source` once it points at `url`:
+/// the URL written for its context, or for a Hexo asset tag, the Markdown (or
+/// HTML) that replaces the whole tag.
+pub fn replacement(source: &str, reference: &Reference, url: &str) -> String {
+    match reference.context {
+        Context::HexoTag { html, .. } => crate::scan::hexo::render(
+            &source[reference.span.clone()],
+            html,
+            url,
+            &markdown_destination(url),
+        ),
+        context => encode_for(context, url),
+    }
+}
+
 /// Writes `url` so that it reads back as `url` where the old one stood.
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
-        Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
+        Context::MarkdownImage | Context::MarkdownLink | Context::HexoTag { .. } => {
+            markdown_destination(url)
+        }
         Context::Attribute { quote } | Context::FrontMatter { quote } => match quote {
             // Public URLs are percent-encoded, so they carry no quote or space;
             // encode the few characters that could still end the value.

@@ -151,6 +151,9 @@ pub struct SettingsArgs {
     /// What to do with a reference to a missing file
     #[arg(long, value_enum, value_name = "WHAT")]
     pub on_missing: Option<OnMissing>,
+    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}) [env: R2FILTER_HEXO_TAGS] [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub hexo_tags: Option<bool>,
 }
 
 impl SettingsArgs {
@@ -173,6 +176,7 @@ impl SettingsArgs {
             cache_control: self.cache_control,
             acl: self.acl,
             on_missing: self.on_missing,
+            hexo_tags: self.hexo_tags,
             ..Settings::default()
         }
     }

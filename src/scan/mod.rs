@@ -17,12 +17,25 @@
 //! ```
 
 pub mod frontmatter;
+pub mod hexo;
 pub(crate) mod html;
 pub mod markdown;
 
 use std::ops::Range;
 
-pub use markdown::{markdown_options, scan};
+pub use hexo::HexoTag;
+pub use markdown::markdown_options;
+
+/// Finds every URL in `source` that may name a local image, sorted by
+/// position, spans never overlapping: the Markdown front end, plus Hexo's
+/// asset tags when asked for ([`ScanOptions::hexo_assets`]).
+pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
+    let refs = markdown::scan(source, opts);
+    match &opts.hexo_assets {
+        Some(dir) => hexo::merge(refs, hexo::scan(source, dir)),
+        None => refs,
+    }
+}
 
 /// What kind of document is being scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +62,9 @@ pub struct ScanOptions {
     pub flavor: Flavor,
     /// Front-matter keys whose values name images (design.md's defaults).
     pub front_matter_keys: Vec<String>,
+    /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
+    /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
+    pub hexo_assets: Option<String>,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -72,6 +88,7 @@ impl From<Flavor> for ScanOptions {
                 .iter()
                 .map(|k| k.to_string())
                 .collect(),
+            hexo_assets: None,
         }
     }
 }
@@ -90,13 +107,23 @@ pub enum Context {
     Attribute { quote: Option<u8> },
     /// A front-matter value; `quote` as in YAML/TOML (`None` for a plain scalar).
     FrontMatter { quote: Option<u8> },
+    /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
+    /// by HTML when `html` (the tag sits in an HTML block).
+    HexoTag { tag: HexoTag, html: bool },
 }
 
 impl Context {
     /// True when the syntax itself says "this is an image" (as opposed to a link,
     /// attribute or front-matter value that only names one when its path does).
     pub fn is_image_syntax(self) -> bool {
-        matches!(self, Context::MarkdownImage)
+        matches!(
+            self,
+            Context::MarkdownImage
+                | Context::HexoTag {
+                    tag: HexoTag::Img,
+                    ..
+                }
+        )
     }
 }
 
