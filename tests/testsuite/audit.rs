@@ -1,8 +1,6 @@
 //! `r2filter check` (offline lint) and `r2filter verify` (HEAD every object).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
 

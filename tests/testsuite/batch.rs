@@ -1,11 +1,9 @@
 //! Batch modes (`--in-place`, `--out-dir`) against a real S3 server: front
 //! matter, MDX, the site root, all-or-nothing writes.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
-use support::*;
+use crate::support::*;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];

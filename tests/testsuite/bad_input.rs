@@ -3,14 +3,12 @@
 //! exit code, an empty stdout, and that nothing was uploaded or written (the
 //! site's files are the same before and after the run).
 //!
-//! A few cases also appear in tests/filter.rs as part of longer stories; here
+//! A few cases also appear in tests/testsuite/filter.rs as part of longer stories; here
 //! each stands alone with the full set of assertions.
-
-mod support;
 
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 /// Runs `doc` through the filter against `s3`, expecting failure `code`, and
 /// checks nothing was uploaded or written. Returns stderr.

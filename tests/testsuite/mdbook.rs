@@ -8,15 +8,10 @@
 //! what that build should see (credentials or none), and appends its stderr to
 //! a file the test reads.
 
-mod support;
-
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::support::*;
 
-const MDBOOK_R2FILTER: &str = env!("CARGO_BIN_EXE_mdbook-r2filter");
-const R2FILTER: &str = env!("CARGO_BIN_EXE_r2filter");
 const REMOTE: &str = "https://www.rust-lang.org/logos/rust-logo-512x512.png";
 
 /// Every image of the fixture book (relative to `src/`) and its Content-Type.
@@ -30,190 +25,6 @@ const IMAGES: [(&str, &str); 8] = [
     ("guide/deep/screen-2x.png", "image/png"),
     ("guide/deep/café photo.jpg", "image/jpeg"),
 ];
-
-/// How mdBook starts the preprocessor.
-#[derive(Clone, Copy)]
-enum Via {
-    /// `command = "/…/mdbook-r2filter"`, with this process's environment.
-    Binary,
-    /// The wrapper around `mdbook-r2filter`: clean environment, stderr kept.
-    Clean { program: Program, credentials: bool },
-}
-
-#[derive(Clone, Copy)]
-enum Program {
-    MdbookR2filter,
-    R2filterMdbook,
-    /// `r2filter --offline mdbook`: the manifest or nothing.
-    R2filterOfflineMdbook,
-    /// `r2filter --dry-run --report FILE mdbook`, FILE beside the book.
-    R2filterDryRunMdbook,
-}
-
-/// A copy of `fixtures/book` in a temp folder.
-struct TestBook {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl TestBook {
-    fn new() -> TestBook {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap().join("book");
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/book");
-        copy_dir(&fixture, &root);
-        TestBook { dir, root }
-    }
-
-    fn src(&self, rel: &str) -> PathBuf {
-        self.root.join("src").join(rel)
-    }
-
-    fn stderr_log(&self) -> PathBuf {
-        self.dir.path().join("preprocessor.stderr")
-    }
-
-    /// What the preprocessor wrote on stderr so far.
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.stderr_log()).unwrap_or_default()
-    }
-
-    /// Points `[preprocessor.r2filter]` at `s3` and sets `command`; `extra` keys
-    /// are added to the table.
-    fn configure(&self, s3: &S3Server, via: Via, extra: &[(&str, &str)]) {
-        let command = match via {
-            Via::Binary => MDBOOK_R2FILTER.to_string(),
-            Via::Clean {
-                program,
-                credentials,
-            } => {
-                let program = match program {
-                    Program::MdbookR2filter => format!("'{MDBOOK_R2FILTER}'"),
-                    Program::R2filterMdbook => format!("'{R2FILTER}' mdbook"),
-                    Program::R2filterOfflineMdbook => format!("'{R2FILTER}' --offline mdbook"),
-                    Program::R2filterDryRunMdbook => format!(
-                        "'{R2FILTER}' --dry-run --report '{}' mdbook",
-                        self.dir.path().join("report.json").display()
-                    ),
-                };
-                let home = self.dir.path().display();
-                let creds = if credentials {
-                    format!("AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} ")
-                } else {
-                    String::new()
-                };
-                let script = self.dir.path().join("preprocessor.sh");
-                std::fs::write(
-                    &script,
-                    format!(
-                        "# test scaffolding: the real binary, a clean environment, stderr kept\n\
-                         exec env -i HOME='{home}' AWS_CONFIG_FILE='{home}/none' \
-                         AWS_SHARED_CREDENTIALS_FILE='{home}/none' AWS_EC2_METADATA_DISABLED=true \
-                         NO_COLOR=1 {creds}{program} \"$@\" 2>>'{}'\n",
-                        self.stderr_log().display()
-                    ),
-                )
-                .unwrap();
-                format!("sh '{}'", script.display())
-            }
-        };
-        let path = self.root.join("book.toml");
-        let mut doc: toml::Table =
-            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let table = doc["preprocessor"]["r2filter"].as_table().unwrap().clone();
-        let mut table = table;
-        for (k, v) in [
-            ("command", command.as_str()),
-            ("bucket", BUCKET),
-            ("endpoint", s3.endpoint.as_str()),
-            ("public-url", PUBLIC_URL),
-            // URLs computable from the bytes alone.
-            ("key-template", "{hash}.{ext}"),
-        ]
-        .iter()
-        .chain(extra)
-        {
-            table.insert(k.to_string(), toml::Value::String(v.to_string()));
-        }
-        doc["preprocessor"]
-            .as_table_mut()
-            .unwrap()
-            .insert("r2filter".into(), toml::Value::Table(table));
-        std::fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
-    }
-
-    /// `mdbook build`, in process.
-    fn build(&self) -> Result<(), String> {
-        mdbook_driver::MDBook::load(&self.root)
-            .and_then(|b| b.build())
-            .map_err(|e| format!("{e:#}\npreprocessor stderr:\n{}", self.stderr()))
-    }
-
-    fn html(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.root.join("book").join(rel)).unwrap()
-    }
-
-    /// Every `src` and `srcset` URL of every `<img>` in the rendered HTML.
-    fn rendered_img_urls(&self) -> BTreeSet<String> {
-        let mut urls = BTreeSet::new();
-        let mut pages = Vec::new();
-        walk_files(&self.root.join("book"), &mut pages);
-        for page in pages
-            .iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "html"))
-        {
-            let html = std::fs::read_to_string(page).unwrap();
-            for tag in html.split("<img").skip(1) {
-                let tag = &tag[..tag.find('>').unwrap()];
-                if let Some(src) = attr(tag, "src") {
-                    urls.insert(src.to_string());
-                }
-                if let Some(set) = attr(tag, "srcset") {
-                    for candidate in set.split(',') {
-                        let url = candidate.split_whitespace().next().unwrap();
-                        urls.insert(url.to_string());
-                    }
-                }
-            }
-        }
-        urls
-    }
-}
-
-/// The value of `name="…"` in a tag's text.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    let len = tag[start..].find('"')?;
-    Some(&tag[start..start + len])
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        // A local build or quick start may have left these in the fixture.
-        if name == "book" || name.to_string_lossy().starts_with("r2filter-manifest.json") {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(&name));
-        } else {
-            std::fs::copy(e.path(), to.join(&name)).unwrap();
-        }
-    }
-}
-
-fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            walk_files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 fn url_of(bytes: &[u8], ext: &str) -> String {
     format!("{PUBLIC_URL}/{}.{ext}", sha256_hex(bytes))
@@ -236,7 +47,7 @@ const CLEAN: Via = Via::Clean {
 #[test]
 fn full_build_uploads_every_image_once_and_rebuilds_stay_offline() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     book.configure(&s3, CLEAN, &[]);
     book.build().unwrap();
 
@@ -309,7 +120,7 @@ fn full_build_uploads_every_image_once_and_rebuilds_stay_offline() {
 #[test]
 fn r2filter_mdbook_command_works_the_same() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     book.configure(
         &s3,
         Via::Clean {
@@ -328,7 +139,7 @@ fn r2filter_mdbook_command_works_the_same() {
 #[test]
 fn offline_builds_use_the_manifest_or_fail() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     let offline = Via::Clean {
         program: Program::R2filterOfflineMdbook,
         credentials: false,
@@ -357,7 +168,7 @@ fn offline_builds_use_the_manifest_or_fail() {
 #[test]
 fn dry_run_plans_on_stderr_reports_and_renders_the_book_unchanged() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     book.configure(
         &s3,
         Via::Clean {
@@ -391,7 +202,7 @@ fn dry_run_plans_on_stderr_reports_and_renders_the_book_unchanged() {
 #[test]
 fn a_missing_image_fails_the_build_naming_chapter_line_and_column() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     let chapter = book.src("guide/setup.md");
     let text = std::fs::read_to_string(&chapter).unwrap();
     std::fs::write(&chapter, format!("{text}\nGone: ![gone](img/gone.png)\n")).unwrap();
@@ -424,7 +235,7 @@ fn a_missing_image_fails_the_build_naming_chapter_line_and_column() {
 #[test]
 fn on_missing_warn_keeps_the_link_and_warns() {
     let s3 = S3Server::start();
-    let book = TestBook::new();
+    let book = Book::new();
     let chapter = book.src("guide/deep/screens.md");
     let text = std::fs::read_to_string(&chapter).unwrap();
     std::fs::write(&chapter, format!("![gone](gone.png)\n\n{text}")).unwrap();

@@ -1,8 +1,6 @@
 //! The stdin/stdout filter against a real S3 server (s3s-fs, SigV4 on).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
