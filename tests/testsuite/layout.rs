@@ -14,7 +14,11 @@ pub fn library_files(src: &Path) -> Vec<(String, PathBuf)> {
     let mut out: Vec<(String, PathBuf)> = files
         .into_iter()
         .filter_map(|p| {
-            let rel = p.strip_prefix(src).ok()?.to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(src)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
             if rel == "main.rs" || rel.starts_with("bin/") {
                 return None;
             }
@@ -163,14 +167,20 @@ fn named_paths(module: &str, code: &str) -> BTreeSet<String> {
         .match_indices("mod ")
         .filter_map(|(i, _)| {
             let name = ident_at(code, i + 4)?;
-            code[i + 4 + name.len()..].trim_start().starts_with(';').then_some(name)
+            code[i + 4 + name.len()..]
+                .trim_start()
+                .starts_with(';')
+                .then_some(name)
         })
         .collect();
     let mut out = BTreeSet::new();
     let bytes = code.as_bytes();
     let mut i = 0;
     while i < code.len() {
-        let boundary = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b':');
+        let boundary = i == 0
+            || !(bytes[i - 1].is_ascii_alphanumeric()
+                || bytes[i - 1] == b'_'
+                || bytes[i - 1] == b':');
         let Some(word) = boundary.then(|| ident_at(code, i)).flatten() else {
             i += code[i..].chars().next().map_or(1, char::len_utf8);
             continue;
@@ -182,7 +192,10 @@ fn named_paths(module: &str, code: &str) -> BTreeSet<String> {
         }
         let base: Vec<String> = match word {
             "crate" => vec![],
-            "super" => here[..here.len().saturating_sub(1)].iter().map(|s| s.to_string()).collect(),
+            "super" => here[..here.len().saturating_sub(1)]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             "self" => here.iter().map(|s| s.to_string()).collect(),
             w if children.contains(w) => {
                 let mut v: Vec<String> = here.iter().map(|s| s.to_string()).collect();
@@ -200,7 +213,12 @@ fn named_paths(module: &str, code: &str) -> BTreeSet<String> {
             // `crate::{a::b, c}`: the first segments of each item.
             let close = block_end(rest, 0);
             for item in group[..close.saturating_sub(2)].split(',') {
-                tails.push(item.trim().split("::").map(|s| s.trim().to_string()).collect());
+                tails.push(
+                    item.trim()
+                        .split("::")
+                        .map(|s| s.trim().to_string())
+                        .collect(),
+                );
             }
         } else {
             let path: String = rest
@@ -286,10 +304,15 @@ pub fn function_lengths(src: &Path) -> Vec<(usize, String, String)> {
     for (_, path) in library_files(src) {
         let code = blank(&std::fs::read_to_string(&path).unwrap());
         for (at, _) in code.match_indices("fn ") {
-            if at > 0 && (code.as_bytes()[at - 1].is_ascii_alphanumeric() || code.as_bytes()[at - 1] == b'_') {
+            if at > 0
+                && (code.as_bytes()[at - 1].is_ascii_alphanumeric()
+                    || code.as_bytes()[at - 1] == b'_')
+            {
                 continue;
             }
-            let Some(name) = ident_at(&code, at + 3) else { continue };
+            let Some(name) = ident_at(&code, at + 3) else {
+                continue;
+            };
             // The body: the first `{` outside (), <> and [] before any `;`.
             let mut depth = 0i32;
             let mut open = None;
@@ -311,7 +334,11 @@ pub fn function_lengths(src: &Path) -> Vec<(usize, String, String)> {
             let first = code[..at].matches('\n').count() + 1;
             let last = code[..end].matches('\n').count() + 1;
             let rel = path.strip_prefix(src.parent().unwrap()).unwrap_or(&path);
-            out.push((last - first + 1, format!("{}:{first}", rel.display()), name.to_string()));
+            out.push((
+                last - first + 1,
+                format!("{}:{first}", rel.display()),
+                name.to_string(),
+            ));
         }
     }
     out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -324,8 +351,16 @@ fn the_cycle_check_sees_a_cycle_and_ignores_ancestors_and_tests() {
     let src = dir.path();
     std::fs::create_dir(src.join("a")).unwrap();
     std::fs::write(src.join("lib.rs"), "pub mod a;\nmod b;\n").unwrap();
-    std::fs::write(src.join("a/mod.rs"), "mod c;\nuse crate::b::X; // crate::nothing\n").unwrap();
-    std::fs::write(src.join("a/c.rs"), "use super::Y;\nfn f() { crate::b::v(\"crate::a\") }\n").unwrap();
+    std::fs::write(
+        src.join("a/mod.rs"),
+        "mod c;\nuse crate::b::X; // crate::nothing\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/c.rs"),
+        "use super::Y;\nfn f() { crate::b::v(\"crate::a\") }\n",
+    )
+    .unwrap();
     std::fs::write(
         src.join("b.rs"),
         "use crate::{a::c::Z, lib};\n#[cfg(test)]\nmod tests {\n    use crate::a::W;\n}\n",
@@ -334,9 +369,16 @@ fn the_cycle_check_sees_a_cycle_and_ignores_ancestors_and_tests() {
     let graph = module_graph(src);
     let set = |m: &[&str]| m.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(graph["a"], set(&["b"]));
-    assert_eq!(graph["a::c"], set(&["b"]), "uses of an ancestor do not count");
+    assert_eq!(
+        graph["a::c"],
+        set(&["b"]),
+        "uses of an ancestor do not count"
+    );
     assert_eq!(graph["b"], set(&["a::c"]), "nor do test modules");
-    assert_eq!(cycles(&graph), [["b", "a::c", "b"].map(String::from).to_vec()]);
+    assert_eq!(
+        cycles(&graph),
+        [["b", "a::c", "b"].map(String::from).to_vec()]
+    );
 }
 
 #[test]
@@ -351,5 +393,8 @@ fn function_lengths_run_from_signature_to_closing_brace() {
         .into_iter()
         .map(|(n, _, name)| (n, name))
         .collect();
-    assert_eq!(found, [(3, "three".into()), (3, "body".into()), (1, "one".into())]);
+    assert_eq!(
+        found,
+        [(3, "three".into()), (3, "body".into()), (1, "one".into())]
+    );
 }

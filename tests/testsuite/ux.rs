@@ -2,8 +2,8 @@
 //! the progress bar and `--help`, through the built binary against a real S3
 //! server (s3s-fs, SigV4 on).
 
-use serde_json::json;
 use crate::support::*;
+use serde_json::json;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];

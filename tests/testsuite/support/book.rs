@@ -54,6 +54,21 @@ impl Book {
         self.dir.path().join("preprocessor.stderr")
     }
 
+    /// Asserts what the preprocessor wrote on stderr so far equals the
+    /// snapshot (the book's folder as `[ROOT]`, the temp folder as `[TMP]`).
+    #[track_caller]
+    pub fn stderr_eq(&self, expected: impl snapbox::IntoData) {
+        self.snapshot(self.stderr(), expected);
+    }
+
+    /// Asserts `actual` equals the snapshot, redacted as [`Book::stderr_eq`].
+    #[track_caller]
+    pub fn snapshot(&self, actual: impl snapbox::IntoData, expected: impl snapbox::IntoData) {
+        let mut r = super::redactions(&self.root);
+        r.insert("[TMP]", self.dir.path().to_path_buf()).unwrap();
+        super::assert_snapshot(actual, expected, &r);
+    }
+
     /// What the preprocessor wrote on stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.stderr_log()).unwrap_or_default()

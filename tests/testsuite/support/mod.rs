@@ -122,14 +122,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub const SNAPSHOTS_ENV: &str = "SNAPSHOTS";
 
 /// What every snapshot redacts: run times (`in 0.01s` → `in [ELAPSED]` in a
-/// summary line, `"elapsed_ms": [ELAPSED_MS]` in a report), and the given
-/// folder as `[ROOT]`.
+/// summary line, `"elapsed_ms": [ELAPSED_MS]` in a report), this month as
+/// `[YEAR_MONTH]` (`2026/11/`, in default keys), and the given folder as
+/// `[ROOT]`.
 pub fn redactions(root: &Path) -> Redactions {
     let mut r = Redactions::new();
     r.insert("[ROOT]", root.to_path_buf()).unwrap();
     r.insert(
         "[ELAPSED]",
         regex::Regex::new(r"(?m) in (?<redacted>[0-9]+\.[0-9]{2}s)$").unwrap(),
+    )
+    .unwrap();
+    // The default key template's `{year}/{month}`: the month of the run.
+    let now = time::OffsetDateTime::now_utc();
+    r.insert(
+        "[YEAR_MONTH]",
+        format!("{:04}/{:02}/", now.year(), now.month() as u8),
     )
     .unwrap();
     r.insert(
@@ -203,12 +211,16 @@ impl Site {
     /// Asserts `actual` equals the snapshot, the site's root as `[ROOT]`.
     #[track_caller]
     pub fn snapshot(&self, actual: impl IntoData, expected: impl IntoData) {
-        assert_snapshot(actual, expected, &redactions(&self.root));
+        let mut r = redactions(&self.root);
+        r.insert("[TMP]", self.dir.path().to_path_buf()).unwrap();
+        assert_snapshot(actual, expected, &r);
     }
 
     /// A run of the `r2filter` binary in this site, with a clean environment.
+    /// Its snapshots show the site as `[ROOT]` and the temp folder around it
+    /// as `[TMP]`.
     pub fn r2filter(&self) -> Run {
-        Run::new(env!("CARGO_BIN_EXE_r2filter"), &self.root)
+        Run::new(env!("CARGO_BIN_EXE_r2filter"), &self.root).redact("[TMP]", self.dir.path())
     }
 }
 
@@ -240,6 +252,14 @@ impl Run {
             stdin: Vec::new(),
             redactions: redactions(cwd),
         }
+    }
+
+    /// Shows `value` as `placeholder` (`[NAME]`) in this run's snapshots.
+    pub fn redact(mut self, placeholder: &'static str, value: impl AsRef<Path>) -> Run {
+        self.redactions
+            .insert(placeholder, value.as_ref().to_path_buf())
+            .unwrap();
+        self
     }
 
     pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Run {
