@@ -240,7 +240,8 @@ struct ImgArgs<'a> {
 
 fn img_args(args: &[String]) -> Option<ImgArgs<'_>> {
     // Hexo takes the first argument that is one of the post's assets; classes
-    // may come before it. An image's name has an image extension, a class not.
+    // may come before it. A file name has an extension of letters (`.png`,
+    // not the `.1` of a title's `Fig.1`), a class has none.
     let at = args
         .iter()
         .position(|a| {
@@ -248,7 +249,7 @@ fn img_args(args: &[String]) -> Option<ImgArgs<'_>> {
                 .extension()
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| {
-                    crate::resolve::IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                    (2..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphabetic())
                 })
         })
         .unwrap_or(0);
