@@ -445,6 +445,16 @@ pub enum StoreConfig {
     Local(PathBuf),
 }
 
+impl StoreConfig {
+    /// The store (the S3 client from the standard AWS chain; no request yet).
+    pub async fn open(&self) -> crate::store::Store {
+        match self {
+            StoreConfig::S3(s3) => crate::store::Store::s3(s3).await,
+            StoreConfig::Local(dir) => crate::store::Store::local(dir.clone()),
+        }
+    }
+}
+
 /// A checked configuration, ready for a run.
 #[derive(Debug, Clone)]
 pub struct Config {

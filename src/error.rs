@@ -72,6 +72,25 @@ pub enum Problem {
     Store { path: PathBuf, source: StoreError },
     #[error("{} is not in the manifest {}", .path.display(), .manifest.display())]
     NotUploaded { path: PathBuf, manifest: PathBuf },
+    /// eject: a URL of this destination that the manifest does not know.
+    #[error("{url} is not in the manifest, so its bytes cannot be checked")]
+    UnknownUrl { url: String },
+    /// eject: the file to restore is there with other bytes.
+    #[error("{} already exists with other bytes than the object {key}", .path.display())]
+    RestoreConflict { path: PathBuf, key: String },
+    /// eject: the object could not be downloaded.
+    #[error("downloading {key}: {source}")]
+    Download {
+        key: String,
+        source: std::sync::Arc<StoreError>,
+    },
+    /// eject: the object's bytes are not the manifest's.
+    #[error("the object {key} arrived with sha256 {found}; the manifest says {expected}")]
+    Corrupt {
+        key: String,
+        found: String,
+        expected: String,
+    },
 }
 
 impl Problem {
@@ -83,6 +102,10 @@ impl Problem {
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
             Problem::Store { source, .. } => source.hint(),
             Problem::NotUploaded { .. } => "run r2filter on this document (with credentials) to upload it, and commit the manifest".into(),
+            Problem::UnknownUrl { .. } => "eject restores what the manifest records: pass the manifest that published it (--manifest), or set on-missing to warn to keep this URL as it is".into(),
+            Problem::RestoreConflict { .. } => "eject never overwrites a file: move it away (or restore it from git) and run again".into(),
+            Problem::Download { source, .. } => source.hint(),
+            Problem::Corrupt { .. } => "the store served other bytes than were published: try again, or from the bucket (without --from-public-url); `r2filter verify` checks every object".into(),
         }
     }
 }

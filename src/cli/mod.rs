@@ -6,10 +6,13 @@
 
 pub mod batch;
 pub mod check;
+pub mod eject;
 pub mod filter;
 pub mod help;
 pub mod init;
 pub mod mdbook;
+pub mod migrate;
+pub mod orphans;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -94,6 +97,17 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Ask the bucket about every object in the manifest (HEAD each)
     Verify(verify::VerifyArgs),
+    /// Rewrite documents in place, then list (with --delete, delete) the
+    /// local images nothing needs any more
+    #[command(after_help = help::MIGRATE)]
+    Migrate(migrate::MigrateArgs),
+    /// The way back: download the images the documents link to and restore
+    /// the files and links
+    #[command(after_help = help::EJECT)]
+    Eject(eject::EjectArgs),
+    /// List the objects under the prefix that the manifest does not name
+    #[command(after_help = help::ORPHANS)]
+    Orphans(orphans::OrphansArgs),
 }
 
 /// The settings a flag can set; each mirrors a config key and an R2FILTER_*
@@ -246,6 +260,13 @@ pub fn main_with(args: Cli) -> ExitCode {
         }
         Some(Command::Check(c)) => check::run(&args, c).map_err(|e| (e.render(), e.exit_code())),
         Some(Command::Verify(v)) => verify::run(&args, v).map_err(|e| (e.render(), e.exit_code())),
+        Some(Command::Migrate(m)) => {
+            migrate::run(&args, m).map_err(|e| (e.render(), e.exit_code()))
+        }
+        Some(Command::Eject(e)) => eject::run(&args, e).map_err(|e| (e.render(), e.exit_code())),
+        Some(Command::Orphans(o)) => {
+            orphans::run(&args, o).map_err(|e| (e.render(), e.exit_code()))
+        }
         Some(Command::Mdbook(m)) => {
             mdbook::run(m, mdbook::Outer::from_cli(&args)).map_err(|e| (e.render(), e.exit_code()))
         }

@@ -1,0 +1,94 @@
+//! `r2filter orphans [--delete --min-age DAYS]`: list the objects under the
+//! prefix that the manifest does not name, with their total bytes; delete
+//! those older than DAYS on request ([`crate::orphans`]).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+
+use super::{Cli, SettingsArgs, runtime};
+use crate::error::Error;
+use crate::orphans::{self, OrphansError};
+use crate::pipeline::human_bytes;
+
+/// List the objects under the prefix that the manifest does not name (and
+/// delete old ones with --delete --min-age DAYS)
+#[derive(Debug, Clone, Args)]
+pub struct OrphansArgs {
+    /// Delete the orphans older than --min-age
+    #[arg(long, requires = "min_age")]
+    pub delete: bool,
+
+    /// With --delete: only orphans last written at least DAYS days ago
+    #[arg(long, value_name = "DAYS", requires = "delete")]
+    pub min_age: Option<u64>,
+
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), OrphansError> {
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let rt = runtime();
+    let store = rt.block_on(cfg.store.open());
+    let found = rt.block_on(orphans::find(&cfg, &store))?;
+    let now = SystemTime::now();
+    let mut out = String::new();
+    for o in &found.objects {
+        let age = o
+            .last_modified
+            .and_then(|t| now.duration_since(t).ok())
+            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
+        out.push_str(&format!("{}\t{}\t{age}\n", o.key, o.size));
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|source| Error::Output {
+            path: "<stdout>".into(),
+            source,
+        })?;
+    let scope = if found.prefix.is_empty() {
+        "in the whole bucket (no prefix is set)".to_string()
+    } else {
+        format!("under {}", found.prefix)
+    };
+    if !cli.quiet {
+        eprintln!(
+            "r2filter orphans: {} object{} {scope} not named by {} ({}, {} bytes); {} named",
+            found.objects.len(),
+            if found.objects.len() == 1 { "" } else { "s" },
+            cfg.manifest.display(),
+            human_bytes(found.bytes()),
+            found.bytes(),
+            found.named
+        );
+    }
+    let Some(days) = args.min_age.filter(|_| args.delete) else {
+        return Ok(());
+    };
+    let min_age = Duration::from_secs(days.saturating_mul(86_400));
+    let deleted = rt.block_on(orphans::delete(&cfg, &store, &found, min_age))?;
+    if !cli.quiet {
+        for key in &deleted.keys {
+            eprintln!("r2filter: deleted {key}");
+        }
+        eprintln!(
+            "r2filter orphans: deleted {} object{} ({}); kept {} younger than {days} day{}",
+            deleted.keys.len(),
+            if deleted.keys.len() == 1 { "" } else { "s" },
+            human_bytes(deleted.bytes),
+            deleted.young,
+            if days == 1 { "" } else { "s" },
+        );
+    }
+    Ok(())
+}
