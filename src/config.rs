@@ -13,6 +13,7 @@ use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
+pub use crate::store::StoreConfig;
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -422,13 +423,6 @@ impl Settings {
             }),
         })
     }
-}
-
-/// Where objects are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreConfig {
-    S3(S3Settings),
-    Local(PathBuf),
 }
 
 /// A checked configuration, ready for a run.
