@@ -13,6 +13,7 @@ use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
+pub use crate::store::StoreConfig;
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -435,23 +436,6 @@ impl Settings {
             }),
             hexo_tags: s.hexo_tags.unwrap_or(false),
         })
-    }
-}
-
-/// Where objects are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreConfig {
-    S3(S3Settings),
-    Local(PathBuf),
-}
-
-impl StoreConfig {
-    /// The store (the S3 client from the standard AWS chain; no request yet).
-    pub async fn open(&self) -> crate::store::Store {
-        match self {
-            StoreConfig::S3(s3) => crate::store::Store::s3(s3).await,
-            StoreConfig::Local(dir) => crate::store::Store::local(dir.clone()),
-        }
     }
 }
 

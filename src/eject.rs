@@ -17,20 +17,19 @@
 //! unless every reference can be restored.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use futures::stream::{self, StreamExt};
 
 use crate::config::{Config, OnMissing};
-use crate::error::{Error, Located, Location, Problem};
-use crate::manifest::{Entry, Manifest};
-use crate::migrate::plain_relative;
+use crate::document::Document;
+use crate::error::{Error, Location, Problem, ReferenceError};
+use crate::manifest::{Entry, Manifest, source_path};
 use crate::object;
-use crate::pipeline::Document;
 use crate::published::{self, Published};
-use crate::resolve::{self, Kind, ResolveError, Resolver};
+use crate::resolve::{self, ResolveError, Resolver, Url};
 use crate::rewrite::{Replacement, encode_for, markdown_destination, splice};
 use crate::scan::Context;
 use crate::store::public::PublicUrl;
@@ -75,9 +74,48 @@ struct Back {
     written: String,
 }
 
+/// What the documents need back.
+struct Wanted<'a> {
+    docs: &'a [Document],
+    backs: Vec<Back>,
+    /// file (relative to the root) → the object it must hold (first claim wins).
+    files: BTreeMap<PathBuf, String>,
+    problems: Vec<ReferenceError>,
+}
+
+impl Wanted<'_> {
+    fn error(&mut self, doc: usize, span: Range<usize>, problem: Problem) {
+        let d = &self.docs[doc];
+        self.problems.push(ReferenceError {
+            at: Location::new(&d.name, &d.text, span),
+            problem,
+        });
+    }
+
+    /// `problem` at the first reference that needs object `sha`.
+    fn error_for(&mut self, sha: &str, problem: Problem) {
+        let b = self
+            .backs
+            .iter()
+            .find(|b| b.published.sha256 == sha)
+            .expect("a reference needs it");
+        let (doc, span) = (b.published.doc, b.published.reference.span.clone());
+        self.error(doc, span, problem);
+    }
+
+    fn fail_on_problems(&mut self) -> Result<(), Error> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Documents(std::mem::take(&mut self.problems)))
+        }
+    }
+}
+
 /// Restores the files the documents' URLs point at, and returns the
-/// documents with the paths back in place of the URLs.
-pub async fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejected, Error> {
+/// documents with the paths back in place of the URLs. Nothing is written
+/// unless every reference can be restored.
+pub fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejected, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let resolver =
         Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
@@ -86,75 +124,105 @@ pub async fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejecte
                 source,
             }
         })?;
-    let root = resolver.root.clone();
-    let found = published::find(cfg, docs, &manifest);
-    let mut problems: Vec<Located> = Vec::new();
     let mut ejected = Ejected::default();
-    let at = |doc: usize, span: std::ops::Range<usize>| {
-        Location::new(&docs[doc].name, &docs[doc].text, span)
+    let mut wanted = choose(cfg, docs, &manifest, &resolver, &mut ejected);
+    let missing = missing(&resolver.root, &manifest, &mut wanted, &mut ejected);
+    wanted.fail_on_problems()?;
+    let place_in = (resolver.root.as_path(), from);
+    fetch_and_place(
+        cfg,
+        &manifest,
+        place_in,
+        &missing,
+        &mut wanted,
+        &mut ejected,
+    )?;
+    ejected.references = wanted.backs.len();
+    ejected.outputs = splice_back(docs, &wanted.backs);
+    Ok(ejected)
+}
+
+/// Phase 1: for each reference, the file to restore and the path to write.
+fn choose<'a>(
+    cfg: &Config,
+    docs: &'a [Document],
+    manifest: &Manifest,
+    resolver: &Resolver,
+    ejected: &mut Ejected,
+) -> Wanted<'a> {
+    let found = published::find(cfg, docs, manifest);
+    let mut wanted = Wanted {
+        docs,
+        backs: Vec::new(),
+        files: BTreeMap::new(),
+        problems: Vec::new(),
     };
-    for (d, r) in &found.unknown {
+    for (d, r) in found.unknown {
         if cfg.on_missing == OnMissing::Warn {
-            tracing::warn!(
-                "{}: {} is not in the manifest; kept as written",
-                at(*d, r.span.clone()),
-                r.url
-            );
+            let at = Location::new(&docs[d].name, &docs[d].text, r.span.clone());
+            tracing::warn!("{at}: {} is not in the manifest; kept as written", r.url);
             ejected.unknown_kept += 1;
         } else {
-            problems.push(Located {
-                at: at(*d, r.span.clone()),
-                problem: Problem::UnknownUrl { url: r.url.clone() },
-            });
+            wanted.error(d, r.span.clone(), Problem::UnknownUrl { url: r.url });
         }
     }
-
-    // 1. Which file and which written form, for each reference.
-    let mut backs: Vec<Back> = Vec::new();
-    // file → the object it must hold (first claim wins).
-    let mut wanted: BTreeMap<PathBuf, String> = BTreeMap::new();
     for p in found.published {
         let entry = &manifest.objects[&p.sha256];
         let doc = &docs[p.doc];
         let base = resolver
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
-        let choice = recorded(&resolver, &base, entry)
-            .filter(|(file, _)| wanted.get(file).is_none_or(|sha| *sha == p.sha256));
-        let (file, written) = match choice {
-            Some(c) => c,
+        let free = |file: &PathBuf| wanted.files.get(file).is_none_or(|sha| *sha == p.sha256);
+        let choice = match recorded(resolver, &base, entry).filter(|(file, _)| free(file)) {
+            Some(c) => Some(c),
             None => {
+                // No recorded source leads here: beside the document, under images/.
                 let name = entry.key.rsplit('/').next().unwrap_or(&entry.key);
                 let file = base.join("images").join(name);
-                match file.strip_prefix(&root) {
-                    Ok(rel) if !wanted.get(rel).is_some_and(|sha| *sha != p.sha256) => {
+                let rel = file
+                    .strip_prefix(&resolver.root)
+                    .ok()
+                    .map(Path::to_path_buf);
+                match rel.filter(free) {
+                    Some(rel) => {
                         ejected.guessed += 1;
-                        (rel.to_path_buf(), format!("images/{name}"))
+                        Some((rel, format!("images/{name}")))
                     }
-                    _ => {
-                        problems.push(Located {
-                            at: at(p.doc, p.reference.span.clone()),
-                            problem: Problem::Resolve(ResolveError::OutsideRoot {
-                                path: file.display().to_string(),
-                                root: root.clone(),
-                            }),
+                    None => {
+                        let problem = Problem::Resolve(ResolveError::OutsideRoot {
+                            path: file.display().to_string(),
+                            root: resolver.root.clone(),
                         });
-                        continue;
+                        wanted.error(p.doc, p.reference.span.clone(), problem);
+                        None
                     }
                 }
             }
         };
-        wanted.insert(file.clone(), p.sha256.clone());
-        backs.push(Back {
-            published: p,
-            file,
-            written,
-        });
+        if let Some((file, written)) = choice {
+            wanted.files.insert(file.clone(), p.sha256.clone());
+            wanted.backs.push(Back {
+                published: p,
+                file,
+                written,
+            });
+        }
     }
+    wanted
+}
 
-    // 2. What is already there, and what must be fetched.
+/// Phase 2: which objects must be fetched, for which files. A file already
+/// there with the object's bytes is left alone; with other bytes it is a
+/// problem (eject never overwrites).
+fn missing(
+    root: &Path,
+    manifest: &Manifest,
+    wanted: &mut Wanted,
+    ejected: &mut Ejected,
+) -> BTreeMap<String, Vec<PathBuf>> {
     let mut missing: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new(); // sha → files
-    for (file, sha) in &wanted {
+    let mut conflicts = Vec::new();
+    for (file, sha) in &wanted.files {
         let path = root.join(file);
         match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -162,52 +230,52 @@ pub async fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejecte
             }
             _ => match object::hash_file(&path) {
                 Ok(info) if info.sha256 == *sha => ejected.present += 1,
-                _ => {
-                    let first = backs.iter().find(|b| b.file == *file).expect("wanted");
-                    problems.push(Located {
-                        at: at(first.published.doc, first.published.reference.span.clone()),
-                        problem: Problem::RestoreConflict {
-                            path: file.clone(),
-                            key: manifest.objects[sha].key.clone(),
-                        },
-                    });
-                }
+                _ => conflicts.push((file.clone(), sha.clone())),
             },
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::Documents(problems));
-    }
-
-    // 3. Download each missing object once, check it, put it in place.
-    let locate = |sha: &str| {
-        let b = backs
+    for (file, sha) in conflicts {
+        let key = manifest.objects[&sha].key.clone();
+        let b = wanted
+            .backs
             .iter()
-            .find(|b| b.published.sha256 == sha)
-            .expect("a reference");
-        at(b.published.doc, b.published.reference.span.clone())
-    };
+            .find(|b| b.file == file)
+            .expect("wanted");
+        let (doc, span) = (b.published.doc, b.published.reference.span.clone());
+        wanted.error(doc, span, Problem::RestoreConflict { path: file, key });
+    }
+    missing
+}
+
+/// Phase 3: downloads each missing object once into a staging folder under
+/// the root, checks it, then puts it in place.
+fn fetch_and_place(
+    cfg: &Config,
+    manifest: &Manifest,
+    (root, from): (&Path, Origin),
+    missing: &BTreeMap<String, Vec<PathBuf>>,
+    wanted: &mut Wanted,
+    ejected: &mut Ejected,
+) -> Result<(), Error> {
+    if missing.is_empty() {
+        return Ok(());
+    }
     let staging = tempfile::Builder::new()
         .prefix(".r2filter-eject-")
-        .tempdir_in(&root)
+        .tempdir_in(root)
         .map_err(|source| Error::Output {
-            path: root.clone(),
+            path: root.to_path_buf(),
             source,
         })?;
-    let fetched = download(cfg, &manifest, &missing, staging.path(), from).await;
+    let fetched = download(cfg, manifest, missing, staging.path(), from);
     for (sha, result) in &fetched {
         if let Err(problem) = result {
-            problems.push(Located {
-                at: locate(sha),
-                problem: problem.clone_problem(),
-            });
+            wanted.error_for(sha, problem.to_problem());
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::Documents(problems));
-    }
-    for (sha, files) in &missing {
-        let Ok(size) = &fetched[sha] else {
+    wanted.fail_on_problems()?;
+    for (sha, files) in missing {
+        let Ok(size) = fetched[sha] else {
             unreachable!("failures returned above")
         };
         ejected.downloaded_bytes += size;
@@ -219,27 +287,27 @@ pub async fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejecte
             ejected.restored.push(file.clone());
         }
     }
+    ejected.restored.sort();
+    Ok(())
+}
 
-    // 4. The paths back in place of the URLs.
+/// Phase 4: the paths back in place of the URLs.
+fn splice_back(docs: &[Document], backs: &[Back]) -> Vec<String> {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
-    for b in &backs {
+    for b in backs {
         let r = &b.published.reference;
         replacements[b.published.doc].push(Replacement {
             span: r.span.clone(),
             text: restore_for(r.context, &format!("{}{}", b.written, b.published.suffix)),
         });
     }
-    ejected.references = backs.len();
-    ejected.outputs = docs
-        .iter()
+    docs.iter()
         .zip(replacements.iter_mut())
         .map(|(doc, reps)| {
             reps.sort_by_key(|r| r.span.start);
             splice(&doc.text, reps)
         })
-        .collect();
-    ejected.restored.sort();
-    Ok(ejected)
+        .collect()
 }
 
 /// The recorded (file, written form) that leads from `base` to the file:
@@ -247,13 +315,12 @@ pub async fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejecte
 /// by its lexical candidates when it is not.
 fn recorded(resolver: &Resolver, base: &Path, entry: &Entry) -> Option<(PathBuf, String)> {
     for (source, forms) in &entry.sources {
-        let Some(rel) = plain_relative(source) else {
+        let Some(rel) = source_path(source) else {
             continue;
         };
         let target = resolver.root.join(&rel);
         for written in forms {
-            let Kind::Local { path, .. } = resolve::classify(written, Context::MarkdownImage)
-            else {
+            let Url::Local { path, .. } = resolve::classify(written, Context::MarkdownImage) else {
                 continue;
             };
             let leads = match resolver.resolve(base, &path) {
@@ -269,90 +336,83 @@ fn recorded(resolver: &Resolver, base: &Path, entry: &Entry) -> Option<(PathBuf,
     None
 }
 
-/// Fetches each of `missing`'s objects into `staging/<sha>`, verified.
-async fn download(
+/// Fetches each of `missing`'s objects into `staging/<sha>`, checked
+/// against the manifest's size and SHA-256, `concurrency` at a time.
+fn download(
     cfg: &Config,
     manifest: &Manifest,
     missing: &BTreeMap<String, Vec<PathBuf>>,
     staging: &Path,
     from: Origin,
 ) -> HashMap<String, Result<u64, Failed>> {
-    let mut out = HashMap::new();
-    if missing.is_empty() {
-        return out;
-    }
-    let source = match from {
-        Origin::Bucket => Source::Bucket(cfg.store.open().await),
-        Origin::PublicUrl => match PublicUrl::new(&cfg.destination.public_url) {
-            Ok(p) => Source::Public(p),
-            Err(e) => {
-                let e = Failed::Download {
-                    key: cfg.destination.public_url.clone(),
-                    source: Arc::new(e),
-                };
-                return missing
-                    .keys()
-                    .map(|sha| (sha.clone(), Err(e.clone())))
-                    .collect();
-            }
-        },
-    };
-    let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for sha in missing.keys() {
-        let entry = manifest.objects[sha].clone();
-        let (source, permits, sha) = (source.clone(), permits.clone(), sha.clone());
-        let to = staging.join(&sha);
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("never closed");
-            let got = match &source {
-                Source::Bucket(store) => store.get(&entry.key, &to).await,
-                Source::Public(p) => p.fetch(&entry.url, &to).await,
-            };
-            let result = match got {
-                Err(e) => Err(Failed::Download {
-                    key: entry.key.clone(),
-                    source: Arc::new(e),
-                }),
-                Ok(_) => match tokio::task::spawn_blocking(move || object::hash_file(&to)).await {
-                    Ok(Ok(info)) if info.sha256 == sha && info.size == entry.size => Ok(info.size),
-                    Ok(Ok(info)) => Err(Failed::Corrupt {
-                        key: entry.key.clone(),
-                        found: if info.sha256.is_empty() {
-                            "of no image".into()
-                        } else {
-                            info.sha256
-                        },
-                        expected: sha.clone(),
-                    }),
-                    _ => Err(Failed::Download {
-                        key: entry.key.clone(),
-                        source: Arc::new(StoreError::Other {
-                            op: "GET",
-                            key: entry.key.clone(),
-                            detail: "the downloaded file cannot be read back".into(),
-                        }),
-                    }),
-                },
-            };
-            (sha, result)
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((sha, r)) => {
-                out.insert(sha, r);
-            }
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-    out
+    crate::upload::runtime().block_on(async {
+        let source = match from {
+            Origin::Bucket => Source::Bucket(Store::new(&cfg.store).await),
+            Origin::PublicUrl => match PublicUrl::new(&cfg.destination.public_url) {
+                Ok(p) => Source::Public(Box::new(p)),
+                Err(e) => {
+                    let e = Failed::Download {
+                        key: cfg.destination.public_url.clone(),
+                        source: Arc::new(e),
+                    };
+                    return missing
+                        .keys()
+                        .map(|sha| (sha.clone(), Err(e.clone())))
+                        .collect();
+                }
+            },
+        };
+        stream::iter(missing.keys())
+            .map(|sha| {
+                let entry = &manifest.objects[sha];
+                let to = staging.join(sha);
+                let source = &source;
+                async move { (sha.clone(), fetch_one(source, sha, entry, &to).await) }
+            })
+            .buffer_unordered(cfg.concurrency.max(1))
+            .collect()
+            .await
+    })
 }
 
-#[derive(Clone)]
+/// One object into `to`, checked.
+async fn fetch_one(source: &Source, sha: &str, entry: &Entry, to: &Path) -> Result<u64, Failed> {
+    let got = match source {
+        Source::Bucket(store) => store.get(&entry.key, to).await,
+        Source::Public(p) => p.fetch(&entry.url, to).await,
+    };
+    let failed = |e: StoreError| Failed::Download {
+        key: entry.key.clone(),
+        source: Arc::new(e),
+    };
+    got.map_err(failed)?;
+    let path = to.to_path_buf();
+    let info = tokio::task::spawn_blocking(move || object::hash_file(&path))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        .map_err(|source| {
+            failed(StoreError::Io {
+                path: to.to_path_buf(),
+                source,
+            })
+        })?;
+    if info.sha256 == sha && info.size == entry.size {
+        return Ok(info.size);
+    }
+    Err(Failed::Corrupt {
+        key: entry.key.clone(),
+        found: if info.sha256.is_empty() {
+            format!("(not an image, {} bytes)", info.size)
+        } else {
+            info.sha256
+        },
+        expected: sha.to_string(),
+    })
+}
+
 enum Source {
     Bucket(Store),
-    Public(PublicUrl),
+    Public(Box<PublicUrl>),
 }
 
 /// A download that went wrong (shared by every file that needs it).
@@ -370,20 +430,17 @@ enum Failed {
 }
 
 impl Failed {
-    fn clone_problem(&self) -> Problem {
-        match self {
-            Failed::Download { key, source } => Problem::Download {
-                key: key.clone(),
-                source: source.clone(),
-            },
+    fn to_problem(&self) -> Problem {
+        match self.clone() {
+            Failed::Download { key, source } => Problem::Download { key, source },
             Failed::Corrupt {
                 key,
                 found,
                 expected,
             } => Problem::Corrupt {
-                key: key.clone(),
-                found: found.clone(),
-                expected: expected.clone(),
+                key,
+                found,
+                expected,
             },
         }
     }

@@ -9,6 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::batch::BatchError;
 use crate::config::ConfigError;
+use crate::document::ReadError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
 use crate::store::StoreError;
@@ -110,9 +111,9 @@ impl Problem {
     }
 }
 
-/// A problem and where it is.
+/// What is wrong with one reference, and where it is.
 #[derive(Debug)]
-pub struct Located {
+pub struct ReferenceError {
     pub at: Location,
     pub problem: Problem,
 }
@@ -124,14 +125,9 @@ pub enum Error {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error("{} problem(s) with image references", .0.len())]
-    Documents(Vec<Located>),
-    #[error("cannot read {}: {source}", .path.display())]
-    Input {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{} is not UTF-8 text (byte {offset})", .path.display())]
-    NotUtf8 { path: PathBuf, offset: usize },
+    Documents(Vec<ReferenceError>),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("cannot write {}: {source}", .path.display())]
     Output {
         path: PathBuf,
@@ -147,13 +143,35 @@ pub enum Error {
     /// `r2filter init` will not replace a file.
     #[error("{} already exists; nothing was written", .path.display())]
     Exists { path: PathBuf },
+    /// `r2filter verify` could not ask the store.
+    #[error("cannot verify: {0}")]
+    Verify(StoreError),
+    /// `r2filter verify` found objects that differ from the manifest.
+    #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
+    Mismatches { bad: usize, objects: usize },
+    /// `migrate`, `orphans`: the store could not be asked (or told).
+    #[error("cannot {doing}: {source}")]
+    Store {
+        doing: &'static str,
+        source: StoreError,
+    },
+    /// `migrate --delete`: git refused.
+    #[error("`git {command}` failed: {message}")]
+    Git { command: String, message: String },
+    /// `migrate --delete`: a file could not be deleted.
+    #[error("cannot delete {}: {source}", .path.display())]
+    Delete {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
     /// 2 for usage and configuration, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } | Error::Batch(_) => 2,
+            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => 2,
+            Error::Batch(e) => e.exit_code(),
             Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
             _ => 1,
         }
@@ -195,12 +213,16 @@ impl Error {
             Error::Config(e) => e.hint(),
             Error::Manifest(e) => e.hint(),
             Error::Documents(_) => "see each reference's hint".into(),
-            Error::Input { .. } => "check the path".into(),
-            Error::NotUtf8 { .. } => "save the document as UTF-8".into(),
+            Error::Read(e) => e.hint(),
             Error::Output { .. } => "check the folder exists and is writable".into(),
             Error::Root { .. } => "set --root to an existing folder".into(),
             Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
             Error::Batch(e) => e.hint(),
+            Error::Verify(e) => e.hint(),
+            Error::Mismatches { .. } => "run r2filter on the documents that use them to upload them again, or remove their entries from the manifest".into(),
+            Error::Store { source, .. } => source.hint(),
+            Error::Git { .. } => "git will not drop a file whose changes it has not recorded: commit or stash them, then run again (what git removed before the failure is staged)".into(),
+            Error::Delete { .. } => "check the file's permissions".into(),
         }
     }
 }
@@ -210,7 +232,7 @@ fn block(out: &mut String, message: &str, hint: &str) {
     let _ = writeln!(out, "  = hint: {hint}");
 }
 
-fn render_located(out: &mut String, p: &Located) {
+fn render_located(out: &mut String, p: &ReferenceError) {
     let at = &p.at;
     let _ = writeln!(out, "error: {at}: {}", p.problem);
     let num = at.line.to_string();
@@ -241,7 +263,7 @@ mod tests {
         let src = "# T\n\tHere: ![a](img/a.png)\n";
         let start = src.find("img/").unwrap();
         let at = Location::new("post.md", src, start..start + 9);
-        let e = Error::Documents(vec![Located {
+        let e = Error::Documents(vec![ReferenceError {
             at,
             problem: Problem::NotInManifest {
                 path: "img/a.png".into(),

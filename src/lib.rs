@@ -23,6 +23,7 @@ pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod eject;
 pub mod error;
 pub mod manifest;
@@ -41,4 +42,5 @@ pub mod statcache;
 pub mod store;
 pub mod upload;
 
+pub use document::Document;
 pub use error::Error;

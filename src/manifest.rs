@@ -233,6 +233,17 @@ impl Manifest {
     }
 }
 
+/// A recorded source path as a path relative to the root, if it is a plain
+/// one: a manifest is input too, so `..`, `.` or an absolute path never get
+/// near the file system.
+pub fn source_path(source: &str) -> Option<PathBuf> {
+    let p = Path::new(source);
+    (!source.is_empty()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_))))
+    .then(|| p.to_path_buf())
+}
+
 fn read(path: &Path) -> Result<Option<Manifest>, ManifestError> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
@@ -398,6 +409,14 @@ mod tests {
         assert!(text.ends_with("}\n"));
         assert!(text.find("\"aa\"").unwrap() < text.find("\"bb\"").unwrap());
         assert_eq!(Manifest::load(&path, &dest()).unwrap(), m);
+    }
+
+    #[test]
+    fn only_plain_relative_source_paths() {
+        assert_eq!(source_path("posts/a.png"), Some("posts/a.png".into()));
+        for bad in ["", "/etc/passwd", "../x.png", "a/../../x.png", "./a.png"] {
+            assert_eq!(source_path(bad), None, "{bad}");
+        }
     }
 
     #[test]

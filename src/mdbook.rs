@@ -18,8 +18,9 @@ use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::{Book, Chapter};
 
 use crate::config::{Config, ConfigError, Settings};
+use crate::document::Document;
 use crate::error::Error;
-use crate::pipeline::{self, Document, Options, Outcome};
+use crate::pipeline::{self, Options, Outcome};
 use crate::scan::Flavor;
 
 /// The preprocessor's table in book.toml.
@@ -93,7 +94,7 @@ pub fn config(
 /// Runs the pipeline over every non-draft chapter of `book` at once and writes
 /// the rewritten text back into the chapters. On error the book is dropped:
 /// mdBook must fail the build rather than render stale links.
-pub async fn process(
+pub fn process(
     cfg: &Config,
     ctx: &PreprocessorContext,
     cwd: &Path,
@@ -111,7 +112,7 @@ pub async fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let outcome = pipeline::run(cfg, &docs, opts).await?;
+    let outcome = pipeline::run(cfg, &docs, opts)?;
     if !dry_run {
         let mut outputs = outcome.outputs.iter();
         book.for_each_chapter_mut(|ch| {
@@ -229,9 +230,7 @@ mod tests {
         ));
         book.push_item(BookItem::Chapter(Chapter::new_draft("Soon", vec![])));
         let cfg = config(&c, Settings::default(), Settings::default(), &root).unwrap();
-        let (out, outcome) = crate::cli::runtime()
-            .block_on(process(&cfg, &c, &root, book, Options::default()))
-            .unwrap();
+        let (out, outcome) = process(&cfg, &c, &root, book, Options::default()).unwrap();
         assert_eq!(outcome.summary.documents, 2);
         assert_eq!(outcome.summary.uploaded, 1);
         let contents: Vec<&str> = out

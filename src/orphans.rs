@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use crate::config::Config;
 use crate::error::Error;
 use crate::manifest::Manifest;
-use crate::store::{Listed, Store, StoreError};
+use crate::store::{Listed, Store};
 
 /// What is under the prefix.
 #[derive(Debug, Clone, Default)]
@@ -30,30 +30,6 @@ impl Orphans {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum OrphansError {
-    #[error(transparent)]
-    Run(#[from] Error),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-}
-
-impl OrphansError {
-    pub fn render(&self) -> String {
-        match self {
-            OrphansError::Run(e) => e.render(),
-            OrphansError::Store(e) => format!("error: {e}\n  = hint: {}\n", e.hint()),
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            OrphansError::Run(e) => e.exit_code(),
-            OrphansError::Store(_) => 1,
-        }
-    }
-}
-
 /// The LIST prefix for a configured key prefix: its folder (`blog/`, so
 /// `blog-old/…` is not under it), or everything.
 pub fn list_prefix(prefix: &str) -> String {
@@ -66,11 +42,16 @@ pub fn list_prefix(prefix: &str) -> String {
 }
 
 /// Lists the objects under the prefix that the manifest does not name.
-pub async fn find(cfg: &Config, store: &Store) -> Result<Orphans, OrphansError> {
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination).map_err(Error::from)?;
+pub fn find(cfg: &Config) -> Result<Orphans, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let prefix = list_prefix(&cfg.prefix);
-    let listed = store.list(&prefix).await?;
+    let listed = crate::upload::runtime()
+        .block_on(async { Store::new(&cfg.store).await.list(&prefix).await })
+        .map_err(|source| Error::Store {
+            doing: "list the bucket",
+            source,
+        })?;
     let mut orphans = Orphans {
         prefix,
         ..Orphans::default()
@@ -97,16 +78,13 @@ pub struct Deleted {
 /// Deletes the orphans last written more than `min_age` ago, one by one.
 /// Every key is checked again against the prefix and the manifest (re-read:
 /// a run may have recorded it meanwhile) right before its DELETE.
-pub async fn delete(
-    cfg: &Config,
-    store: &Store,
-    orphans: &Orphans,
-    min_age: Duration,
-) -> Result<Deleted, OrphansError> {
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination).map_err(Error::from)?;
+pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Deleted, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let now = SystemTime::now();
     let mut deleted = Deleted::default();
+    let runtime = crate::upload::runtime();
+    let store = runtime.block_on(Store::new(&cfg.store));
     for o in &orphans.objects {
         let old_enough = o
             .last_modified
@@ -119,7 +97,12 @@ pub async fn delete(
         if !o.key.starts_with(&orphans.prefix) || named.contains(o.key.as_str()) {
             continue;
         }
-        store.delete(&o.key).await?;
+        runtime
+            .block_on(store.delete(&o.key))
+            .map_err(|source| Error::Store {
+                doing: "delete an orphan",
+                source,
+            })?;
         deleted.keys.push(o.key.clone());
         deleted.bytes += o.size;
     }

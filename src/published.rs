@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
+use crate::document::Document;
 use crate::manifest::{Entry, Manifest};
-use crate::pipeline::Document;
 use crate::scan::{self, Reference, ScanOptions};
 
 /// A reference to one of the manifest's objects.

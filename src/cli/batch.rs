@@ -3,10 +3,9 @@
 //! write), then every output written atomically, all or nothing.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{Cli, load_config, runtime};
+use super::{Cli, load_config};
 use crate::batch::{self, Input, Target};
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
@@ -64,7 +63,7 @@ fn process(
         progress: bar.clone().map(|b| b as Arc<dyn Progress>),
         ..Default::default()
     };
-    let result = runtime().block_on(pipeline::run(&cfg, &docs, opts));
+    let result = pipeline::run(&cfg, &docs, opts);
     drop(bar);
     result
 }
@@ -90,7 +89,7 @@ fn finish(
             .write_all(report::plan(&outcome.records).as_bytes())
             .and_then(|()| stdout.flush())
             .map_err(|source| Error::Output {
-                path: PathBuf::from("<stdout>"),
+                path: "<stdout>".into(),
                 source,
             })?;
     } else {

@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let docs = if args.paths.is_empty() {
-        vec![super::stdin_document(
+        vec![crate::document::Document::stdin(
             &cfg.base_dir,
             if args.mdx || cli.mdx {
                 Flavor::Mdx

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, runtime};
+use super::{Cli, SettingsArgs};
 use crate::batch::{self, Target};
 use crate::eject::{self, Origin};
 use crate::error::Error;
@@ -49,7 +49,7 @@ pub fn run(cli: &Cli, args: &EjectArgs) -> Result<(), Error> {
     } else {
         Origin::Bucket
     };
-    let ejected = runtime().block_on(eject::run(&cfg, &docs, origin))?;
+    let ejected = eject::run(&cfg, &docs, origin)?;
     let written = batch::write_all(&inputs, &ejected.outputs, &Target::InPlace, &cwd)?;
     if cli.quiet {
         return Ok(());

@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use super::{Cli, load_config, runtime};
+use super::{Cli, load_config};
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
 use crate::progress::{Bar, Progress};
@@ -38,7 +38,7 @@ fn process(args: &Cli) -> Result<Outcome, Error> {
     } else {
         Flavor::Markdown
     };
-    let doc = super::stdin_document(&cfg.base_dir, flavor)?;
+    let doc = crate::document::Document::stdin(&cfg.base_dir, flavor)?;
     // The bar only exists on a terminal; holding the only other handle, this
     // function drops it (clearing the line) before the summary or an error.
     let bar = Bar::for_stderr(args.quiet);
@@ -47,7 +47,7 @@ fn process(args: &Cli) -> Result<Outcome, Error> {
         offline: args.offline,
         progress: bar.clone().map(|b| b as Arc<dyn Progress>),
     };
-    let result = runtime().block_on(pipeline::run(&cfg, std::slice::from_ref(&doc), opts));
+    let result = pipeline::run(&cfg, std::slice::from_ref(&doc), opts);
     drop(bar);
     result
 }

@@ -13,8 +13,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use super::{Cli, init_logging, runtime};
+use super::{Cli, init_logging};
 use crate::config::Settings;
+use crate::document::ReadError;
 use crate::error::Error;
 use crate::pipeline::{Options, Outcome};
 use crate::progress::{Bar, Progress};
@@ -104,7 +105,7 @@ pub fn run(args: &MdbookArgs, outer: Outer) -> Result<(), Error> {
 fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), Error> {
     let cwd = super::cwd()?;
     let (ctx, book) =
-        mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| Error::Input {
+        mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| ReadError::Io {
             path: "<stdin>".into(),
             source: std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -133,7 +134,7 @@ fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), 
         progress: bar.clone().map(|b| b as Arc<dyn Progress>),
         ..Default::default()
     };
-    let result = runtime().block_on(crate::mdbook::process(&cfg, &ctx, &cwd, book, opts));
+    let result = crate::mdbook::process(&cfg, &ctx, &cwd, book, opts);
     drop(bar);
     result
 }

@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, runtime};
+use super::{Cli, SettingsArgs};
 use crate::batch::{self, Target};
+use crate::document::Document;
 use crate::error::Error;
-use crate::migrate::{self, MigrateError};
+use crate::migrate;
 use crate::pipeline::{self, Options, human_bytes};
 use crate::progress::{Bar, Progress};
 
@@ -36,7 +37,7 @@ pub struct MigrateArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), MigrateError> {
+pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), Error> {
     if cli.offline || cli.dry_run {
         use clap::CommandFactory;
         let flag = if cli.offline {
@@ -59,7 +60,7 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), MigrateError> {
     } else {
         args.paths.clone()
     };
-    let inputs = batch::collect(&paths, &cwd).map_err(Error::from)?;
+    let inputs = batch::collect(&paths, &cwd)?;
     let docs = batch::read(&inputs)?;
 
     // 1. Rewrite in place: upload what is missing, record where it came from.
@@ -69,8 +70,7 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), MigrateError> {
         progress: bar.clone().map(|b| b as Arc<dyn Progress>),
         ..Default::default()
     };
-    let rt = runtime();
-    let outcome = rt.block_on(pipeline::run(&cfg, &docs, opts));
+    let outcome = pipeline::run(&cfg, &docs, opts);
     drop(bar);
     let outcome = outcome?;
     let written = batch::write_all(&inputs, &outcome.outputs, &Target::InPlace, &cwd)?;
@@ -85,9 +85,9 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), MigrateError> {
     let rewritten: Vec<_> = docs
         .into_iter()
         .zip(outcome.outputs)
-        .map(|(doc, text)| pipeline::Document { text, ..doc })
+        .map(|(doc, text)| Document { text, ..doc })
         .collect();
-    let plan = rt.block_on(migrate::plan(&cfg, &rewritten))?;
+    let plan = migrate::plan(&cfg, &rewritten)?;
     let verb = if args.delete { "deleted" } else { "delete" };
     let mut out = String::new();
     for c in &plan.delete {

@@ -282,34 +282,11 @@ pub fn main_with(args: Cli) -> ExitCode {
 
 /// The current folder (every entry's anchor for relative paths).
 pub(crate) fn cwd() -> Result<PathBuf, Error> {
-    std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })
-}
-
-/// Standard input as one document named `<stdin>`; it must be UTF-8.
-pub(crate) fn stdin_document(
-    base_dir: &Path,
-    flavor: crate::scan::Flavor,
-) -> Result<crate::pipeline::Document, Error> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
+    std::env::current_dir().map_err(|source| {
+        Error::from(crate::document::ReadError::Io {
+            path: ".".into(),
             source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    Ok(crate::pipeline::Document {
-        name: "<stdin>".into(),
-        base_dir: base_dir.to_path_buf(),
-        text,
-        flavor,
+        })
     })
 }
 
@@ -349,12 +326,4 @@ pub(crate) fn write_report(
         }
         (_, Ok(())) => Ok(()),
     }
-}
-
-/// The async runtime the binaries share.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, runtime};
+use super::{Cli, SettingsArgs};
 use crate::error::Error;
-use crate::orphans::{self, OrphansError};
+use crate::orphans;
 use crate::pipeline::human_bytes;
 
 /// List the objects under the prefix that the manifest does not name (and
@@ -33,12 +33,10 @@ pub struct OrphansArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), OrphansError> {
+pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
-    let rt = runtime();
-    let store = rt.block_on(cfg.store.open());
-    let found = rt.block_on(orphans::find(&cfg, &store))?;
+    let found = orphans::find(&cfg)?;
     let now = SystemTime::now();
     let mut out = String::new();
     for o in &found.objects {
@@ -76,7 +74,7 @@ pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), OrphansError> {
         return Ok(());
     };
     let min_age = Duration::from_secs(days.saturating_mul(86_400));
-    let deleted = rt.block_on(orphans::delete(&cfg, &store, &found, min_age))?;
+    let deleted = orphans::delete(&cfg, &found, min_age)?;
     if !cli.quiet {
         for key in &deleted.keys {
             eprintln!("r2filter: deleted {key}");

@@ -6,21 +6,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::error::Error;
+
 /// Paths per git invocation (keeps command lines short).
 const CHUNK: usize = 200;
-
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    #[error("`git {args}` failed: {message}")]
-    Failed { args: String, message: String },
-    #[error("cannot run git: {0}")]
-    Spawn(std::io::Error),
-    #[error("cannot delete {}: {source}", .path.display())]
-    Remove {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
 
 /// True when `dir` is inside a git work tree (and git is installed).
 pub fn in_work_tree(dir: &Path) -> bool {
@@ -34,7 +23,7 @@ pub fn in_work_tree(dir: &Path) -> bool {
 /// Deletes `files` (relative to `root`): tracked ones with `git rm` when
 /// `git` says so, the rest by unlinking them and then the folders they leave
 /// empty (as git does).
-pub fn remove(root: &Path, files: &[PathBuf], git: bool) -> Result<(), GitError> {
+pub fn remove(root: &Path, files: &[PathBuf], git: bool) -> Result<(), Error> {
     let tracked: HashSet<PathBuf> = if git {
         tracked(root, files)?
     } else {
@@ -49,7 +38,7 @@ pub fn remove(root: &Path, files: &[PathBuf], git: bool) -> Result<(), GitError>
     }
     for rel in plain {
         let path = root.join(rel);
-        std::fs::remove_file(&path).map_err(|source| GitError::Remove {
+        std::fs::remove_file(&path).map_err(|source| Error::Delete {
             path: rel.clone(),
             source,
         })?;
@@ -65,7 +54,7 @@ pub fn remove(root: &Path, files: &[PathBuf], git: bool) -> Result<(), GitError>
 }
 
 /// Which of `files` git tracks.
-fn tracked(root: &Path, files: &[PathBuf]) -> Result<HashSet<PathBuf>, GitError> {
+fn tracked(root: &Path, files: &[PathBuf]) -> Result<HashSet<PathBuf>, Error> {
     let mut out = HashSet::new();
     for chunk in files.chunks(CHUNK) {
         let mut args: Vec<&std::ffi::OsStr> =
@@ -80,14 +69,17 @@ fn tracked(root: &Path, files: &[PathBuf]) -> Result<HashSet<PathBuf>, GitError>
     Ok(out)
 }
 
-fn run(root: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, GitError> {
+fn run(root: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, Error> {
     let out = Command::new("git")
         // Names come back as they are, not quoted with octal escapes.
         .args(["-c", "core.quotePath=false"])
         .args(args)
         .current_dir(root)
         .output()
-        .map_err(GitError::Spawn)?;
+        .map_err(|e| Error::Git {
+            command: "rm".into(),
+            message: format!("cannot run git: {e}"),
+        })?;
     if out.status.success() {
         return Ok(out.stdout);
     }
@@ -96,8 +88,8 @@ fn run(root: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, GitError> {
         .take(4)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    Err(GitError::Failed {
-        args: format!("{} …", shown.join(" ")),
+    Err(Error::Git {
+        command: format!("{} …", shown.join(" ")),
         message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
     })
 }

@@ -95,7 +95,7 @@ pub fn find(search: &Search, candidates: &[PathBuf]) -> BTreeMap<usize, Mention>
         .map(|c| {
             c.strip_prefix(site_root)
                 .ok()
-                .and_then(|rel| slash_path(rel))
+                .and_then(slash_path)
                 .map(|p| variants(&format!("/{p}")))
                 .unwrap_or_default()
         })

@@ -19,20 +19,17 @@ pub mod git;
 pub mod mentions;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::config::Config;
+use crate::document::Document;
 use crate::error::Error;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, source_path};
 use crate::object;
-use crate::pipeline::Document;
 use crate::published;
-use crate::store::{Store, StoreError};
-use git::GitError;
+use crate::store::{Head, Store};
 use mentions::Mention;
 
 /// A file that can go.
@@ -94,81 +91,87 @@ impl Plan {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum MigrateError {
-    #[error(transparent)]
-    Run(#[from] Error),
-    #[error("cannot confirm the objects: {0}")]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Git(#[from] GitError),
-}
-
-impl MigrateError {
-    pub fn render(&self) -> String {
-        match self {
-            MigrateError::Run(e) => e.render(),
-            MigrateError::Store(e) => format!("error: {self}\n  = hint: {}\n", e.hint()),
-            MigrateError::Git(e) => format!(
-                "error: {self}\n  = hint: {}\n",
-                match e {
-                    GitError::Failed { .. } =>
-                        "commit or stash the changes git names (it will not drop what it has not recorded), then run again; nothing else was deleted after the failure",
-                    GitError::Spawn(_) => "install git, or run outside a git work tree",
-                    GitError::Remove { .. } => "check the file's permissions",
-                }
-            ),
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            MigrateError::Run(e) => e.exit_code(),
-            _ => 1,
-        }
-    }
-}
-
 /// Which files the documents (already rewritten) were published from, and
-/// which of them can go.
-pub async fn plan(cfg: &Config, docs: &[Document]) -> Result<Plan, MigrateError> {
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination).map_err(Error::from)?;
-    let root = cfg.root.canonicalize().map_err(|source| Error::Root {
+/// which of them can go: local checks, then the mention search, then the
+/// bucket.
+pub fn plan(cfg: &Config, docs: &[Document]) -> Result<Plan, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let root = canonical_root(cfg)?;
+    let mut plan = Plan::default();
+    let local = local_checks(&root, claims(cfg, docs, &manifest), &mut plan);
+    let unmentioned = unmentioned(cfg, &root, local, &mut plan);
+    let checks = confirm(cfg, &manifest, &unmentioned)?;
+    for (c, problem) in unmentioned.into_iter().zip(checks) {
+        match problem {
+            None => plan.delete.push(c),
+            Some(keep) => plan.kept.push((c.path, keep)),
+        }
+    }
+    plan.delete.sort_by(|a, b| a.path.cmp(&b.path));
+    plan.kept.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(plan)
+}
+
+/// Deletes what `plan` says: `git rm` for what git tracks when the root is
+/// in a git work tree, an unlink otherwise. Returns whether git was used.
+pub fn delete(cfg: &Config, plan: &Plan) -> Result<bool, Error> {
+    let root = canonical_root(cfg)?;
+    let use_git = git::in_work_tree(&root);
+    let files: Vec<PathBuf> = plan.delete.iter().map(|c| c.path.clone()).collect();
+    git::remove(&root, &files, use_git)?;
+    Ok(use_git)
+}
+
+fn canonical_root(cfg: &Config) -> Result<PathBuf, Error> {
+    cfg.root.canonicalize().map_err(|source| Error::Root {
         path: cfg.root.clone(),
         source,
-    })?;
-    let found = published::find(cfg, docs, &manifest);
-    // Each recorded source of each object the documents use; a path two
-    // objects claim (the file changed between uploads) is checked against both.
+    })
+}
+
+/// Every recorded source of every object the documents use, with the
+/// objects that claim it (a file changed between two uploads is claimed by
+/// both).
+fn claims<'m>(
+    cfg: &Config,
+    docs: &[Document],
+    manifest: &'m Manifest,
+) -> BTreeMap<PathBuf, BTreeSet<&'m str>> {
     let mut claims: BTreeMap<PathBuf, BTreeSet<&str>> = BTreeMap::new();
-    for p in &found.published {
-        for source in manifest.objects[&p.sha256].sources.keys() {
-            if let Some(rel) = plain_relative(source) {
-                claims.entry(rel).or_default().insert(&p.sha256);
+    for p in published::find(cfg, docs, manifest).published {
+        let (sha, entry) = manifest
+            .objects
+            .get_key_value(&p.sha256)
+            .expect("found in the manifest");
+        for source in entry.sources.keys() {
+            if let Some(rel) = source_path(source) {
+                claims.entry(rel).or_default().insert(sha.as_str());
             }
         }
     }
+    claims
+}
 
-    let mut plan = Plan::default();
-    let mut local: Vec<Candidate> = Vec::new();
+/// The claimed files that are regular files reached through no symlink,
+/// with the bytes of an object that claims them; the rest go to `plan.kept`
+/// (a file already gone is nothing to do).
+fn local_checks(
+    root: &Path,
+    claims: BTreeMap<PathBuf, BTreeSet<&str>>,
+    plan: &mut Plan,
+) -> Vec<Candidate> {
+    let mut local = Vec::new();
     for (rel, shas) in claims {
         let path = root.join(&rel);
-        let meta = match std::fs::symlink_metadata(&path) {
+        let keep = match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                plan.kept.push((rel, Keep::Unreadable(e.to_string())));
-                continue;
+            Err(e) => Some(Keep::Unreadable(e.to_string())),
+            Ok(m) if m.file_type().is_symlink() => Some(Keep::Symlink),
+            Ok(m) if !m.is_file() => Some(Keep::NotAFile),
+            Ok(_) if path.canonicalize().ok().as_deref() != Some(path.as_path()) => {
+                Some(Keep::Symlink)
             }
-            Ok(m) => m,
-        };
-        let keep = if meta.file_type().is_symlink() {
-            Some(Keep::Symlink)
-        } else if !meta.is_file() {
-            Some(Keep::NotAFile)
-        } else if path.canonicalize().ok().as_deref() != Some(path.as_path()) {
-            Some(Keep::Symlink)
-        } else {
-            None
+            Ok(_) => None,
         };
         if let Some(keep) = keep {
             plan.kept.push((rel, keep));
@@ -184,141 +187,97 @@ pub async fn plan(cfg: &Config, docs: &[Document]) -> Result<Plan, MigrateError>
             Err(e) => plan.kept.push((rel, Keep::Unreadable(e.to_string()))),
         }
     }
+    local
+}
 
-    // Still named somewhere?
-    let manifest_path = cfg
+/// The candidates no text file or symlink of the repository names; the rest
+/// go to `plan.kept`. The manifest and its lock and cache are not searched.
+fn unmentioned(
+    cfg: &Config,
+    root: &Path,
+    local: Vec<Candidate>,
+    plan: &mut Plan,
+) -> Vec<Candidate> {
+    let manifest = cfg
         .manifest
         .parent()
         .and_then(|d| d.canonicalize().ok())
         .zip(cfg.manifest.file_name())
         .map(|(d, n)| d.join(n))
         .unwrap_or_else(|| cfg.manifest.clone());
-    let skip = [
-        manifest_path.clone(),
-        with_suffix(&manifest_path, ".lock"),
-        crate::statcache::path_for(&manifest_path),
-    ];
+    let beside = |suffix: &str| {
+        let mut name = manifest.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let skip = [manifest.clone(), beside(".lock"), beside(".cache")];
     let site_root = cfg.site_root.as_ref().and_then(|s| s.canonicalize().ok());
     let search = mentions::Search {
-        root: &root,
+        root,
         site_root: site_root.as_deref(),
         skip: &skip,
     };
     let paths: Vec<PathBuf> = local.iter().map(|c| root.join(&c.path)).collect();
     let mentioned = mentions::find(&search, &paths);
-    let mut unmentioned = Vec::new();
+    let mut out = Vec::new();
     for (i, c) in local.into_iter().enumerate() {
         match mentioned.get(&i) {
             Some(m) => plan.kept.push((c.path, Keep::Mentioned(m.clone()))),
-            None => unmentioned.push(c),
+            None => out.push(c),
         }
     }
-
-    // In the bucket, as the manifest says?
-    let store = cfg.store.open().await;
-    let checks = confirm(&store, &manifest, &unmentioned, cfg.concurrency).await?;
-    for (c, problem) in unmentioned.into_iter().zip(checks) {
-        match problem {
-            None => plan.delete.push(c),
-            Some(keep) => plan.kept.push((c.path, keep)),
-        }
-    }
-    plan.delete.sort_by(|a, b| a.path.cmp(&b.path));
-    plan.kept.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(plan)
-}
-
-/// Deletes what `plan` says (paths relative to the root): `git rm` for what
-/// git tracks when the root is in a git work tree. Returns whether git was
-/// used.
-pub fn delete(cfg: &Config, plan: &Plan) -> Result<bool, MigrateError> {
-    let root = cfg.root.canonicalize().map_err(|source| Error::Root {
-        path: cfg.root.clone(),
-        source,
-    })?;
-    let use_git = git::in_work_tree(&root);
-    let files: Vec<PathBuf> = plan.delete.iter().map(|c| c.path.clone()).collect();
-    git::remove(&root, &files, use_git)?;
-    Ok(use_git)
+    out
 }
 
 /// HEADs each candidate's object, `concurrency` at a time: None when it is
-/// there with the manifest's size and SHA-256, else why it is kept.
-async fn confirm(
-    store: &Store,
+/// there with the manifest's size and SHA-256, else why the file is kept.
+fn confirm(
+    cfg: &Config,
     manifest: &Manifest,
     candidates: &[Candidate],
-    concurrency: usize,
-) -> Result<Vec<Option<Keep>>, StoreError> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (i, c) in candidates.iter().enumerate() {
-        let entry = manifest.objects[&c.sha256].clone();
-        let (store, permits, sha) = (store.clone(), permits.clone(), c.sha256.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("never closed");
-            let head = store.head(&entry.key).await;
-            (
-                i,
-                head.map(|h| {
-                    let why = |detail: String| {
-                        Some(Keep::NotInBucket {
-                            key: entry.key.clone(),
-                            detail,
-                        })
-                    };
-                    match h {
-                        None => why("is missing".into()),
-                        Some(h) if h.size != Some(entry.size) => why(format!(
-                            "has {} bytes, not {}",
-                            h.size
-                                .map_or("an unknown number of".into(), |n| n.to_string()),
-                            entry.size
-                        )),
-                        Some(h) => match h.sha256 {
-                            Some(s) if s.eq_ignore_ascii_case(&sha) => None,
-                            Some(s) => why(format!("has sha256 {s}")),
-                            None => why("has no sha256 metadata to confirm its bytes".into()),
-                        },
-                    }
-                }),
-            )
-        });
+) -> Result<Vec<Option<Keep>>, Error> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut out: Vec<Option<Keep>> = vec![None; candidates.len()];
-    while let Some(joined) = tasks.join_next().await {
-        let (i, result) = match joined {
-            Ok(r) => r,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        out[i] = result?;
-    }
-    Ok(out)
+    let heads = crate::upload::runtime().block_on(async {
+        let store = Store::new(&cfg.store).await;
+        stream::iter(candidates)
+            .map(|c| store.head(&manifest.objects[&c.sha256].key))
+            .buffered(cfg.concurrency.max(1))
+            .try_collect::<Vec<_>>()
+            .await
+    });
+    let heads = heads.map_err(|source| Error::Store {
+        doing: "confirm the objects in the bucket",
+        source,
+    })?;
+    Ok(candidates
+        .iter()
+        .zip(heads)
+        .map(|(c, head)| in_bucket(&manifest.objects[&c.sha256], &c.sha256, head))
+        .collect())
 }
 
-/// A recorded source path, if it is a plain relative path (a manifest is
-/// input: `..` or an absolute path never gets near the file system).
-pub(crate) fn plain_relative(source: &str) -> Option<PathBuf> {
-    let p = Path::new(source);
-    (!source.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_))))
-        .then(|| p.to_path_buf())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_relative_sources() {
-        assert_eq!(plain_relative("posts/a.png"), Some("posts/a.png".into()));
-        for bad in ["", "/etc/passwd", "../x.png", "a/../../x.png", "./a.png"] {
-            assert_eq!(plain_relative(bad), None, "{bad}");
-        }
+/// Why `head` does not confirm `entry`'s object, if it does not.
+fn in_bucket(entry: &crate::manifest::Entry, sha256: &str, head: Option<Head>) -> Option<Keep> {
+    let why = |detail: String| {
+        Some(Keep::NotInBucket {
+            key: entry.key.clone(),
+            detail,
+        })
+    };
+    match head {
+        None => why("is missing".into()),
+        Some(h) if h.size != Some(entry.size) => why(format!(
+            "has {} bytes, not {}",
+            h.size
+                .map_or("an unknown number of".into(), |n| n.to_string()),
+            entry.size
+        )),
+        Some(h) => match h.sha256 {
+            Some(s) if s.eq_ignore_ascii_case(sha256) => None,
+            Some(s) => why(format!("has sha256 {s}")),
+            None => why("has no sha256 metadata to confirm its bytes".into()),
+        },
     }
 }

@@ -1,9 +1,11 @@
 //! A local folder standing in for the bucket (`--local-store`): no account,
 //! no network. Objects are written whole (temp file + rename) or not at all.
+//! Every method does blocking file work: [`super::Store`] runs them on tokio's
+//! blocking pool.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{Existing, Head, Listed, PutRequest, StoreError, compare};
+use super::{Existing, Head, Listed, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -42,29 +44,23 @@ impl LocalStore {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
-        let dest = self.dir.join(req.key);
+    /// Copies `path` to `key`: to a temp file beside the target, then a
+    /// rename, so never a half-written object.
+    pub(super) fn put(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let dest = self.dir.join(key);
         let io = |source| StoreError::Io {
             path: dest.clone(),
             source,
         };
         let parent = dest.parent().expect("keys have a file name");
-        tokio::fs::create_dir_all(parent).await.map_err(io)?;
-        let (src, tmp_dir) = (req.path.to_path_buf(), parent.to_path_buf());
-        let dest2 = dest.clone();
-        // Copy to a temp file beside the target, then rename: never a
-        // half-written object.
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let tmp = tempfile::Builder::new()
-                .prefix(".r2filter-")
-                .tempfile_in(tmp_dir)?;
-            std::fs::copy(&src, tmp.path())?;
-            tmp.persist(&dest2).map_err(|e| e.error)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| io(std::io::Error::other(e)))?
-        .map_err(io)
+        std::fs::create_dir_all(parent).map_err(io)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".r2filter-")
+            .tempfile_in(parent)
+            .map_err(io)?;
+        std::fs::copy(path, tmp.path()).map_err(io)?;
+        tmp.persist(&dest).map_err(|e| io(e.error))?;
+        Ok(())
     }
 
     pub(super) fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
@@ -80,40 +76,26 @@ impl LocalStore {
                 Err(source) => return Err(StoreError::Io { path: dir, source }),
             };
             for entry in entries {
-                let entry = entry.map_err(|source| StoreError::Io {
+                let io = |source| StoreError::Io {
                     path: dir.clone(),
                     source,
-                })?;
+                };
+                let entry = entry.map_err(io)?;
+                let meta = entry.metadata().map_err(io)?;
                 let path = entry.path();
-                let meta = entry.metadata().map_err(|source| StoreError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
                 if meta.is_dir() {
                     dirs.push(path);
                     continue;
                 }
                 // put's temp files are not objects.
-                if entry
+                let temp = entry
                     .file_name()
                     .to_string_lossy()
-                    .starts_with(".r2filter-")
+                    .starts_with(".r2filter-");
+                if let Some(key) = self
+                    .key_of(&path)
+                    .filter(|k| !temp && k.starts_with(prefix))
                 {
-                    continue;
-                }
-                let Some(key) = path
-                    .strip_prefix(&self.dir)
-                    .ok()
-                    .and_then(|rel| {
-                        rel.components()
-                            .map(|c| c.as_os_str().to_str())
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .map(|parts| parts.join("/"))
-                else {
-                    continue;
-                };
-                if key.starts_with(prefix) {
                     out.push(Listed {
                         key,
                         size: meta.len(),
@@ -125,18 +107,10 @@ impl LocalStore {
         Ok(out)
     }
 
-    pub(super) async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+    /// Copies `key` to the file `to`; returns the bytes copied.
+    pub(super) fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
         let from = self.key_path(key)?;
-        let to = to.to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            std::fs::copy(&from, &to).map_err(|source| StoreError::Io { path: from, source })
-        })
-        .await
-        .map_err(|e| StoreError::Other {
-            op: "GET",
-            key: key.into(),
-            detail: e.to_string(),
-        })?
+        std::fs::copy(&from, to).map_err(|source| StoreError::Io { path: from, source })
     }
 
     /// Removes the object's file, then the folders it leaves empty (as a
@@ -166,5 +140,12 @@ impl LocalStore {
             return Err(StoreError::BadKey { key: key.into() });
         }
         Ok(self.dir.join(rel))
+    }
+
+    /// The key of the file at `path` (`/`-separated; None if not UTF-8).
+    fn key_of(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.dir).ok()?;
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        Some(parts?.join("/"))
     }
 }

@@ -28,6 +28,14 @@ pub struct S3Settings {
     pub max_attempts: u32,
 }
 
+/// Where objects are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    S3(S3Settings),
+    /// A folder used as the bucket.
+    Local(PathBuf),
+}
+
 /// One object to upload.
 #[derive(Debug, Clone)]
 pub struct PutRequest<'a> {
@@ -149,9 +157,13 @@ pub enum Store {
 }
 
 impl Store {
-    /// Builds the S3 client from the standard AWS chain (no network yet).
-    pub async fn s3(settings: &S3Settings) -> Store {
-        Store::S3(S3Store::new(settings).await)
+    /// The store `config` names. For S3, the client from the standard AWS
+    /// chain (no network yet).
+    pub async fn new(config: &StoreConfig) -> Store {
+        match config {
+            StoreConfig::S3(s3) => Store::S3(S3Store::new(s3).await),
+            StoreConfig::Local(dir) => Store::local(dir.clone()),
+        }
     }
 
     /// A folder used as the bucket.
@@ -163,7 +175,10 @@ impl Store {
     pub async fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
         match self {
             Store::S3(s) => s.check(key, sha256, size).await,
-            Store::Local(l) => l.check(key, sha256, size),
+            Store::Local(l) => {
+                let (l, key, sha256) = (l.clone(), key.to_string(), sha256.to_string());
+                blocking(move || l.check(&key, &sha256, size)).await
+            }
         }
     }
 
@@ -172,7 +187,10 @@ impl Store {
     pub async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
         match self {
             Store::S3(s) => s.head(key).await,
-            Store::Local(l) => l.head(key),
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.head(&key)).await
+            }
         }
     }
 
@@ -180,7 +198,10 @@ impl Store {
     pub async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
         match self {
             Store::S3(s) => s.put(req).await,
-            Store::Local(l) => l.put(req).await,
+            Store::Local(l) => {
+                let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
+                blocking(move || l.put(&key, &path)).await
+            }
         }
     }
 
@@ -188,7 +209,10 @@ impl Store {
     pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
         let mut listed = match self {
             Store::S3(s) => s.list(prefix).await?,
-            Store::Local(l) => l.list(prefix)?,
+            Store::Local(l) => {
+                let (l, prefix) = (l.clone(), prefix.to_string());
+                blocking(move || l.list(&prefix)).await?
+            }
         };
         // Whatever the store answered, nothing outside the prefix comes out.
         listed.retain(|o| o.key.starts_with(prefix));
@@ -201,7 +225,10 @@ impl Store {
     pub async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
         match self {
             Store::S3(s) => s.get(key, to).await,
-            Store::Local(l) => l.get(key, to).await,
+            Store::Local(l) => {
+                let (l, key, to) = (l.clone(), key.to_string(), to.to_path_buf());
+                blocking(move || l.get(&key, &to)).await
+            }
         }
     }
 
@@ -209,9 +236,22 @@ impl Store {
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self {
             Store::S3(s) => s.delete(key).await,
-            Store::Local(l) => l.delete(key),
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.delete(&key)).await
+            }
         }
     }
+}
+
+/// Runs the local store's file work (reads, hashes, copies) on tokio's
+/// blocking pool, never on a worker thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 pub(crate) fn compare(
