@@ -24,6 +24,7 @@ mod faults;
 mod filter;
 mod layout;
 mod mdbook;
+mod migrate;
 mod moto;
 mod nextjs;
 mod properties;
