@@ -173,7 +173,8 @@ fn choose<'a>(
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
         let free = |file: &PathBuf| wanted.files.get(file).is_none_or(|sha| *sha == p.sha256);
-        let choice = match recorded(resolver, &base, entry).filter(|(file, _)| free(file)) {
+        let context = p.reference.context;
+        let choice = match recorded(resolver, &base, entry, context).filter(|(f, _)| free(f)) {
             Some(c) => Some(c),
             None => {
                 // No recorded source leads here: beside the document, under images/.
@@ -312,25 +313,38 @@ fn splice_back(docs: &[Document], backs: &[Back]) -> Vec<String> {
 
 /// The recorded (file, written form) that leads from `base` to the file:
 /// resolved as the pipeline would, against the disk when the file is there,
-/// by its lexical candidates when it is not.
-fn recorded(resolver: &Resolver, base: &Path, entry: &Entry) -> Option<(PathBuf, String)> {
+/// by its lexical candidates when it is not. When several written forms of
+/// one file lead there (`img/a b.png` in front matter, `img/a%20b.png` in
+/// HTML), the one that suits `context` wins: percent-encoded in URLs, as is
+/// in front matter.
+fn recorded(
+    resolver: &Resolver,
+    base: &Path,
+    entry: &Entry,
+    context: Context,
+) -> Option<(PathBuf, String)> {
     for (source, forms) in &entry.sources {
         let Some(rel) = source_path(source) else {
             continue;
         };
         let target = resolver.root.join(&rel);
-        for written in forms {
+        let leads = |written: &&String| {
             let Url::Local { path, .. } = resolve::classify(written, Context::MarkdownImage) else {
-                continue;
+                return false;
             };
-            let leads = match resolver.resolve(base, &path) {
+            match resolver.resolve(base, &path) {
                 Ok(real) => real == target,
                 Err(ResolveError::NotFound { tried, .. }) => tried.contains(&rel),
                 Err(_) => false,
-            };
-            if leads {
-                return Some((rel, written.clone()));
             }
+        };
+        let suits = |written: &&&String| match context {
+            Context::FrontMatter { .. } => !written.contains('%'),
+            _ => !written.contains(char::is_whitespace),
+        };
+        let leading: Vec<&String> = forms.iter().filter(leads).collect();
+        if let Some(best) = leading.iter().find(suits).or(leading.first()) {
+            return Some((rel, best.to_string()));
         }
     }
     None

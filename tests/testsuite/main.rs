@@ -20,6 +20,7 @@ mod bad_input;
 mod batch;
 mod concurrency;
 mod crash;
+mod eject;
 mod faults;
 mod filter;
 mod layout;
