@@ -28,6 +28,7 @@ mod mdbook;
 mod migrate;
 mod moto;
 mod nextjs;
+mod orphans;
 mod properties;
 mod statcache;
 mod ux;
