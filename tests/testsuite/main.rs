@@ -23,6 +23,7 @@ mod crash;
 mod eject;
 mod faults;
 mod filter;
+mod hexo;
 mod layout;
 mod mdbook;
 mod migrate;
