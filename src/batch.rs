@@ -52,12 +52,9 @@ impl BatchError {
         }
     }
 
-    /// 2 for paths that cannot be used (usage), 1 for a failed write.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            BatchError::Write { .. } => 1,
-            _ => 2,
-        }
+    /// Paths that cannot be used (a usage error), not a failed write.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, BatchError::Write { .. })
     }
 }
 

@@ -146,9 +146,14 @@ pub enum Error {
     /// `r2filter verify` could not ask the store.
     #[error("cannot verify: {0}")]
     Verify(StoreError),
-    /// `r2filter verify` found objects that differ from the manifest.
+    /// `r2filter verify` found objects that differ from the manifest: one
+    /// line per difference, `bad` objects of `objects`.
     #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
-    Mismatches { bad: usize, objects: usize },
+    Mismatches {
+        lines: Vec<String>,
+        bad: usize,
+        objects: usize,
+    },
     /// `migrate`, `orphans`: the store could not be asked (or told).
     #[error("cannot {doing}: {source}")]
     Store {
@@ -166,14 +171,32 @@ pub enum Error {
     },
 }
 
+/// How a run ends, as the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: everything done.
+    Success = 0,
+    /// 1: a document, an upload or a write failed.
+    Failure = 1,
+    /// 2: usage or configuration: nothing was tried.
+    Usage = 2,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
 impl Error {
-    /// 2 for usage and configuration, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
+    /// [`ExitStatus::Usage`] for usage and configuration, else
+    /// [`ExitStatus::Failure`].
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => 2,
-            Error::Batch(e) => e.exit_code(),
-            Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
-            _ => 1,
+            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => ExitStatus::Usage,
+            Error::Batch(e) if e.is_usage() => ExitStatus::Usage,
+            Error::Manifest(ManifestError::OtherDestination { .. }) => ExitStatus::Usage,
+            _ => ExitStatus::Failure,
         }
     }
 
@@ -201,6 +224,12 @@ impl Error {
                         problems.len()
                     );
                 }
+            }
+            Error::Mismatches { lines, .. } => {
+                for line in lines {
+                    let _ = writeln!(out, "error: {line}");
+                }
+                block(&mut out, &self.to_string(), &self.hint());
             }
             _ => block(&mut out, &self.to_string(), &self.hint()),
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::output::Printer;
 use super::{Cli, SettingsArgs};
 use crate::batch::{self, Target};
 use crate::eject::{self, Origin};
@@ -33,7 +34,7 @@ pub struct EjectArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &EjectArgs) -> Result<(), Error> {
+pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let paths = if args.paths.is_empty() {
@@ -51,26 +52,23 @@ pub fn run(cli: &Cli, args: &EjectArgs) -> Result<(), Error> {
     };
     let ejected = eject::run(&cfg, &docs, origin)?;
     let written = batch::write_all(&inputs, &ejected.outputs, &Target::InPlace, &cwd)?;
-    if cli.quiet {
-        return Ok(());
-    }
     for path in &written.changed {
-        eprintln!("r2filter: wrote {}", path.display());
+        printer.detail(format_args!("wrote {}", path.display()));
     }
     if ejected.guessed > 0 {
-        eprintln!(
+        printer.say(format_args!(
             "warning: {} reference(s) to objects with no recorded source path (published by an older r2filter) were restored under images/ beside their documents",
             ejected.guessed
-        );
+        ));
     }
     let n = ejected.restored.len();
-    eprintln!(
+    printer.say(format_args!(
         "r2filter eject: {} reference{} back to local paths; {n} file{} restored ({} downloaded, SHA-256 checked), {} already there",
         ejected.references,
         if ejected.references == 1 { "" } else { "s" },
         if n == 1 { "" } else { "s" },
         human_bytes(ejected.downloaded_bytes),
         ejected.present,
-    );
+    ));
     Ok(())
 }

@@ -3,19 +3,18 @@
 //! ([`crate::migrate::plan`]); with `--delete`, delete them (`git rm` in a
 //! git work tree).
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::output::Printer;
 use super::{Cli, SettingsArgs};
 use crate::batch::{self, Target};
+use crate::config::Config;
 use crate::document::Document;
 use crate::error::Error;
-use crate::migrate;
-use crate::pipeline::{self, Options, human_bytes};
-use crate::progress::{Bar, Progress};
+use crate::migrate::{self, Plan};
+use crate::pipeline::{self, human_bytes};
 
 /// Rewrite documents in place, then list (or with --delete, delete) the local
 /// images they no longer need
@@ -37,21 +36,8 @@ pub struct MigrateArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), Error> {
-    if cli.offline || cli.dry_run {
-        use clap::CommandFactory;
-        let flag = if cli.offline {
-            "--offline: migrate must confirm every object in the bucket before it deletes a file"
-        } else {
-            "--dry-run: migrate deletes nothing without --delete; leave out --delete to see the plan"
-        };
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!("migrate refuses {flag}"),
-            )
-            .exit()
-    }
+pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error> {
+    refuse(cli);
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let paths = if args.paths.is_empty() {
@@ -64,31 +50,55 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), Error> {
     let docs = batch::read(&inputs)?;
 
     // 1. Rewrite in place: upload what is missing, record where it came from.
-    let bar = Bar::for_stderr(cli.quiet);
-    #[allow(clippy::needless_update)]
-    let opts = Options {
-        progress: bar.clone().map(|b| b as Arc<dyn Progress>),
-        ..Default::default()
-    };
-    let outcome = pipeline::run(&cfg, &docs, opts);
-    drop(bar);
-    let outcome = outcome?;
+    let outcome = printer.with_progress(false, false, |opts| pipeline::run(&cfg, &docs, opts))?;
     let written = batch::write_all(&inputs, &outcome.outputs, &Target::InPlace, &cwd)?;
-    if !cli.quiet {
-        for path in &written.changed {
-            eprintln!("r2filter: wrote {}", path.display());
-        }
-        eprintln!("r2filter: {}", outcome.summary);
+    for path in &written.changed {
+        printer.detail(format_args!("wrote {}", path.display()));
     }
+    printer.summary(&outcome.summary);
 
-    // 2. What can go: the plan on stdout.
+    // 2. What can go, 3. deleted or not, then the plan on stdout.
     let rewritten: Vec<_> = docs
         .into_iter()
         .zip(outcome.outputs)
         .map(|(doc, text)| Document { text, ..doc })
         .collect();
     let plan = migrate::plan(&cfg, &rewritten)?;
-    let verb = if args.delete { "deleted" } else { "delete" };
+    let git = if args.delete && !plan.delete.is_empty() {
+        Some(migrate::delete(&cfg, &plan)?)
+    } else {
+        None
+    };
+    printer.stdout(plan_text(&plan, args.delete).as_bytes())?;
+    printer.say(format_args!(
+        "r2filter migrate: {}",
+        closing(&plan, git, &cfg, &cwd)
+    ));
+    Ok(())
+}
+
+/// `--offline` and `--dry-run` make no sense here: usage errors.
+fn refuse(cli: &Cli) {
+    if !cli.offline && !cli.dry_run {
+        return;
+    }
+    use clap::CommandFactory;
+    let flag = if cli.offline {
+        "--offline: migrate must confirm every object in the bucket before it deletes a file"
+    } else {
+        "--dry-run: migrate deletes nothing without --delete; leave out --delete to see the plan"
+    };
+    Cli::command()
+        .error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("migrate refuses {flag}"),
+        )
+        .exit()
+}
+
+/// One line per file: `delete`/`deleted PATH (SIZE)`, `kept PATH: why`.
+fn plan_text(plan: &Plan, deleted: bool) -> String {
+    let verb = if deleted { "deleted" } else { "delete" };
     let mut out = String::new();
     for c in &plan.delete {
         out.push_str(&format!(
@@ -100,50 +110,28 @@ pub fn run(cli: &Cli, args: &MigrateArgs) -> Result<(), Error> {
     for (path, why) in &plan.kept {
         out.push_str(&format!("kept {}: {why}\n", path.display()));
     }
+    out
+}
 
-    // 3. Delete, or say how.
-    let git = if args.delete && !plan.delete.is_empty() {
-        Some(migrate::delete(&cfg, &plan)?)
-    } else {
-        None
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Output {
-            path: "<stdout>".into(),
-            source,
-        })?;
-    if !cli.quiet {
-        let files = |n: usize| format!("{n} file{}", if n == 1 { "" } else { "s" });
-        let bytes = plan.bytes();
-        let size = format!("{} ({bytes} bytes)", human_bytes(bytes));
-        let kept = plan.kept.len();
-        eprintln!(
-            "r2filter migrate: {}",
-            match git {
-                Some(true) => format!(
-                    "deleted {} with git rm, {size} freed; {kept} kept. Commit to finish: git add {} && git commit -am \"Move images to the bucket\"",
-                    files(plan.delete.len()),
-                    cfg.manifest
-                        .strip_prefix(&cwd)
-                        .unwrap_or(&cfg.manifest)
-                        .display()
-                ),
-                Some(false) => format!(
-                    "deleted {}, {size} freed; {kept} kept",
-                    files(plan.delete.len())
-                ),
-                None if plan.delete.is_empty() => {
-                    format!("no file to delete; {kept} kept")
-                }
-                None => format!(
-                    "{} can be deleted, {size}; {kept} kept. Nothing was deleted: run again with --delete",
-                    files(plan.delete.len())
-                ),
-            }
-        );
+/// The summary: what was (or can be) deleted, and what to do next.
+fn closing(plan: &Plan, git: Option<bool>, cfg: &Config, cwd: &Path) -> String {
+    let n = plan.delete.len();
+    let files = format!("{n} file{}", if n == 1 { "" } else { "s" });
+    let bytes = plan.bytes();
+    let size = format!("{} ({bytes} bytes)", human_bytes(bytes));
+    let kept = plan.kept.len();
+    match git {
+        Some(true) => format!(
+            "deleted {files} with git rm, {size} freed; {kept} kept. Commit to finish: git add {} && git commit -am \"Move images to the bucket\"",
+            cfg.manifest
+                .strip_prefix(cwd)
+                .unwrap_or(&cfg.manifest)
+                .display()
+        ),
+        Some(false) => format!("deleted {files}, {size} freed; {kept} kept"),
+        None if n == 0 => format!("no file to delete; {kept} kept"),
+        None => format!(
+            "{files} can be deleted, {size}; {kept} kept. Nothing was deleted: run again with --delete"
+        ),
     }
-    Ok(())
 }

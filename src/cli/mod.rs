@@ -13,6 +13,7 @@ pub mod init;
 pub mod mdbook;
 pub mod migrate;
 pub mod orphans;
+pub mod output;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -23,6 +24,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
 use crate::error::Error;
+pub use output::{Printer, exit};
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
 /// time and rewrites the Markdown byte-exactly.
@@ -249,35 +251,19 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    // Each entry renders its own errors: (text, exit code).
-    let outcome = match &args.command {
-        None if !args.paths.is_empty() => {
-            batch::run(&args).map_err(|e| (e.render(), e.exit_code()))
-        }
-        None => filter::run(&args).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Init(init)) => {
-            init::run(init, args.quiet).map_err(|e| (e.render(), e.exit_code()))
-        }
-        Some(Command::Check(c)) => check::run(&args, c).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Verify(v)) => verify::run(&args, v).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Migrate(m)) => {
-            migrate::run(&args, m).map_err(|e| (e.render(), e.exit_code()))
-        }
-        Some(Command::Eject(e)) => eject::run(&args, e).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Orphans(o)) => {
-            orphans::run(&args, o).map_err(|e| (e.render(), e.exit_code()))
-        }
-        Some(Command::Mdbook(m)) => {
-            mdbook::run(m, mdbook::Outer::from_cli(&args)).map_err(|e| (e.render(), e.exit_code()))
-        }
+    let printer = Printer::new(args.quiet, args.verbose);
+    let result = match &args.command {
+        None if !args.paths.is_empty() => batch::run(&args, &printer),
+        None => filter::run(&args, &printer),
+        Some(Command::Init(init)) => init::run(init, &printer),
+        Some(Command::Check(c)) => check::run(&args, c, &printer),
+        Some(Command::Verify(v)) => verify::run(&args, v, &printer),
+        Some(Command::Migrate(m)) => migrate::run(&args, m, &printer),
+        Some(Command::Eject(e)) => eject::run(&args, e, &printer),
+        Some(Command::Orphans(o)) => orphans::run(&args, o, &printer),
+        Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args), &printer),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err((text, code)) => {
-            eprint!("{text}");
-            ExitCode::from(code)
-        }
-    }
+    exit(&printer, result)
 }
 
 /// The current folder (every entry's anchor for relative paths).
@@ -305,11 +291,28 @@ pub(crate) fn subcommand_config(
     load_config(flags, config.or(cli.config.as_deref()), None, cwd)
 }
 
-/// Writes `--report FILE` for a finished run, before anything reaches stdout:
-/// a report that cannot be written fails a run that succeeded; when the run
-/// failed, its own error is the one returned and the report's is only shown.
+/// Writes `--report FILE` for a finished run of the filter or batch mode
+/// (see [`write_report_file`]).
 pub(crate) fn write_report(
+    args: &Cli,
+    printer: &Printer,
+    result: Result<&crate::pipeline::Outcome, &Error>,
+) -> Result<(), Error> {
+    write_report_file(
+        args.report.as_deref(),
+        printer,
+        result,
+        args.dry_run,
+        args.offline,
+    )
+}
+
+/// Writes the report to `path` (if any) before anything reaches stdout: a
+/// report that cannot be written fails a run that succeeded; when the run
+/// failed, its own error is the one returned and the report's is only shown.
+pub(crate) fn write_report_file(
     path: Option<&Path>,
+    printer: &Printer,
     result: Result<&crate::pipeline::Outcome, &Error>,
     dry_run: bool,
     offline: bool,
@@ -321,7 +324,7 @@ pub(crate) fn write_report(
     ) {
         (true, Err(e)) => Err(e),
         (false, Err(e)) => {
-            eprint!("{}", e.render());
+            printer.error(&e);
             Ok(())
         }
         (_, Ok(())) => Ok(()),

@@ -2,12 +2,12 @@
 //! prefix that the manifest does not name, with their total bytes; delete
 //! those older than DAYS on request ([`crate::orphans`]).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
 
+use super::output::Printer;
 use super::{Cli, SettingsArgs};
 use crate::error::Error;
 use crate::orphans;
@@ -33,7 +33,7 @@ pub struct OrphansArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), Error> {
+pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let found = orphans::find(&cfg)?;
@@ -46,47 +46,36 @@ pub fn run(cli: &Cli, args: &OrphansArgs) -> Result<(), Error> {
             .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
         out.push_str(&format!("{}\t{}\t{age}\n", o.key, o.size));
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Output {
-            path: "<stdout>".into(),
-            source,
-        })?;
+    printer.stdout(out.as_bytes())?;
     let scope = if found.prefix.is_empty() {
         "in the whole bucket (no prefix is set)".to_string()
     } else {
         format!("under {}", found.prefix)
     };
-    if !cli.quiet {
-        eprintln!(
-            "r2filter orphans: {} object{} {scope} not named by {} ({}, {} bytes); {} named",
-            found.objects.len(),
-            if found.objects.len() == 1 { "" } else { "s" },
-            cfg.manifest.display(),
-            human_bytes(found.bytes()),
-            found.bytes(),
-            found.named
-        );
-    }
+    printer.say(format_args!(
+        "r2filter orphans: {} object{} {scope} not named by {} ({}, {} bytes); {} named",
+        found.objects.len(),
+        if found.objects.len() == 1 { "" } else { "s" },
+        cfg.manifest.display(),
+        human_bytes(found.bytes()),
+        found.bytes(),
+        found.named
+    ));
     let Some(days) = args.min_age.filter(|_| args.delete) else {
         return Ok(());
     };
     let min_age = Duration::from_secs(days.saturating_mul(86_400));
     let deleted = orphans::delete(&cfg, &found, min_age)?;
-    if !cli.quiet {
-        for key in &deleted.keys {
-            eprintln!("r2filter: deleted {key}");
-        }
-        eprintln!(
-            "r2filter orphans: deleted {} object{} ({}); kept {} younger than {days} day{}",
-            deleted.keys.len(),
-            if deleted.keys.len() == 1 { "" } else { "s" },
-            human_bytes(deleted.bytes),
-            deleted.young,
-            if days == 1 { "" } else { "s" },
-        );
+    for key in &deleted.keys {
+        printer.note(format_args!("deleted {key}"));
     }
+    printer.say(format_args!(
+        "r2filter orphans: deleted {} object{} ({}); kept {} younger than {days} day{}",
+        deleted.keys.len(),
+        if deleted.keys.len() == 1 { "" } else { "s" },
+        human_bytes(deleted.bytes),
+        deleted.young,
+        if days == 1 { "" } else { "s" },
+    ));
     Ok(())
 }

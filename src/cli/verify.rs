@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer, SettingsArgs};
 use crate::audit;
 use crate::error::Error;
 
@@ -22,13 +22,10 @@ pub struct VerifyArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Error> {
+pub fn run(cli: &Cli, args: &VerifyArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let verified = audit::verify(&cfg)?;
-    for m in &verified.mismatches {
-        eprintln!("error: {m}");
-    }
     let bad: std::collections::BTreeSet<&str> = verified
         .mismatches
         .iter()
@@ -41,16 +38,19 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Error> {
         .collect();
     if !bad.is_empty() {
         return Err(Error::Mismatches {
+            lines: verified
+                .mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             bad: bad.len(),
             objects: verified.objects,
         });
     }
-    if !cli.quiet {
-        eprintln!(
-            "r2filter verify: {} object{} in the manifest, all in the bucket with the right size and type",
-            verified.objects,
-            if verified.objects == 1 { "" } else { "s" }
-        );
-    }
+    printer.say(format_args!(
+        "r2filter verify: {} object{} in the manifest, all in the bucket with the right size and type",
+        verified.objects,
+        if verified.objects == 1 { "" } else { "s" }
+    ));
     Ok(())
 }
