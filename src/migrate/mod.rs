@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::document::Document;
@@ -153,41 +154,54 @@ fn claims<'m>(
 }
 
 /// The claimed files that are regular files reached through no symlink,
-/// with the bytes of an object that claims them; the rest go to `plan.kept`
-/// (a file already gone is nothing to do).
+/// with the bytes of an object that claims them (hashed on every core); the
+/// rest go to `plan.kept` (a file already gone is nothing to do).
 fn local_checks(
     root: &Path,
     claims: BTreeMap<PathBuf, BTreeSet<&str>>,
     plan: &mut Plan,
 ) -> Vec<Candidate> {
+    let checked: Vec<Option<Result<Candidate, (PathBuf, Keep)>>> = claims
+        .into_par_iter()
+        .map(|(rel, shas)| local_check(root, rel, &shas))
+        .collect();
     let mut local = Vec::new();
-    for (rel, shas) in claims {
-        let path = root.join(&rel);
-        let keep = match std::fs::symlink_metadata(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => Some(Keep::Unreadable(e.to_string())),
-            Ok(m) if m.file_type().is_symlink() => Some(Keep::Symlink),
-            Ok(m) if !m.is_file() => Some(Keep::NotAFile),
-            Ok(_) if path.canonicalize().ok().as_deref() != Some(path.as_path()) => {
-                Some(Keep::Symlink)
-            }
-            Ok(_) => None,
-        };
-        if let Some(keep) = keep {
-            plan.kept.push((rel, keep));
-            continue;
-        }
-        match object::hash_file(&path) {
-            Ok(info) if shas.contains(info.sha256.as_str()) => local.push(Candidate {
-                path: rel,
-                size: info.size,
-                sha256: info.sha256,
-            }),
-            Ok(_) => plan.kept.push((rel, Keep::Changed)),
-            Err(e) => plan.kept.push((rel, Keep::Unreadable(e.to_string()))),
+    for c in checked.into_iter().flatten() {
+        match c {
+            Ok(c) => local.push(c),
+            Err(kept) => plan.kept.push(kept),
         }
     }
     local
+}
+
+/// One claimed file: None when it is gone already.
+fn local_check(
+    root: &Path,
+    rel: PathBuf,
+    shas: &BTreeSet<&str>,
+) -> Option<Result<Candidate, (PathBuf, Keep)>> {
+    let path = root.join(&rel);
+    let keep = match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => Some(Keep::Unreadable(e.to_string())),
+        Ok(m) if m.file_type().is_symlink() => Some(Keep::Symlink),
+        Ok(m) if !m.is_file() => Some(Keep::NotAFile),
+        Ok(_) if path.canonicalize().ok().as_deref() != Some(path.as_path()) => Some(Keep::Symlink),
+        Ok(_) => None,
+    };
+    if let Some(keep) = keep {
+        return Some(Err((rel, keep)));
+    }
+    Some(match object::hash_file(&path) {
+        Ok(info) if shas.contains(info.sha256.as_str()) => Ok(Candidate {
+            path: rel,
+            size: info.size,
+            sha256: info.sha256,
+        }),
+        Ok(_) => Err((rel, Keep::Changed)),
+        Err(e) => Err((rel, Keep::Unreadable(e.to_string()))),
+    })
 }
 
 /// The candidates no text file or symlink of the repository names; the rest
