@@ -9,8 +9,8 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::{Client, ResponseFuture};
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::percent_decode_str;
 use tokio::io::AsyncWriteExt;
@@ -28,7 +28,24 @@ const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Fetches public URLs; clone it freely (one connection pool).
 #[derive(Clone)]
 pub struct PublicUrl {
-    client: Option<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>>,
+    client: Option<Http>,
+}
+
+/// Plain HTTP needs no TLS roots (a machine without CA certificates can still
+/// fetch from a local server); HTTPS loads the system's.
+#[derive(Clone)]
+enum Http {
+    Plain(Client<HttpConnector, Empty<Bytes>>),
+    Tls(Client<HttpsConnector<HttpConnector>, Empty<Bytes>>),
+}
+
+impl Http {
+    fn request(&self, req: hyper::Request<Empty<Bytes>>) -> ResponseFuture {
+        match self {
+            Http::Plain(c) => c.request(req),
+            Http::Tls(c) => c.request(req),
+        }
+    }
 }
 
 impl std::fmt::Debug for PublicUrl {
@@ -45,8 +62,14 @@ impl PublicUrl {
             return Ok(PublicUrl { client: None });
         }
         let mut http = HttpConnector::new();
-        http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let builder = Client::builder(TokioExecutor::new());
+        if public_url.starts_with("http://") {
+            return Ok(PublicUrl {
+                client: Some(Http::Plain(builder.build(http))),
+            });
+        }
+        http.enforce_http(false);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| StoreError::Unreachable {
@@ -57,7 +80,7 @@ impl PublicUrl {
             .enable_http1()
             .wrap_connector(http);
         Ok(PublicUrl {
-            client: Some(Client::builder(TokioExecutor::new()).build(https)),
+            client: Some(Http::Tls(builder.build(https))),
         })
     }
 
@@ -98,11 +121,7 @@ fn transient(e: &StoreError) -> bool {
     }
 }
 
-async fn get(
-    client: &Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
-    url: &str,
-    to: &Path,
-) -> Result<u64, StoreError> {
+async fn get(client: &Http, url: &str, to: &Path) -> Result<u64, StoreError> {
     let mut url = url.to_string();
     for _ in 0..=REDIRECTS {
         let uri: hyper::Uri = url.parse().map_err(|e| StoreError::Other {
