@@ -369,52 +369,7 @@ impl Settings {
             let public = root.join("public");
             public.is_dir().then_some(public)
         });
-        let (store, destination_base) = match (&s.local_store, &s.bucket) {
-            (Some(dir), _) => (StoreConfig::Local(dir.clone()), None),
-            (None, Some(bucket)) => {
-                if !valid_bucket(bucket) {
-                    return Err(ConfigError::Invalid {
-                        key: "bucket",
-                        value: bucket.clone(),
-                        problem: "not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')"
-                            .into(),
-                    });
-                }
-                let endpoint = match (&s.endpoint, &s.account_id) {
-                    (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
-                    (None, Some(id)) => {
-                        if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                            return Err(ConfigError::Invalid {
-                                key: "account-id",
-                                value: id.clone(),
-                                problem: "an account id is letters and digits".into(),
-                            });
-                        }
-                        Some(format!("https://{id}.r2.cloudflarestorage.com"))
-                    }
-                    (None, None) => None,
-                };
-                if let Some(e) = &endpoint
-                    && !(e.starts_with("https://") || e.starts_with("http://"))
-                {
-                    return Err(ConfigError::Invalid {
-                        key: "endpoint",
-                        value: e.clone(),
-                        problem: "must start with https:// (or http:// for a local server)".into(),
-                    });
-                }
-                (
-                    StoreConfig::S3(S3Settings {
-                        bucket: bucket.clone(),
-                        endpoint: endpoint.clone(),
-                        region: s.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
-                        max_attempts: s.max_attempts.unwrap_or(5),
-                    }),
-                    Some((endpoint, bucket.clone())),
-                )
-            }
-            (None, None) => return Err(ConfigError::Missing { what: "bucket" }),
-        };
+        let store = s.store()?;
         let public_url = match (&s.public_url, &store) {
             (Some(u), _) => u.trim_end_matches('/').to_string(),
             // A local store is its own public URL unless told otherwise.
@@ -422,18 +377,18 @@ impl Settings {
             (None, _) => return Err(ConfigError::Missing { what: "public-url" }),
         };
         check_public_url(&public_url)?;
-        let destination = match destination_base {
-            Some((endpoint, bucket)) => Destination {
+        let destination = match &store {
+            StoreConfig::S3(s3) => Destination {
                 store: "s3".into(),
-                endpoint,
-                bucket: Some(bucket),
-                public_url: public_url.clone(),
+                endpoint: s3.endpoint.clone(),
+                bucket: Some(s3.bucket.clone()),
+                public_url,
             },
-            None => Destination {
+            StoreConfig::Local(_) => Destination {
                 store: "local".into(),
                 endpoint: None,
                 bucket: None,
-                public_url: public_url.clone(),
+                public_url,
             },
         };
         let prefix = s.prefix.clone().unwrap_or_default();
@@ -481,6 +436,50 @@ impl Settings {
                     .collect()
             }),
         })
+    }
+
+    /// The store: a local folder, or a valid bucket with its endpoint (given,
+    /// or R2's from the account id).
+    fn store(&self) -> Result<StoreConfig, ConfigError> {
+        let bucket = match (&self.local_store, &self.bucket) {
+            (Some(dir), _) => return Ok(StoreConfig::Local(dir.clone())),
+            (None, Some(bucket)) => bucket,
+            (None, None) => return Err(ConfigError::Missing { what: "bucket" }),
+        };
+        if !valid_bucket(bucket) {
+            return Err(ConfigError::Invalid {
+                key: "bucket",
+                value: bucket.clone(),
+                problem: "not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')".into(),
+            });
+        }
+        let endpoint = match (&self.endpoint, &self.account_id) {
+            (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
+            (None, Some(id)) if !id.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                return Err(ConfigError::Invalid {
+                    key: "account-id",
+                    value: id.clone(),
+                    problem: "an account id is letters and digits".into(),
+                });
+            }
+            (None, Some(id)) => Some(format!("https://{id}.r2.cloudflarestorage.com")),
+            (None, None) => None,
+        };
+        if let Some(e) = &endpoint
+            && !(e.starts_with("https://") || e.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "endpoint",
+                value: e.clone(),
+                problem: "must start with https:// (or http:// for a local server)".into(),
+            });
+        }
+        Ok(StoreConfig::S3(S3Settings {
+            bucket: bucket.clone(),
+            endpoint,
+            region: self.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+            max_attempts: self.max_attempts.unwrap_or(5),
+        }))
     }
 }
 

@@ -120,16 +120,10 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         .try_init();
 }
 
-/// Stacks flags > environment > config file into a checked [`Config`].
-/// `table` names a table inside the config file (book.toml's
-/// `preprocessor.r2filter`); `home` is where the manifest and root default to
-/// when there is no config file.
-pub fn load_config(
-    flags: Settings,
-    config: Option<&Path>,
-    table: Option<&str>,
-    cwd: &Path,
-) -> Result<Config, Error> {
+/// Stacks flags > environment > config file into a checked [`Config`]. The
+/// manifest and root default to the config file's folder, or `cwd` when
+/// there is none.
+pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
     let explicit = config
         .map(Path::to_path_buf)
@@ -140,7 +134,7 @@ pub fn load_config(
     };
     let (from_file, home) = match &file {
         Some(f) => (
-            Settings::from_toml_file(f, table)?,
+            Settings::from_toml_file(f, None)?,
             f.parent().unwrap_or(cwd).to_path_buf(),
         ),
         None => (Settings::default(), cwd.to_path_buf()),
@@ -182,7 +176,7 @@ pub(crate) fn subcommand_config(
     cwd: &Path,
 ) -> Result<Config, Error> {
     let flags = settings.clone().or(cli.settings.clone());
-    load_config(flags, config.or(cli.config.as_deref()), None, cwd)
+    load_config(flags, config.or(cli.config.as_deref()), cwd)
 }
 
 /// Writes `--report FILE` for a finished run of the filter or batch mode
