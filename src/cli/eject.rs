@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use indicatif::HumanBytes;
 
-use super::output::Printer;
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer};
 use crate::batch::{self, Target};
+use crate::config::Settings;
 use crate::eject::{self, Origin};
 use crate::error::Error;
-use crate::pipeline::human_bytes;
 
 /// The way back: restore the images the documents link to, and the links to
 /// their paths
@@ -27,7 +27,7 @@ pub struct EjectArgs {
     pub from_public_url: bool,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
@@ -67,7 +67,7 @@ pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> 
         ejected.references,
         if ejected.references == 1 { "" } else { "s" },
         if n == 1 { "" } else { "s" },
-        human_bytes(ejected.downloaded_bytes),
+        HumanBytes(ejected.downloaded_bytes),
         ejected.present,
     ));
     Ok(())

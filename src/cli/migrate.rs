@@ -6,15 +6,16 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use indicatif::HumanBytes;
 
-use super::output::Printer;
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer};
 use crate::batch::{self, Target};
 use crate::config::Config;
+use crate::config::Settings;
 use crate::document::Document;
 use crate::error::Error;
 use crate::migrate::{self, Plan};
-use crate::pipeline::{self, human_bytes};
+use crate::pipeline;
 
 /// Rewrite documents in place, then list (or with --delete, delete) the local
 /// images they no longer need
@@ -29,7 +30,7 @@ pub struct MigrateArgs {
     pub delete: bool,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
@@ -104,7 +105,7 @@ fn plan_text(plan: &Plan, deleted: bool) -> String {
         out.push_str(&format!(
             "{verb} {} ({})\n",
             c.path.display(),
-            human_bytes(c.size)
+            HumanBytes(c.size)
         ));
     }
     for (path, why) in &plan.kept {
@@ -118,7 +119,7 @@ fn closing(plan: &Plan, git: Option<bool>, cfg: &Config, cwd: &Path) -> String {
     let n = plan.delete.len();
     let files = format!("{n} file{}", if n == 1 { "" } else { "s" });
     let bytes = plan.bytes();
-    let size = format!("{} ({bytes} bytes)", human_bytes(bytes));
+    let size = format!("{} ({bytes} bytes)", HumanBytes(bytes));
     let kept = plan.kept.len();
     match git {
         Some(true) => format!(

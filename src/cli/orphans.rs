@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
+use indicatif::HumanBytes;
 
-use super::output::Printer;
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer};
+use crate::config::Settings;
 use crate::error::Error;
 use crate::orphans;
-use crate::pipeline::human_bytes;
 
 /// List the objects under the prefix that the manifest does not name (and
 /// delete old ones with --delete --min-age DAYS)
@@ -26,7 +26,7 @@ pub struct OrphansArgs {
     pub min_age: Option<u64>,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
@@ -57,7 +57,7 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
         found.objects.len(),
         if found.objects.len() == 1 { "" } else { "s" },
         cfg.manifest.display(),
-        human_bytes(found.bytes()),
+        HumanBytes(found.bytes()),
         found.bytes(),
         found.named
     ));
@@ -73,7 +73,7 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
         "r2filter orphans: deleted {} object{} ({}); kept {} younger than {days} day{}",
         deleted.keys.len(),
         if deleted.keys.len() == 1 { "" } else { "s" },
-        human_bytes(deleted.bytes),
+        HumanBytes(deleted.bytes),
         deleted.young,
         if days == 1 { "" } else { "s" },
     ));

@@ -63,45 +63,10 @@ pub struct Search<'a> {
 /// root), by index.
 pub fn find(search: &Search, candidates: &[PathBuf]) -> BTreeMap<usize, Mention> {
     let mut found: BTreeMap<usize, Mention> = BTreeMap::new();
-    if candidates.is_empty() {
-        return found;
-    }
-    // Patterns: each distinct file name, raw and percent-encoded.
-    let mut patterns: Vec<String> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut by_pattern: Vec<Vec<usize>> = Vec::new();
-    for (i, c) in candidates.iter().enumerate() {
-        let Some(name) = c.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        for variant in variants(name) {
-            let p = *index.entry(variant.clone()).or_insert_with(|| {
-                patterns.push(variant);
-                by_pattern.push(Vec::new());
-                patterns.len() - 1
-            });
-            if !by_pattern[p].contains(&i) {
-                by_pattern[p].push(i);
-            }
-        }
-    }
-    let Ok(ac) = AhoCorasick::new(&patterns) else {
+    let Some(names) = Names::new(search, candidates) else {
         return found;
     };
-    let site_root = search.site_root.unwrap_or(search.root);
-    // The site paths of each candidate (`/static/a.png`), raw and encoded.
-    let site_paths: Vec<Vec<String>> = candidates
-        .iter()
-        .map(|c| {
-            c.strip_prefix(site_root)
-                .ok()
-                .and_then(slash_path)
-                .map(|p| variants(&format!("/{p}")))
-                .unwrap_or_default()
-        })
-        .collect();
     let skip: HashSet<&Path> = search.skip.iter().map(PathBuf::as_path).collect();
-
     let walk = ignore::WalkBuilder::new(search.root)
         .hidden(false)
         .require_git(false)
@@ -115,43 +80,102 @@ pub fn find(search: &Search, candidates: &[PathBuf]) -> BTreeMap<usize, Mention>
         let path = entry.path();
         if kind.is_symlink() {
             note_symlink(search.root, path, candidates, &mut found);
-            continue;
-        }
-        if !kind.is_file() || skip.contains(path) {
-            continue;
-        }
-        let Some(text) = read_text(path) else {
-            continue;
-        };
-        let dir = path.parent().unwrap_or(search.root);
-        let mut relative: HashMap<usize, Vec<String>> = HashMap::new();
-        for hit in ac.find_overlapping_iter(&text) {
-            let before = &text[..hit.end()];
-            for &c in &by_pattern[hit.pattern().as_usize()] {
-                if found.contains_key(&c) {
-                    continue;
-                }
-                let rel = relative.entry(c).or_insert_with(|| {
-                    relative_path(dir, &candidates[c])
-                        .map(|r| variants(&r))
-                        .unwrap_or_default()
-                });
-                let named = site_paths[c]
-                    .iter()
-                    .chain(rel.iter())
-                    .any(|p| before.ends_with(p.as_bytes()));
-                if named {
-                    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-                    let file = path.strip_prefix(search.root).unwrap_or(path).into();
-                    found.insert(c, Mention::Text { file, line });
-                }
-            }
+        } else if kind.is_file()
+            && !skip.contains(path)
+            && let Some(text) = read_text(path)
+        {
+            names.search(search.root, path, &text, &mut found);
         }
         if found.len() == candidates.len() {
             break;
         }
     }
     found
+}
+
+/// What a text is searched for: each candidate's file name (raw and
+/// percent-encoded) in one automaton, then its site path or relative path
+/// before the name.
+struct Names<'a> {
+    candidates: &'a [PathBuf],
+    ac: AhoCorasick,
+    /// The candidates each pattern names.
+    by_pattern: Vec<Vec<usize>>,
+    /// Each candidate's site paths (`/static/a.png`), raw and encoded.
+    site_paths: Vec<Vec<String>>,
+}
+
+impl<'a> Names<'a> {
+    fn new(search: &Search, candidates: &'a [PathBuf]) -> Option<Names<'a>> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut by_pattern: Vec<Vec<usize>> = Vec::new();
+        for (i, c) in candidates.iter().enumerate() {
+            let Some(name) = c.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            for variant in variants(name) {
+                let p = *index.entry(variant.clone()).or_insert_with(|| {
+                    patterns.push(variant);
+                    by_pattern.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !by_pattern[p].contains(&i) {
+                    by_pattern[p].push(i);
+                }
+            }
+        }
+        if patterns.is_empty() {
+            return None;
+        }
+        let ac = AhoCorasick::new(&patterns).ok()?;
+        let site_root = search.site_root.unwrap_or(search.root);
+        let site_paths = candidates
+            .iter()
+            .map(|c| {
+                c.strip_prefix(site_root)
+                    .ok()
+                    .and_then(slash_path)
+                    .map(|p| variants(&format!("/{p}")))
+                    .unwrap_or_default()
+            })
+            .collect();
+        Some(Names {
+            candidates,
+            ac,
+            by_pattern,
+            site_paths,
+        })
+    }
+
+    /// Records in `found` each candidate not found yet that `text` (the file
+    /// at `path`) names.
+    fn search(&self, root: &Path, path: &Path, text: &[u8], found: &mut BTreeMap<usize, Mention>) {
+        let dir = path.parent().unwrap_or(root);
+        let mut relative: HashMap<usize, Vec<String>> = HashMap::new();
+        for hit in self.ac.find_overlapping_iter(text) {
+            let before = &text[..hit.end()];
+            for &c in &self.by_pattern[hit.pattern().as_usize()] {
+                if found.contains_key(&c) {
+                    continue;
+                }
+                let rel = relative.entry(c).or_insert_with(|| {
+                    relative_path(dir, &self.candidates[c])
+                        .map(|r| variants(&r))
+                        .unwrap_or_default()
+                });
+                let named = self.site_paths[c]
+                    .iter()
+                    .chain(rel.iter())
+                    .any(|p| before.ends_with(p.as_bytes()));
+                if named {
+                    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                    let file = path.strip_prefix(root).unwrap_or(path).into();
+                    found.insert(c, Mention::Text { file, line });
+                }
+            }
+        }
+    }
 }
 
 /// A symlink that points at a candidate, or at a folder holding one.

@@ -168,39 +168,47 @@ async fn get(client: &Http, url: &str, to: &Path) -> Result<u64, StoreError> {
                 status: status.as_u16(),
             });
         }
-        let io = |source| StoreError::Io {
-            path: to.into(),
-            source,
-        };
-        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
-        let mut body = resp.into_body();
-        let mut written = 0u64;
-        loop {
-            let frame = tokio::time::timeout(READ_TIMEOUT, body.frame())
-                .await
-                .map_err(|_| StoreError::Timeout {
-                    op: "GET",
-                    key: url.clone(),
-                    detail: "the body stalled".into(),
-                })?;
-            let Some(frame) = frame else { break };
-            let frame = frame.map_err(|e| StoreError::Unreachable {
-                endpoint: url.clone(),
-                detail: e.to_string(),
-            })?;
-            if let Ok(data) = frame.into_data() {
-                file.write_all(&data).await.map_err(io)?;
-                written += data.len() as u64;
-            }
-        }
-        file.flush().await.map_err(io)?;
-        return Ok(written);
+        return write_body(resp.into_body(), &url, to).await;
     }
     Err(StoreError::Other {
         op: "GET",
         key: url,
         detail: format!("more than {REDIRECTS} redirects"),
     })
+}
+
+/// Streams `body` into the file `to`; returns the bytes written.
+async fn write_body(
+    mut body: hyper::body::Incoming,
+    url: &str,
+    to: &Path,
+) -> Result<u64, StoreError> {
+    let io = |source| StoreError::Io {
+        path: to.into(),
+        source,
+    };
+    let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+    let mut written = 0u64;
+    loop {
+        let frame = tokio::time::timeout(READ_TIMEOUT, body.frame())
+            .await
+            .map_err(|_| StoreError::Timeout {
+                op: "GET",
+                key: url.into(),
+                detail: "the body stalled".into(),
+            })?;
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|e| StoreError::Unreachable {
+            endpoint: url.into(),
+            detail: e.to_string(),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            file.write_all(&data).await.map_err(io)?;
+            written += data.len() as u64;
+        }
+    }
+    file.flush().await.map_err(io)?;
+    Ok(written)
 }
 
 /// A `Location` made absolute against the URL that sent it.

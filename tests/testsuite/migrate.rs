@@ -136,7 +136,7 @@ fn migrate_delete_commit_then_eject_gives_the_tree_back() {
         .map(|f| std::fs::metadata(site.path(f)).unwrap().len())
         .sum();
     let freed = image_bytes_before - kept_bytes;
-    let freed_text = format!("{:.1} KiB ({freed} bytes)", freed as f64 / 1024.0);
+    let freed_text = format!("{} ({freed} bytes)", indicatif::HumanBytes(freed));
     assert!(
         out.stderr.contains(&format!(
             "r2filter migrate: 46 files can be deleted, {freed_text}; 3 kept. Nothing was deleted: run again with --delete"
@@ -215,8 +215,8 @@ fn migrate_delete_commit_then_eject_gives_the_tree_back() {
     assert_eq!(
         out.stderr.lines().last().unwrap(),
         format!(
-            "r2filter eject: 50 references back to local paths; 46 files restored ({:.1} KiB downloaded, SHA-256 checked), 3 already there",
-            freed as f64 / 1024.0
+            "r2filter eject: 50 references back to local paths; 46 files restored ({} downloaded, SHA-256 checked), 3 already there",
+            indicatif::HumanBytes(freed)
         )
     );
     let after = checkout(&site.root, is_manifest);
@@ -276,10 +276,11 @@ fn migrate_never_deletes_what_the_bucket_does_not_confirm() {
     assert_eq!(
         out.stdout,
         format!(
-            "deleted posts/img/fine.png (3.6 KiB)\n\
+            "deleted posts/img/fine.png ({})\n\
              kept posts/img/gone.png: the bucket's {} is missing\n\
              kept posts/img/kept.png: its bytes changed since they were published\n\
              kept posts/img/other.png: the bucket's {} has {} bytes, not {}\n",
+            indicatif::HumanBytes(photo(4).len() as u64),
             key(2),
             key(3),
             png(99).len(),
