@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
+use rayon::prelude::*;
 
 use crate::config::{Config, OnMissing};
 use crate::document::Document;
@@ -275,11 +276,20 @@ fn fetch_and_place(
         }
     }
     wanted.fail_on_problems()?;
+    ejected.downloaded_bytes += fetched.values().flatten().sum::<u64>();
+    // Durable and readable first (on every core: an fsync waits on the disk),
+    // then linked into place.
+    let ready: Vec<(&String, std::io::Result<()>)> = missing
+        .par_iter()
+        .map(|(sha, _)| (sha, seal(&staging.path().join(sha))))
+        .collect();
+    for (sha, result) in ready {
+        result.map_err(|source| Error::Output {
+            path: missing[sha][0].clone(),
+            source,
+        })?;
+    }
     for (sha, files) in missing {
-        let Ok(size) = fetched[sha] else {
-            unreachable!("failures returned above")
-        };
-        ejected.downloaded_bytes += size;
         for file in files {
             place(&staging.path().join(sha), &root.join(file)).map_err(|source| Error::Output {
                 path: file.clone(),
@@ -460,23 +470,35 @@ impl Failed {
     }
 }
 
-/// Copies `from` to `to` (a new file, whole or not at all; its folders made
-/// as needed), readable by all as a checked-out file is.
-fn place(from: &Path, to: &Path) -> std::io::Result<()> {
-    let dir = to.parent().expect("a file has a folder");
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".r2filter-")
-        .tempfile_in(dir)?;
-    std::fs::copy(from, tmp.path())?;
+/// Makes a downloaded file readable by all, as a checked-out file is, and
+/// durable.
+fn seal(staged: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
+        std::fs::set_permissions(staged, std::fs::Permissions::from_mode(0o644))?;
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(to).map_err(|e| e.error)?;
-    Ok(())
+    std::fs::File::open(staged)?.sync_all()
+}
+
+/// Puts the sealed `staged` file at `to`, a new file (never one that is
+/// there), whole or not at all, its folders made as needed: a hard link (the
+/// staging folder is on the same file system), or where links are not
+/// supported a copy renamed into place.
+fn place(staged: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().expect("a file has a folder");
+    std::fs::create_dir_all(dir)?;
+    match std::fs::hard_link(staged, to) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            let tmp = tempfile::Builder::new()
+                .prefix(".r2filter-")
+                .tempfile_in(dir)?;
+            std::fs::copy(staged, tmp.path())?;
+            tmp.as_file().sync_all()?;
+            tmp.persist_noclobber(to).map(drop).map_err(|e| e.error)
+        }
+        other => other,
+    }
 }
 
 /// `written` as it can stand where the URL stood: as it was whenever that
