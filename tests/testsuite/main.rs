@@ -26,6 +26,8 @@ mod layout;
 mod mdbook;
 mod moto;
 mod nextjs;
+mod npm;
 mod properties;
+mod release;
 mod statcache;
 mod ux;
