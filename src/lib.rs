@@ -23,6 +23,7 @@ pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod error;
 pub mod manifest;
 pub mod mdbook;
@@ -37,4 +38,5 @@ pub mod statcache;
 pub mod store;
 pub mod upload;
 
+pub use document::Document;
 pub use error::Error;
