@@ -64,7 +64,7 @@ if [ -z "$platform" ]; then
   exe=r2filter
   [ "$platform" = win32-x64-msvc ] && exe=r2filter.exe
   if [ -n "$zig_target" ]; then
-    if ! cargo zigbuild --version >/dev/null 2>&1; then
+    if ! cargo-zigbuild --version >/dev/null 2>&1; then
       echo "npm/pack.sh: cargo-zigbuild is missing: cargo install --locked cargo-zigbuild@0.24.1 (and pip install ziglang)" >&2
       exit 1
     fi

@@ -55,7 +55,7 @@ fn pack() -> Option<Packed> {
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
 
-    let mut cmd = Command::new(repo().join("npm/pack.sh"));
+    let mut cmd = pack_sh();
     cmd.arg(&out);
     let printed = run_bounded(cmd, "npm/pack.sh", PACK_LIMIT);
     // One "PATH SIZE" line per tarball, after cargo's and npm's own output.
@@ -84,7 +84,7 @@ fn pack() -> Option<Packed> {
     for name in platform_names() {
         let tarball = out.join(format!("r2filter-{name}-{version}.tgz"));
         if tarball != host {
-            let mut cmd = Command::new(repo().join("npm/pack.sh"));
+            let mut cmd = pack_sh();
             cmd.arg(&out)
                 .args(["--platform", &name, "--binary"])
                 .arg(&stand_in);
@@ -100,9 +100,28 @@ fn pack() -> Option<Packed> {
     })
 }
 
+/// npm/pack.sh without the variables cargo sets for this test process: the
+/// build inside would otherwise see them (ring's build script reads
+/// CARGO_MANIFEST_DIR) and rebuild the release binary .ci/run already built.
+fn pack_sh() -> Command {
+    let mut cmd = Command::new(repo().join("npm/pack.sh"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let set_by_cargo_test = key == "CARGO"
+            || key == "OUT_DIR"
+            || ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_BIN_", "CARGO_CRATE_", "CARGO_TARGET_TMPDIR", "CARGO_PRIMARY_PACKAGE", "CARGO_RUSTC_CURRENT_DIR"]
+                .iter()
+                .any(|p| key.starts_with(p));
+        if set_by_cargo_test {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd
+}
+
 fn zigbuild_available() -> bool {
-    let ok = Command::new("cargo")
-        .args(["zigbuild", "--version"])
+    let ok = Command::new("cargo-zigbuild")
+        .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
