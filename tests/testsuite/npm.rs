@@ -75,7 +75,11 @@ fn pack() -> Option<Packed> {
         .unwrap_or_else(|| panic!("no platform tarball in:\n{printed}"))
         .clone();
     for t in &tarballs {
-        eprintln!("packed {} ({} bytes)", t.display(), t.metadata().unwrap().len());
+        eprintln!(
+            "packed {} ({} bytes)",
+            t.display(),
+            t.metadata().unwrap().len()
+        );
     }
 
     let stand_in = out.join("not-for-this-machine");
@@ -109,9 +113,17 @@ fn pack_sh() -> Command {
         let key = key.to_string_lossy();
         let set_by_cargo_test = key == "CARGO"
             || key == "OUT_DIR"
-            || ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_BIN_", "CARGO_CRATE_", "CARGO_TARGET_TMPDIR", "CARGO_PRIMARY_PACKAGE", "CARGO_RUSTC_CURRENT_DIR"]
-                .iter()
-                .any(|p| key.starts_with(p));
+            || [
+                "CARGO_MANIFEST_",
+                "CARGO_PKG_",
+                "CARGO_BIN_",
+                "CARGO_CRATE_",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p));
         if set_by_cargo_test {
             cmd.env_remove(&*key);
         }
@@ -161,7 +173,11 @@ fn untar(tarball: &Path, dir: &Path) -> PathBuf {
 
 /// Every file in a tarball, sorted.
 fn listing(tarball: &Path) -> Vec<String> {
-    let out = Command::new("tar").arg("-tzf").arg(tarball).output().unwrap();
+    let out = Command::new("tar")
+        .arg("-tzf")
+        .arg(tarball)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let mut files: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
@@ -378,7 +394,11 @@ fn npm_install_of_the_tarballs_then_npm_run_build_publishes_with_the_packaged_bi
         .find(|(_, t)| *t == p.host)
         .map(|(n, _)| n.clone())
         .unwrap();
-    assert_eq!(installed, [host_name], "npm installs only this machine's package");
+    assert_eq!(
+        installed,
+        [host_name],
+        "npm installs only this machine's package"
+    );
 
     // `npx r2filter --version` prints Cargo's version.
     let version = run_bounded(
@@ -410,7 +430,8 @@ fn npm_install_of_the_tarballs_then_npm_run_build_publishes_with_the_packaged_bi
         .run();
     let stdout = out.success();
     assert!(
-        stdout.starts_with(&format!("# Hi\n\n![cover]({PUBLIC_URL}/")) && stdout.ends_with(".png)\n"),
+        stdout.starts_with(&format!("# Hi\n\n![cover]({PUBLIC_URL}/"))
+            && stdout.ends_with(".png)\n"),
         "{stdout}"
     );
     let usage = Run::new(&launcher, &blog)
@@ -490,7 +511,9 @@ fn the_launcher_names_the_platform_when_no_package_matches() {
         "riscv64",
     );
     assert!(
-        err.contains(&format!("no prebuilt binary for this platform ({riscv_key})")),
+        err.contains(&format!(
+            "no prebuilt binary for this platform ({riscv_key})"
+        )),
         "{err}"
     );
     assert!(err.contains("R2FILTER_BINARY_PATH"), "{err}");

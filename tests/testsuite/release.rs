@@ -126,7 +126,11 @@ fn archives_are_where_cargo_binstall_looks() {
             archive.file_name().unwrap().to_str().unwrap(),
             expected_name
         );
-        let listing = Command::new("tar").arg("-tzf").arg(&archive).output().unwrap();
+        let listing = Command::new("tar")
+            .arg("-tzf")
+            .arg(&archive)
+            .output()
+            .unwrap();
         let listing = String::from_utf8(listing.stdout).unwrap();
         for bin in ["r2filter", "mdbook-r2filter"] {
             let bin_dir = binstall("bin-dir", target).replace("{ bin }", bin);
@@ -177,23 +181,20 @@ impl Releases {
     fn install(&self, version: &str, action_ref: &str) -> (Output, tempfile::TempDir) {
         let runner_dir = tempfile::tempdir().unwrap();
         let (os, arch, _) = runner();
-        let out = Run::new(
-            repo().join(".github/scripts/install.sh"),
-            runner_dir.path(),
-        )
-        .env("RUNNER_OS", os)
-        .env("RUNNER_ARCH", arch)
-        .env("RUNNER_TEMP", runner_dir.path().join("tmp"))
-        .env("GITHUB_PATH", runner_dir.path().join("github_path"))
-        .env("GITHUB_OUTPUT", runner_dir.path().join("github_output"))
-        .env("R2FILTER_REPO", "someone/r2filter")
-        .env(
-            "R2FILTER_RELEASE_URL",
-            format!("file://{}", self.dir.path().display()),
-        )
-        .env("R2FILTER_VERSION", version)
-        .env("R2FILTER_ACTION_REF", action_ref)
-        .run();
+        let out = Run::new(repo().join(".github/scripts/install.sh"), runner_dir.path())
+            .env("RUNNER_OS", os)
+            .env("RUNNER_ARCH", arch)
+            .env("RUNNER_TEMP", runner_dir.path().join("tmp"))
+            .env("GITHUB_PATH", runner_dir.path().join("github_path"))
+            .env("GITHUB_OUTPUT", runner_dir.path().join("github_output"))
+            .env("R2FILTER_REPO", "someone/r2filter")
+            .env(
+                "R2FILTER_RELEASE_URL",
+                format!("file://{}", self.dir.path().display()),
+            )
+            .env("R2FILTER_VERSION", version)
+            .env("R2FILTER_ACTION_REF", action_ref)
+            .run();
         (out, runner_dir)
     }
 }
@@ -213,21 +214,37 @@ fn the_action_installs_the_release_for_this_runner_and_puts_it_on_path() {
     ] {
         let (out, runner_dir) = releases.install(&input, &action_ref);
         let log = out.success();
-        assert!(log.contains(&format!("Installed r2filter {version}")), "{log}");
+        assert!(
+            log.contains(&format!("Installed r2filter {version}")),
+            "{log}"
+        );
         let path = std::fs::read_to_string(runner_dir.path().join("github_path")).unwrap();
         let bin = PathBuf::from(path.trim_end());
         assert!(
-            bin.ends_with(format!("r2filter-{expect_dir}-{}/r2filter-{}", runner().2, runner().2)),
+            bin.ends_with(format!(
+                "r2filter-{expect_dir}-{}/r2filter-{}",
+                runner().2,
+                runner().2
+            )),
             "{}",
             bin.display()
         );
         for exe in ["r2filter", "mdbook-r2filter"] {
-            let run = Command::new(bin.join(exe)).arg("--version").output().unwrap();
+            let run = Command::new(bin.join(exe))
+                .arg("--version")
+                .output()
+                .unwrap();
             assert!(run.status.success(), "{exe}: {run:?}");
         }
         let outputs = std::fs::read_to_string(runner_dir.path().join("github_output")).unwrap();
-        assert!(outputs.contains(&format!("version={version}\n")), "{outputs}");
-        assert!(outputs.contains(&format!("path={}\n", bin.display())), "{outputs}");
+        assert!(
+            outputs.contains(&format!("version={version}\n")),
+            "{outputs}"
+        );
+        assert!(
+            outputs.contains(&format!("path={}\n", bin.display())),
+            "{outputs}"
+        );
     }
 }
 
@@ -256,7 +273,8 @@ fn the_action_refuses_an_archive_whose_sha256_does_not_match() {
     let (out, runner_dir) = releases.install("0.0.0-missing", "");
     assert!(out.code.is_some_and(|c| c != 0), "{out:?}");
     assert!(
-        out.stdout.contains("/releases/download/v0.0.0-missing/r2filter-"),
+        out.stdout
+            .contains("/releases/download/v0.0.0-missing/r2filter-"),
         "{out:?}"
     );
     assert!(!runner_dir.path().join("github_path").exists());

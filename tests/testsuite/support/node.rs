@@ -99,9 +99,11 @@ pub fn npm_command(
 
 /// This process's PATH with `first` in front.
 pub fn path_with(first: &Path) -> OsString {
-    std::env::join_paths(std::iter::once(first.to_path_buf()).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
+    std::env::join_paths(
+        std::iter::once(first.to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
     .unwrap()
 }
 
