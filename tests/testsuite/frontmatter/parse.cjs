@@ -1,4 +1,4 @@
-// The JavaScript oracles of tests/frontmatter.rs: js-yaml 3 (what
+// The JavaScript oracles of tests/testsuite/frontmatter.rs: js-yaml 3 (what
 // gray-matter, so most Next.js blogs, reads front matter with) and yaml 2
 // (hexo-front-matter's). For each file named on the command line, finds the
 // front matter the way the README says (a BOM and blank lines may come first;

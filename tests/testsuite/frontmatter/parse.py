@@ -1,4 +1,4 @@
-"""The Python oracles of tests/frontmatter.rs: tomllib (TOML, Hugo's `+++`)
+"""The Python oracles of tests/testsuite/frontmatter.rs: tomllib (TOML, Hugo's `+++`)
 and PyYAML (YAML 1.1, what MkDocs and Pelican read front matter with, when it
 is installed). For each file named on the command line, finds the front
 matter the way the README says (a BOM and blank lines may come first), parses
