@@ -122,15 +122,17 @@ impl Block {
     /// `source` with this block blanked (every byte but line endings becomes a
     /// space), so a Markdown parser sees blank lines at the same offsets.
     pub fn mask(&self, source: &str) -> String {
-        let mut bytes = source.as_bytes().to_vec();
-        for b in &mut bytes[self.range.clone()] {
-            if !matches!(*b, b'\n' | b'\r') {
-                *b = b' ';
-            }
-        }
-        // Only ASCII bytes were written, over whole characters (the range
-        // starts at 0 and ends after a `\n`).
-        String::from_utf8(bytes).expect("a masked document is UTF-8")
+        let mut out = String::with_capacity(source.len());
+        out.extend(
+            source.as_bytes()[self.range.clone()]
+                .iter()
+                .map(|&b| match b {
+                    b'\n' | b'\r' => b as char,
+                    _ => ' ',
+                }),
+        );
+        out.push_str(&source[self.range.end..]);
+        out
     }
 }
 
@@ -144,10 +146,13 @@ pub fn scan(
     keys: &[String],
     out: &mut Scanned,
 ) -> Result<(), FrontMatterError> {
+    let kept_before = out.kept.len();
     match block.format {
-        Format::Yaml => yaml::scan(source, block.body.clone(), keys, out),
-        Format::Toml => toml::scan(source, block.body.clone(), keys, out),
+        Format::Yaml => yaml::scan(source, block.body.clone(), keys, out)?,
+        Format::Toml => toml::scan(source, block.body.clone(), keys, out)?,
     }
+    out.kept[kept_before..].sort_by_key(|k| k.span.start);
+    Ok(())
 }
 
 /// Where a value sits with respect to the configured keys.
