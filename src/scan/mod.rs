@@ -88,8 +88,8 @@ pub enum Context {
     /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
     /// `quote` is the quote character around the value, if any.
     Attribute { quote: Option<u8> },
-    /// A front-matter value; the span holds the whole scalar (quotes
-    /// included), and its style says how a new value is written there.
+    /// A front-matter value (the span: a plain scalar, or what lies between
+    /// the quotes); its style says how a new value is written there.
     FrontMatter(frontmatter::Style),
 }
 

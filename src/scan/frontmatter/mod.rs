@@ -180,8 +180,10 @@ impl Under {
     }
 }
 
-/// How a front-matter string is written in the source; the new value is
-/// written the same way when that keeps its meaning ([`Style::encode`]).
+/// How a front-matter string is written in the source, and so how a new
+/// value is written in its place ([`Style::encode`]). A reference's span is
+/// the whole plain scalar, or what lies between the quotes of a quoted one
+/// (its place is the value's first character, as for an HTML attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// A YAML plain scalar, in a flow collection (`[…]`, `{…}`) or not.
@@ -197,29 +199,33 @@ pub enum Style {
 }
 
 impl Style {
-    /// The source text of a scalar holding `value`: in this style (quotes
-    /// included) when the style can hold it as it is, otherwise double-quoted
-    /// and escaped. It parses back to exactly `value`.
+    /// The text that replaces the old value's span and reads back as `value`.
+    ///
+    /// A quoted value stays in its quotes, escaped for them; a character those
+    /// quotes cannot hold at all (`'` in a TOML literal string, a control
+    /// character between YAML single quotes) is percent-encoded, which a URL
+    /// reads the same. A plain scalar stays plain when a plain scalar reads
+    /// `value` back unchanged, and is double-quoted otherwise.
     ///
     /// ```
     /// use r2filter::scan::frontmatter::Style;
     /// let url = "https://cdn.example.com/a.png";
     /// assert_eq!(Style::YamlPlain { flow: false }.encode(url), url);
-    /// assert_eq!(Style::YamlSingle.encode("it's.png"), "'it''s.png'");
     /// assert_eq!(Style::YamlPlain { flow: true }.encode("a,b.png"), "\"a,b.png\"");
-    /// assert_eq!(Style::TomlLiteral.encode("it's.png"), "\"it's.png\"");
+    /// assert_eq!(Style::YamlSingle.encode("it's.png"), "it''s.png");
+    /// assert_eq!(Style::YamlDouble.encode("say \"hi\".png"), "say \\\"hi\\\".png");
+    /// assert_eq!(Style::TomlLiteral.encode("it's.png"), "it%27s.png");
     /// ```
     pub fn encode(self, value: &str) -> String {
         match self {
             Style::YamlPlain { flow } if yaml_plain_keeps(value, flow) => value.to_string(),
-            Style::YamlSingle if value.chars().all(|c| !yaml_escaped(c)) => {
-                format!("'{}'", value.replace('\'', "''"))
+            Style::YamlPlain { .. } => format!("\"{}\"", escape(value, yaml_escaped)),
+            Style::YamlDouble => escape(value, yaml_escaped),
+            Style::YamlSingle => percent_encode(value, yaml_escaped).replace('\'', "''"),
+            Style::TomlBasic => escape(value, |c| c.is_ascii_control()),
+            Style::TomlLiteral => {
+                percent_encode(value, |c| c == '\'' || (c.is_ascii_control() && c != '\t'))
             }
-            Style::YamlPlain { .. } | Style::YamlSingle | Style::YamlDouble => yaml_double(value),
-            Style::TomlLiteral if !value.contains('\'') && !value.chars().any(toml_escaped) => {
-                format!("'{value}'")
-            }
-            Style::TomlBasic | Style::TomlLiteral => toml_basic(value),
         }
     }
 }
@@ -260,38 +266,34 @@ fn yaml_escaped(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
-fn yaml_double(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
+/// `value` for the inside of double quotes (YAML and TOML alike): `"` and
+/// `\` escaped, and the characters `special` picks as `\uXXXX`.
+fn escape(value: &str, special: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if yaml_escaped(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if special(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 
-/// Characters a TOML literal string cannot hold (and a basic one escapes).
-fn toml_escaped(c: char) -> bool {
-    c.is_ascii_control()
-}
-
-fn toml_basic(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
+/// `value` with the characters `special` picks percent-encoded.
+fn percent_encode(value: &str, special: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(value.len());
     for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if toml_escaped(c) => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
+        if special(c) {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
         }
     }
-    out.push('"');
     out
 }
 

@@ -36,9 +36,9 @@ pub(super) fn scan(
                         rule: Rule::MultiLineString,
                     });
                     continue;
-                } else if raw.starts_with('"') {
+                } else if raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"') {
                     Style::TomlBasic
-                } else if raw.starts_with('\'') {
+                } else if raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'') {
                     Style::TomlLiteral
                 } else {
                     return Err(FrontMatterError {
@@ -48,8 +48,9 @@ pub(super) fn scan(
                     });
                 };
                 if !s.is_empty() {
+                    // The reference is what lies between the quotes.
                     out.references.push(Reference {
-                        span,
+                        span: span.start + 1..span.end - 1,
                         url: s.to_string(),
                         context: Context::FrontMatter(style),
                     });

@@ -339,8 +339,10 @@ impl Walk<'_, '_> {
                 message: format!("cannot find the source text of the value {value:?}"),
             });
         }
+        // A quoted value's reference is what lies between its quotes.
+        let quotes = usize::from(style != Style::YamlPlain { flow: *flow });
         self.out.references.push(Reference {
-            span: in_doc,
+            span: in_doc.start + quotes..in_doc.end - quotes,
             url: value.to_string(),
             context: Context::FrontMatter(style),
         });
