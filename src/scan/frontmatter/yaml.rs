@@ -136,16 +136,32 @@ enum Node<'t> {
         /// Inside a flow collection.
         flow: bool,
     },
-    Sequence(Vec<usize>),
+    /// First and last item ([`NONE`] when empty); the items are linked by
+    /// [`Tree::next`].
+    Sequence(Children),
     /// Keys and values, alternating.
-    Mapping(Vec<usize>),
+    Mapping(Children),
     Alias(usize),
+}
+
+/// No node.
+const NONE: usize = usize::MAX;
+
+/// A collection's first and last child. Children are linked through
+/// [`Tree::next`] rather than held in a `Vec` each: a front matter has many
+/// small collections, and this parse runs for every document.
+#[derive(Clone, Copy)]
+struct Children {
+    first: usize,
+    last: usize,
 }
 
 /// Every document of a YAML stream, as a flat tree.
 struct Tree<'t> {
     text: &'t str,
     nodes: Vec<Node<'t>>,
+    /// Each node's next sibling ([`NONE`] for the last).
+    next: Vec<usize>,
     roots: Vec<usize>,
     /// Anchor id (the parser's) → node.
     anchors: HashMap<usize, usize>,
@@ -155,7 +171,8 @@ impl<'t> Tree<'t> {
     fn parse(text: &'t str, chars: &Chars) -> Result<Tree<'t>, ScanError> {
         let mut tree = Tree {
             text,
-            nodes: Vec::new(),
+            nodes: Vec::with_capacity(16),
+            next: Vec::with_capacity(16),
             roots: Vec::new(),
             anchors: HashMap::new(),
         };
@@ -182,10 +199,14 @@ impl<'t> Tree<'t> {
                     // collection's is empty.
                     let span = chars.range(&span);
                     let flow = in_flow || text[span].ends_with(['[', '{']);
+                    let empty = Children {
+                        first: NONE,
+                        last: NONE,
+                    };
                     let node = if matches!(event, Event::SequenceStart(..)) {
-                        Node::Sequence(Vec::new())
+                        Node::Sequence(empty)
                     } else {
-                        Node::Mapping(Vec::new())
+                        Node::Mapping(empty)
                     };
                     (node, anchor, Some(flow))
                 }
@@ -197,14 +218,12 @@ impl<'t> Tree<'t> {
             };
             let id = tree.nodes.len();
             tree.nodes.push(node);
+            tree.next.push(NONE);
             if anchor != 0 {
                 tree.anchors.insert(anchor, id);
             }
             match open.last() {
-                Some(&(parent, _)) => match &mut tree.nodes[parent] {
-                    Node::Sequence(items) | Node::Mapping(items) => items.push(id),
-                    _ => unreachable!("only collections are open"),
-                },
+                Some(&(parent, _)) => tree.append(parent, id),
                 None => tree.roots.push(id),
             }
             if let Some(flow) = opens {
@@ -212,6 +231,24 @@ impl<'t> Tree<'t> {
             }
         }
         Ok(tree)
+    }
+
+    /// Links `child` as the last child of the collection `parent`.
+    fn append(&mut self, parent: usize, child: usize) {
+        if let Node::Sequence(c) | Node::Mapping(c) = &mut self.nodes[parent] {
+            if c.first == NONE {
+                c.first = child;
+            } else {
+                self.next[c.last] = child;
+            }
+            c.last = child;
+        }
+    }
+
+    /// The children of a collection, in order.
+    fn children(&self, c: Children) -> impl Iterator<Item = usize> + '_ {
+        let first = (c.first != NONE).then_some(c.first);
+        std::iter::successors(first, |&i| Some(self.next[i]).filter(|&n| n != NONE))
     }
 
     /// The node an alias stands for (itself for any other node).
@@ -262,12 +299,11 @@ impl Walk<'_, '_> {
                     }
                 }
                 Node::Alias(_) => todo.extend(tree.resolve(id).map(|t| (t, under))),
-                Node::Sequence(items) => todo.extend(items.iter().map(|&i| (i, under))),
+                Node::Sequence(items) => todo.extend(tree.children(*items).map(|i| (i, under))),
                 Node::Mapping(items) => {
-                    for pair in items.chunks(2) {
-                        if let [key, value] = pair {
-                            todo.push((*value, under.child(tree.key(*key), self.keys)));
-                        }
+                    let mut items = tree.children(*items);
+                    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                        todo.push((value, under.child(tree.key(key), self.keys)));
                     }
                 }
             }
