@@ -22,6 +22,7 @@ mod concurrency;
 mod crash;
 mod faults;
 mod filter;
+mod frontmatter;
 mod layout;
 mod mdbook;
 mod moto;
