@@ -33,6 +33,7 @@ use crate::published::{self, Published};
 use crate::resolve::{self, ResolveError, Resolver, Url};
 use crate::rewrite::{Replacement, encode_for, markdown_destination, splice};
 use crate::scan::Context;
+use crate::scan::frontmatter::Style;
 use crate::store::public::PublicUrl;
 use crate::store::{Store, StoreError};
 
@@ -512,22 +513,31 @@ fn restore_for(context: Context, written: &str) -> String {
         Context::Attribute { quote: None } => {
             written.contains(|c: char| c.is_whitespace() || "\"'`=<>".contains(c))
         }
-        Context::FrontMatter { quote: Some(q) } => {
-            written.contains(q as char) || (q == b'"' && written.contains('\\'))
+        // A plain scalar that was written with a space (`img/my shot.png`)
+        // reads back the same as it was; otherwise the style knows.
+        Context::FrontMatter(Style::YamlPlain { flow }) if plain_scalar(written, flow) => {
+            return written.to_string();
         }
-        Context::FrontMatter { quote: None } => {
-            written.contains(": ")
-                || written.contains(" #")
-                || written
-                    .starts_with(|c: char| c.is_whitespace() || "-?:,[]{}#&*!|>'\"%@`".contains(c))
-                || written.ends_with(char::is_whitespace)
-        }
+        Context::FrontMatter(style) => return style.encode(written),
     };
     if needs {
         encode_for(context, written)
     } else {
         written.to_string()
     }
+}
+
+/// True when `s` reads back as itself as a YAML plain scalar (inside a flow
+/// collection when `flow`): no leading indicator, no `: ` or ` #`, no
+/// surrounding space, and in a flow collection no `,[]{}`.
+fn plain_scalar(s: &str, flow: bool) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_whitespace() || "-?:,[]{}#&*!|>'\"%@`".contains(c))
+        && !s.ends_with(|c: char| c.is_whitespace() || c == ':')
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains(|c: char| c.is_control())
+        && !(flow && s.contains([',', '[', ']', '{', '}']))
 }
 
 #[cfg(test)]
@@ -539,9 +549,10 @@ mod tests {
         let md = Context::MarkdownImage;
         assert_eq!(restore_for(md, "img/a.png#x"), "img/a.png#x");
         assert_eq!(restore_for(md, "img/my shot.png"), "<img/my shot.png>");
-        let plain = Context::FrontMatter { quote: None };
+        let plain =
+            Context::FrontMatter(crate::scan::frontmatter::Style::YamlPlain { flow: false });
         assert_eq!(restore_for(plain, "img/my shot.png"), "img/my shot.png");
-        assert_eq!(restore_for(plain, "img/a: b.png"), "img/a:%20b.png");
+        assert_eq!(restore_for(plain, "img/a: b.png"), "\"img/a: b.png\"");
         let attr = Context::Attribute { quote: None };
         assert_eq!(restore_for(attr, "a b.png"), "a%20b.png");
         let quoted = Context::Attribute { quote: Some(b'"') };

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::document::Document;
+use crate::error::{Location, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use crate::scan::{self, Reference, ScanOptions};
 
@@ -25,11 +26,13 @@ pub struct Published {
 }
 
 /// What the documents point at.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Found {
     pub published: Vec<Published>,
     /// URLs under `public-url` that the manifest does not know.
     pub unknown: Vec<(usize, Reference)>,
+    /// Documents that could not be scanned (front matter that does not parse).
+    pub problems: Vec<ReferenceError>,
 }
 
 /// Scans `docs` for URLs of `cfg`'s destination.
@@ -43,7 +46,18 @@ pub fn find(cfg: &Config, docs: &[Document], manifest: &Manifest) -> Found {
             front_matter_keys: cfg.front_matter_keys.clone(),
             hexo_assets: None,
         };
-        for reference in scan::scan(&doc.text, &opts) {
+        let references = match scan::scan(&doc.text, &opts) {
+            Ok(scanned) => scanned.references,
+            Err(e) => {
+                let offset = e.offset();
+                found.problems.push(ReferenceError {
+                    at: Location::new(&doc.name, &doc.text, offset..offset),
+                    problem: e.into(),
+                });
+                continue;
+            }
+        };
+        for reference in references {
             let url = reference.url.trim();
             if !url.starts_with(&base) {
                 continue;

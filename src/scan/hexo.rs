@@ -20,7 +20,7 @@
 //! use r2filter::scan::{scan, Context, Flavor, HexoTag, ScanOptions};
 //! let doc = "{% asset_img \"my cat.png\" 我的猫 %}\n";
 //! let opts = ScanOptions { hexo_assets: Some("first-post".into()), ..Flavor::Markdown.into() };
-//! let refs = scan(doc, &opts);
+//! let refs = scan(doc, &opts).unwrap().references;
 //! assert_eq!(refs[0].url, "first-post/my cat.png");
 //! assert_eq!(refs[0].context, Context::HexoTag { tag: HexoTag::Img, html: false });
 //! assert_eq!(
@@ -400,6 +400,8 @@ mod tests {
             ..Flavor::Markdown.into()
         };
         crate::scan::scan(doc, &opts)
+            .unwrap()
+            .references
             .into_iter()
             .map(|r| (doc[r.span].to_string(), r.url))
             .collect()
@@ -476,7 +478,12 @@ cover: '{% asset_path a.png %}'
     #[test]
     fn off_by_default() {
         let doc = "{% asset_img cat.png %}\n";
-        assert!(crate::scan::scan(doc, &Flavor::Markdown.into()).is_empty());
+        assert!(
+            crate::scan::scan(doc, &Flavor::Markdown.into())
+                .unwrap()
+                .references
+                .is_empty()
+        );
     }
 
     #[test]
@@ -535,7 +542,9 @@ cover: '{% asset_path a.png %}'
         let url = "https://cdn.example.com/a(1) b.png";
         let dest = crate::rewrite::markdown_destination(url);
         let out = render("{% asset_img x.png 'Fat [cat]_1' %}", false, url, &dest);
-        let found = crate::scan::scan(&out, &Flavor::Markdown.into());
+        let found = crate::scan::scan(&out, &Flavor::Markdown.into())
+            .unwrap()
+            .references;
         assert_eq!(found.len(), 1, "{out}");
         assert_eq!(found[0].url, url);
         let mut alt = String::new();

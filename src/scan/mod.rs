@@ -10,7 +10,7 @@
 //! ```
 //! use r2filter::scan::{scan, Flavor};
 //! let doc = "See ![a cat](img/cat.png \"Cat\") and `![not](this.png)`.\n";
-//! let refs = scan(doc, &Flavor::Markdown.into());
+//! let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
 //! assert_eq!(refs.len(), 1);
 //! assert_eq!(&doc[refs[0].span.clone()], "img/cat.png");
 //! assert_eq!(refs[0].url, "img/cat.png");
@@ -29,12 +29,13 @@ pub use markdown::markdown_options;
 /// Finds every URL in `source` that may name a local image, sorted by
 /// position, spans never overlapping: the Markdown front end, plus Hexo's
 /// asset tags when asked for ([`ScanOptions::hexo_assets`]).
-pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
-    let refs = markdown::scan(source, opts);
-    match &opts.hexo_assets {
-        Some(dir) => hexo::merge(refs, hexo::scan(source, dir)),
-        None => refs,
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
+    let mut scanned = markdown::scan(source, opts)?;
+    if let Some(dir) = &opts.hexo_assets {
+        let refs = std::mem::take(&mut scanned.references);
+        scanned.references = hexo::merge(refs, hexo::scan(source, dir));
     }
+    Ok(scanned)
 }
 
 /// What kind of document is being scanned.
@@ -105,8 +106,9 @@ pub enum Context {
     /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
     /// `quote` is the quote character around the value, if any.
     Attribute { quote: Option<u8> },
-    /// A front-matter value; `quote` as in YAML/TOML (`None` for a plain scalar).
-    FrontMatter { quote: Option<u8> },
+    /// A front-matter value (the span: a plain scalar, or what lies between
+    /// the quotes); its style says how a new value is written there.
+    FrontMatter(frontmatter::Style),
     /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
     /// by HTML when `html` (the tag sits in an HTML block).
     HexoTag { tag: HexoTag, html: bool },
@@ -137,6 +139,40 @@ pub struct Reference {
     /// percent-encoding kept.
     pub url: String,
     pub context: Context,
+}
+
+/// What a scan of one document found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Every URL that may name a local image, sorted by position, spans never
+    /// overlapping.
+    pub references: Vec<Reference>,
+    /// Front-matter values under an image key that are left as written by
+    /// rule (block scalars, other tags, TOML multi-line strings): shown with
+    /// `-v`.
+    pub kept: Vec<frontmatter::Kept>,
+}
+
+/// A document that cannot be scanned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    FrontMatter(#[from] frontmatter::FrontMatterError),
+}
+
+impl ScanError {
+    /// Where in the document (a byte offset).
+    pub fn offset(&self) -> usize {
+        match self {
+            ScanError::FrontMatter(e) => e.offset,
+        }
+    }
+
+    pub fn hint(&self) -> String {
+        match self {
+            ScanError::FrontMatter(e) => e.hint(),
+        }
+    }
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

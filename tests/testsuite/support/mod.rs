@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 mod book;
+mod node;
 mod repo;
 mod s3;
 
@@ -36,6 +37,7 @@ use sha2::Digest;
 use snapbox::{Assert, IntoData, Redactions};
 
 pub use book::*;
+pub use node::*;
 pub use repo::*;
 pub use s3::*;
 pub use snapbox::str;
