@@ -57,7 +57,16 @@ pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
             flavor: doc.flavor,
             front_matter_keys: cfg.front_matter_keys.clone(),
         };
-        for reference in scan::scan(&doc.text, &opts) {
+        let scanned = scan::scan_document(&doc.text, &opts);
+        for r in &scanned.unmapped {
+            if let Kind::Local { .. } = resolve::classify(&r.url, r.context) {
+                problems.push(Located {
+                    at: Location::new(&doc.name, &doc.text, r.span.clone()),
+                    problem: crate::error::Problem::Unmapped { url: r.url.clone() },
+                });
+            }
+        }
+        for reference in scanned.references {
             let Kind::Local { path, .. } = resolve::classify(&reference.url, reference.context)
             else {
                 continue;

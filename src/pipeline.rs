@@ -185,9 +185,9 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
     };
     // Parsing is the CPU-heavy part of a warm run: do it on every core, then
     // resolve in document order (errors and records keep their order).
-    let (scanned, lines): (Vec<Vec<Reference>>, Vec<Vec<usize>>) = par_map(docs, |doc| {
+    let (scanned, lines): (Vec<scan::Scanned>, Vec<Vec<usize>>) = par_map(docs, |doc| {
         (
-            scan::scan(&doc.text, &scan_opts(doc.flavor)),
+            scan::scan_document(&doc.text, &scan_opts(doc.flavor)),
             line_starts(&doc.text),
         )
     })
@@ -201,7 +201,17 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         // A path already resolved from this folder resolves the same way again
         // (the file system is not expected to change during the run).
         let known = resolved.entry(base.clone()).or_default();
-        for reference in references {
+        // A local image the renderer shows but the scanner cannot place would
+        // be left as written: that fails the run instead.
+        for r in &references.unmapped {
+            if let Kind::Local { .. } = resolve::classify(&r.url, r.context) {
+                problems.push(Located {
+                    at: Location::new(&doc.name, &doc.text, r.span.clone()),
+                    problem: Problem::Unmapped { url: r.url.clone() },
+                });
+            }
+        }
+        for reference in references.references {
             let record = |status| record((doc, &lines[d]), &reference, status, None, None);
             match resolve::classify(&reference.url, reference.context) {
                 Kind::Skip(Skip::Remote) => {

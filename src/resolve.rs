@@ -55,10 +55,17 @@ pub enum Skip {
 ///     Kind::Local { path: "café.png".into(), suffix: "#wide".into() }
 /// );
 /// assert_eq!(classify("notes.md", Context::MarkdownLink), Kind::Skip(Skip::NotAnImage));
+/// // A remote link is an image reference only when it names an image.
+/// assert_eq!(classify("https://katex.org/docs/supported.html", Context::MarkdownLink), Kind::Skip(Skip::NotAnImage));
+/// assert_eq!(classify("https://x.org/big.png", Context::MarkdownLink), Kind::Skip(Skip::Remote));
 /// ```
 pub fn classify(url: &str, context: Context) -> Kind {
     let url = url.trim();
     if url.starts_with("//") || has_scheme(url) {
+        // A remote link is an image reference only when it names an image.
+        if context.is_link() && !remote_has_image_extension(url) {
+            return Kind::Skip(Skip::NotAnImage);
+        }
         return Kind::Skip(Skip::Remote);
     }
     let cut = url.find(['?', '#']).unwrap_or(url.len());
@@ -86,6 +93,20 @@ pub fn classify(url: &str, context: Context) -> Kind {
         path,
         suffix: suffix.to_string(),
     }
+}
+
+/// True when the last path segment of a remote URL ends in an image extension.
+fn remote_has_image_extension(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let after_scheme = path.split_once("//").map_or(path, |(_, rest)| rest);
+    let Some((_, path)) = after_scheme.split_once('/') else {
+        return false;
+    };
+    let last = path.rsplit('/').next().unwrap_or_default();
+    Path::new(last)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// `scheme:` as RFC 3986 has it, but not a Windows drive (`C:\`), which is

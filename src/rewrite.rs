@@ -12,6 +12,7 @@
 //! ]);
 //! assert_eq!(out, "![a](https://cdn/x.png) and ![b](b.png)");
 //! ```
+#![deny(clippy::string_slice)]
 
 use std::ops::Range;
 
@@ -24,19 +25,25 @@ pub struct Replacement {
     pub text: String,
 }
 
-/// Copies `source`, replacing each span. Spans must be sorted and disjoint
-/// (scan guarantees it).
+/// Copies `source`, replacing each span. Spans must be sorted, disjoint and
+/// on character boundaries (scan guarantees it); one that is not is left out.
 pub fn splice(source: &str, replacements: &[Replacement]) -> String {
     let extra: usize = replacements.iter().map(|r| r.text.len()).sum();
     let mut out = String::with_capacity(source.len() + extra);
     let mut at = 0;
     for r in replacements {
         debug_assert!(r.span.start >= at, "replacements overlap or are unsorted");
-        out.push_str(&source[at..r.span.start]);
+        let (Some(before), true) = (
+            source.get(at..r.span.start),
+            source.get(r.span.clone()).is_some(),
+        ) else {
+            continue;
+        };
+        out.push_str(before);
         out.push_str(&r.text);
         at = r.span.end;
     }
-    out.push_str(&source[at..]);
+    out.push_str(source.get(at..).unwrap_or_default());
     out
 }
 
@@ -44,7 +51,8 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
         Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
-        Context::Attribute { quote } | Context::FrontMatter { quote } => match quote {
+        Context::Attribute { quote } | Context::HtmlLink { quote } => attribute_value(url, quote),
+        Context::FrontMatter { quote } => match quote {
             // Public URLs are percent-encoded, so they carry no quote or space;
             // encode the few characters that could still end the value.
             Some(q) => url.replace(q as char, if q == b'"' { "%22" } else { "%27" }),
@@ -55,6 +63,40 @@ pub fn encode_for(context: Context, url: &str) -> String {
                 .replace('>', "%3E"),
         },
     }
+}
+
+/// `url` as an HTML (or JSX) attribute value in `quote`: a `&` that would
+/// start a character reference is written `&amp;`, and what would end the
+/// value is percent-encoded. Public URLs are percent-encoded already; the
+/// `?query#fragment` carried over from the old URL is what may need it.
+pub fn attribute_value(url: &str, quote: Option<u8>) -> String {
+    let mut out = String::with_capacity(url.len());
+    for (i, c) in url.char_indices() {
+        match c {
+            '&' if !literal_ampersand(url.get(i..).unwrap_or_default()) => out.push_str("&amp;"),
+            '"' if quote != Some(b'\'') => out.push_str("%22"),
+            '\'' if quote != Some(b'"') => out.push_str("%27"),
+            ' ' | '\t' | '\n' | '\r' | '\x0c' if quote.is_none() => {
+                out.push_str(&format!("%{:02X}", c as u32));
+            }
+            '<' | '>' | '=' | '`' if quote.is_none() => {
+                out.push_str(&format!("%{:02X}", c as u32));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when the `&` starting `rest` reads as itself in an attribute value.
+fn literal_ampersand(rest: &str) -> bool {
+    let end = rest
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == '&')
+        .map_or(rest.len(), |(i, _)| i);
+    let piece = rest.get(..end).unwrap_or(rest);
+    htmlize::unescape_attribute(piece) == piece
 }
 
 /// A CommonMark link destination for `url`: bare when that parses back to the

@@ -1,44 +1,272 @@
-//! The Markdown front end: pulldown-cmark's offset iterator with the
-//! extensions mdBook enables, so code spans and code blocks are never looked
-//! into. Raw HTML is handed to [`super::html`], front matter to
-//! [`super::frontmatter`].
+//! The Markdown front end: pulldown-cmark's offset iterator, so code spans and
+//! code blocks are never looked into.
+//!
+//! - `.md` documents: CommonMark with GFM tables, strikethrough, task lists and
+//!   footnotes, and heading attributes ([`markdown_options`]); a YAML `---` or
+//!   TOML `+++` block counts as front matter only at the very start
+//!   ([`front_matter`]), and is handed to [`super::frontmatter`].
+//! - mdBook chapters: parsed by `mdbook_markdown::new_cmark_parser`, mdBook's
+//!   own constructor, with the `[output.html]` switches of the book; no front
+//!   matter.
+//! - Raw HTML: when a document has any, it is rendered with pulldown-cmark's
+//!   HTML writer (what mdBook's renderer starts from) and the result read with
+//!   [`super::html`]'s tokenizer, as a browser would. An image counts only when
+//!   the browser would see its `<img>` as a live tag (not inside a
+//!   `<textarea>`, a comment, …), and every `<img src>`, `srcset`, `poster` and
+//!   `<a href>` found in the page is mapped back, through the HTML event that
+//!   wrote it, to its bytes in the source (past `> ` and list indentation).
+//! - An image inside another image's description is not an image (the alt text
+//!   is plain text), and is not reported.
+//! - Whatever the renderer shows as an image or link but cannot be mapped back
+//!   to a span of the source is reported in [`Scanned::unmapped`]; the pipeline
+//!   fails on a local image there instead of leaving it as written.
+#![deny(clippy::string_slice)]
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, LinkType, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 
 use super::html;
-use super::{Context, Flavor, Reference, ScanOptions};
+use super::{Context, Flavor, Reference, ScanOptions, Scanned};
 
-/// The pulldown-cmark options mdBook uses, plus front-matter blocks so that a
-/// leading `---` is not read as a thematic break.
-pub fn markdown_options() -> Options {
+/// mdBook's `[output.html]` switches that change how it parses a chapter
+/// (`smart-punctuation`, `definition-lists`, `admonitions`); all on by
+/// default, as in mdBook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MdBookMarkdown {
+    pub smart_punctuation: bool,
+    pub definition_lists: bool,
+    pub admonitions: bool,
+}
+
+impl Default for MdBookMarkdown {
+    fn default() -> MdBookMarkdown {
+        let d = mdbook_markdown::MarkdownOptions::default();
+        MdBookMarkdown {
+            smart_punctuation: d.smart_punctuation,
+            definition_lists: d.definition_lists,
+            admonitions: d.admonitions,
+        }
+    }
+}
+
+impl MdBookMarkdown {
+    /// The same switches as mdBook's own type.
+    pub fn to_mdbook(self) -> mdbook_markdown::MarkdownOptions {
+        let mut o = mdbook_markdown::MarkdownOptions::default();
+        o.smart_punctuation = self.smart_punctuation;
+        o.definition_lists = self.definition_lists;
+        o.admonitions = self.admonitions;
+        o
+    }
+
+    /// The pulldown-cmark options mdBook 0.5 parses a chapter with. Chapters
+    /// are scanned with mdBook's constructor itself; this spelled-out copy is
+    /// for renderers in tests and docs, and a test fails when the two drift.
+    pub fn options(self) -> Options {
+        let mut o = Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_TASKLISTS
+            | Options::ENABLE_HEADING_ATTRIBUTES;
+        if self.smart_punctuation {
+            o |= Options::ENABLE_SMART_PUNCTUATION;
+        }
+        if self.definition_lists {
+            o |= Options::ENABLE_DEFINITION_LIST;
+        }
+        if self.admonitions {
+            o |= Options::ENABLE_GFM;
+        }
+        o
+    }
+}
+
+/// The options a `.md` document's body is parsed with (front matter is
+/// split off first, see [`front_matter`]).
+pub fn body_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// [`body_options`] plus front-matter blocks: parses a whole `.md` document
+/// that starts with front matter as r2filter reads it (a leading `---` is not
+/// a thematic break).
+pub fn markdown_options() -> Options {
+    body_options()
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
 }
 
+/// The parser for the body of a document of this flavor.
+fn parser(text: &str, flavor: Flavor) -> Parser<'_> {
+    match flavor {
+        Flavor::MdBook(o) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+        Flavor::Markdown | Flavor::Mdx => Parser::new_ext(text, body_options()),
+    }
+}
+
+/// The front-matter block at the start of `source` (delimiters included) and
+/// its kind. Only the very start counts: a `---` … `---` further down is a
+/// thematic break and a heading, as CommonMark has it.
+///
+/// (This is where a BOM or a blank first line before the block would be
+/// recognised.)
+pub fn front_matter(source: &str) -> Option<(Range<usize>, MetadataBlockKind)> {
+    let b = source.as_bytes();
+    let closing: &[&[u8]] = if b.starts_with(b"---") {
+        &[b"---", b"..."]
+    } else if b.starts_with(b"+++") {
+        &[b"+++"]
+    } else {
+        return None;
+    };
+    // pulldown-cmark decides; it only needs to see up to the first line that
+    // could close the block.
+    let mut at = b.iter().position(|&c| c == b'\n')? + 1;
+    let mut end = b.len();
+    while at < b.len() {
+        let eol = b
+            .get(at..)
+            .and_then(|r| r.iter().position(|&c| c == b'\n'))
+            .map_or(b.len(), |p| at + p);
+        let line = b.get(at..eol).unwrap_or_default();
+        let line = line
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t' | b'\r'))
+            .map_or(&line[..0], |p| &line[..=p]);
+        if closing.contains(&line) {
+            end = (eol + 1).min(b.len());
+            break;
+        }
+        at = eol + 1;
+    }
+    let opts = Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
+    let first = |text: &str| match Parser::new_ext(text, opts).into_offset_iter().next() {
+        Some((Event::Start(Tag::MetadataBlock(kind)), r)) if r.start == 0 => Some((r, kind)),
+        _ => None,
+    };
+    match source.get(..end).and_then(first) {
+        Some(found) => Some(found),
+        None if end < b.len() => first(source),
+        None => None,
+    }
+}
+
 /// Finds every URL in `source` that may name a local image, sorted by position,
 /// spans never overlapping. Whether a URL is local is decided later (resolve).
+/// See [`scan_document`] for what could not be mapped back.
 pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
-    let flavor = opts.flavor;
-    let parser = Parser::new_ext(source, markdown_options());
-    let mut iter = parser.into_offset_iter();
-    let mut refs = Vec::new();
-    // Reference definitions to rewrite, by span start, with their context.
-    let mut defs: Vec<(usize, Context)> = Vec::new();
-    // Open image/link tags: (range, is_image, link type, id, dest, max child end).
-    let mut open: Vec<Open> = Vec::new();
-    // MDX: JSX is looked for everywhere except in code and front matter, since
-    // pulldown-cmark reads much of it as text.
-    let mut not_prose: Vec<Range<usize>> = Vec::new();
+    scan_document(source, opts).references
+}
 
-    while let Some((event, range)) = iter.next() {
+/// [`scan`], plus the images and links the renderer sees whose destination
+/// could not be mapped back to the source.
+pub fn scan_document(source: &str, opts: &ScanOptions) -> Scanned {
+    let mut refs = Vec::new();
+    let mut body_start = 0;
+    if !matches!(opts.flavor, Flavor::MdBook(_))
+        && let Some((range, kind)) = front_matter(source)
+    {
+        super::frontmatter::scan_block(
+            source,
+            range.clone(),
+            kind,
+            &opts.front_matter_keys,
+            &mut refs,
+        );
+        body_start = range.end;
+    }
+    let mut unmapped = Vec::new();
+    scan_body(source, body_start, opts.flavor, &mut refs, &mut unmapped);
+
+    refs.sort_by_key(|r| r.span.start);
+    // Keep the first of any overlapping pair (a JSX prop inside an image's span).
+    let mut references: Vec<Reference> = Vec::with_capacity(refs.len());
+    for r in refs {
+        if references
+            .last()
+            .is_none_or(|last| last.span.end <= r.span.start)
+        {
+            references.push(r);
+        }
+    }
+    unmapped.sort_by_key(|r: &Reference| r.span.start);
+    Scanned {
+        references,
+        unmapped,
+    }
+}
+
+/// An image or link the renderer shows, before its liveness is known.
+struct Found {
+    /// Index of its Start event.
+    event: usize,
+    is_image: bool,
+    target: Target,
+}
+
+enum Target {
+    /// The destination's span in the source.
+    Span(Range<usize>, String),
+    /// The definition (by the start of its span) holds the destination.
+    Definition(usize),
+    /// Not found in the source: the whole construct, and the parser's URL.
+    Unmapped(Range<usize>, String),
+}
+
+struct Open {
+    event: usize,
+    range: Range<usize>,
+    is_image: bool,
+    link_type: LinkType,
+    id: String,
+    dest: String,
+    children_end: usize,
+    /// Inside an image's description: plain text, never a tag.
+    nested: bool,
+}
+
+/// Scans `source[base..]`, the document without its front matter.
+fn scan_body(
+    source: &str,
+    base: usize,
+    flavor: Flavor,
+    refs: &mut Vec<Reference>,
+    unmapped: &mut Vec<Reference>,
+) {
+    let body = source.get(base..).unwrap_or("");
+    let mut iter = parser(body, flavor).into_offset_iter();
+    let events: Vec<(Event<'_>, Range<usize>)> = iter
+        .by_ref()
+        .map(|(e, r)| (e, r.start + base..r.end + base))
+        .collect();
+    // Definitions by the start of their span: (span, parser's destination).
+    let defs: BTreeMap<String, (Range<usize>, String)> = iter
+        .reference_definitions()
+        .iter()
+        .map(|(label, d)| {
+            (
+                label.to_string(),
+                (d.span.start + base..d.span.end + base, d.dest.to_string()),
+            )
+        })
+        .collect();
+
+    let mut found: Vec<Found> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut image_depth = 0usize;
+    let mut has_html = false;
+    // MDX: JSX is looked for everywhere except in code, since pulldown-cmark
+    // reads much of it as text.
+    let mut code: Vec<Range<usize>> = Vec::new();
+    for (k, (event, range)) in events.iter().enumerate() {
         // The alt/link text ends where its last child event ends (an End of the
         // open tag itself spans the whole tag, so it does not count).
         if let Some(top) = open.last_mut()
@@ -52,142 +280,328 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
                 dest_url,
                 id,
                 ..
-            }) => open.push(Open::new(range, true, link_type, &id, &dest_url)),
-            Event::Start(Tag::Link {
+            })
+            | Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 id,
                 ..
-            }) => open.push(Open::new(range, false, link_type, &id, &dest_url)),
-            Event::End(TagEnd::Image) | Event::End(TagEnd::Link) => {
+            }) => {
+                let is_image = matches!(event, Event::Start(Tag::Image { .. }));
+                open.push(Open {
+                    event: k,
+                    range: range.clone(),
+                    is_image,
+                    link_type: *link_type,
+                    id: id.to_string(),
+                    dest: dest_url.to_string(),
+                    // `![` or `[`: the text can only start after it.
+                    children_end: range.start + if is_image { 2 } else { 1 },
+                    nested: image_depth > 0,
+                });
+                if is_image {
+                    image_depth += 1;
+                }
+            }
+            Event::End(TagEnd::Image | TagEnd::Link) => {
                 let Some(tag) = open.pop() else { continue };
+                if tag.is_image {
+                    image_depth = image_depth.saturating_sub(1);
+                }
                 if let Some(parent) = open.last_mut() {
                     parent.children_end = parent.children_end.max(tag.range.end);
                 }
-                let context = if tag.is_image {
-                    Context::MarkdownImage
-                } else {
-                    Context::MarkdownLink
-                };
-                match tag.link_type {
-                    LinkType::Inline => {
-                        if let Some(r) = inline_destination(source, &tag, context) {
-                            refs.push(r);
-                        }
-                    }
-                    LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
-                        if let Some(def) = iter.reference_definitions().get(&tag.id) {
-                            defs.push((def.span.start, context));
-                        }
-                    }
-                    // Autolinks, e-mail links, wiki links: never local images.
-                    _ => {}
+                if tag.nested || tag.dest.is_empty() {
+                    continue;
                 }
+                let target = match tag.link_type {
+                    LinkType::Inline => match inline_destination(source, &tag) {
+                        Some(span) => Target::Span(span, tag.dest.clone()),
+                        None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
+                    },
+                    LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
+                        match defs.get(&tag.id) {
+                            Some((span, _)) => Target::Definition(span.start),
+                            None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
+                        }
+                    }
+                    // Autolinks and e-mail links always have a scheme.
+                    _ => continue,
+                };
+                found.push(Found {
+                    event: tag.event,
+                    is_image: tag.is_image,
+                    target,
+                });
             }
-            // The block's range covers every line, so a tag spread over several
-            // lines is seen whole.
-            Event::Start(Tag::HtmlBlock) | Event::InlineHtml(_) if flavor == Flavor::Markdown => {
-                html::scan_tags(source, range, flavor, &mut refs);
-            }
-            Event::Start(Tag::MetadataBlock(kind)) => {
-                super::frontmatter::scan_block(
-                    source,
-                    range.clone(),
-                    kind,
-                    &opts.front_matter_keys,
-                    &mut refs,
-                );
-                not_prose.push(range);
-            }
-            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => {
-                not_prose.push(range);
-            }
+            Event::Html(_) | Event::InlineHtml(_) => has_html = true,
+            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => code.push(range.clone()),
             _ => {}
         }
     }
 
+    // Which of them a browser would see, and the image URLs of raw HTML.
+    let live: Vec<bool> = if has_html && flavor != Flavor::Mdx {
+        let page = Page::render(source, &events);
+        let tags = html::start_tags(&page.html);
+        page.html_references(&tags, refs, unmapped);
+        found
+            .iter()
+            .map(|f| {
+                let at = page.starts.get(f.event).copied();
+                let name = if f.is_image { "img" } else { "a" };
+                tags.iter().any(|t| Some(t.start) == at && t.name == name)
+            })
+            .collect()
+    } else {
+        vec![true; found.len()]
+    };
+
+    // Definitions: rewritten once however many uses they have; an image use
+    // wins over a link use.
+    let mut def_uses: BTreeMap<usize, Context> = BTreeMap::new();
+    for (f, live) in found.iter().zip(live) {
+        if !live {
+            continue;
+        }
+        let context = if f.is_image {
+            Context::MarkdownImage
+        } else {
+            Context::MarkdownLink
+        };
+        match &f.target {
+            Target::Span(span, url) => refs.push(Reference {
+                span: span.clone(),
+                url: url.clone(),
+                context,
+            }),
+            Target::Unmapped(at, url) => unmapped.push(Reference {
+                span: at.clone(),
+                url: url.clone(),
+                context,
+            }),
+            Target::Definition(start) => {
+                let e = def_uses.entry(*start).or_insert(context);
+                if context.is_image_syntax() {
+                    *e = context;
+                }
+            }
+        }
+    }
+    for (span, dest) in defs.values() {
+        let Some(&context) = def_uses.get(&span.start) else {
+            continue;
+        };
+        match definition_destination(source, span.clone())
+            .filter(|d| destination_matches(source.get(d.clone()).unwrap_or(""), dest))
+        {
+            Some(d) => refs.push(Reference {
+                span: d,
+                url: dest.clone(),
+                context,
+            }),
+            None => unmapped.push(Reference {
+                span: span.clone(),
+                url: dest.clone(),
+                context,
+            }),
+        }
+    }
+
     if flavor == Flavor::Mdx {
-        let mut at = 0;
-        for skip in &not_prose {
+        let mut at = base;
+        for skip in &code {
             if skip.start > at {
-                html::scan_tags(source, at..skip.start, flavor, &mut refs);
+                html::scan_jsx(source, at..skip.start, refs);
             }
             at = at.max(skip.end);
         }
-        html::scan_tags(source, at..source.len(), flavor, &mut refs);
+        html::scan_jsx(source, at..source.len(), refs);
     }
-
-    // A definition is rewritten once however many images use it; an image use
-    // wins over a link use.
-    let mut seen = BTreeSet::new();
-    defs.sort_by_key(|(start, ctx)| (*start, !ctx.is_image_syntax()));
-    for (def_start, context) in defs {
-        if !seen.insert(def_start) {
-            continue;
-        }
-        let def = iter
-            .reference_definitions()
-            .iter()
-            .map(|(_, d)| d)
-            .find(|d| d.span.start == def_start);
-        if let Some(def) = def
-            && let Some(span) = definition_destination(source, def.span.clone())
-            && destination_matches(&source[span.clone()], &def.dest)
-        {
-            refs.push(Reference {
-                span,
-                url: def.dest.to_string(),
-                context,
-            });
-        }
-    }
-
-    refs.sort_by_key(|r| r.span.start);
-    // Keep the first of any overlapping pair (a JSX prop inside an image's span).
-    let mut out: Vec<Reference> = Vec::with_capacity(refs.len());
-    for r in refs {
-        if out.last().is_none_or(|last| last.span.end <= r.span.start) {
-            out.push(r);
-        }
-    }
-    out
 }
 
-struct Open {
+/// The document rendered to HTML, with where each event's output starts.
+struct Page<'e, 'a> {
+    source: &'a str,
+    events: &'e [(Event<'a>, Range<usize>)],
+    html: String,
+    /// `starts[k]`: the length of the output when event `k` was read; one
+    /// more entry for the end.
+    starts: Vec<usize>,
+}
+
+impl<'e, 'a> Page<'e, 'a> {
+    fn render(source: &'a str, events: &'e [(Event<'a>, Range<usize>)]) -> Page<'e, 'a> {
+        struct Sink<'s>(&'s RefCell<String>);
+        impl std::fmt::Write for Sink<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.borrow_mut().push_str(s);
+                Ok(())
+            }
+        }
+        let html = RefCell::new(String::new());
+        let starts = RefCell::new(Vec::with_capacity(events.len() + 1));
+        let iter = events.iter().map(|(e, _)| {
+            starts.borrow_mut().push(html.borrow().len());
+            e.clone()
+        });
+        // Writing to a String cannot fail.
+        let _ = pulldown_cmark::html::write_html_fmt(Sink(&html), iter);
+        let html = html.into_inner();
+        let mut starts = starts.into_inner();
+        starts.resize(events.len(), html.len());
+        starts.push(html.len());
+        Page {
+            source,
+            events,
+            html,
+            starts,
+        }
+    }
+
+    /// The event whose output holds output offset `at`.
+    fn event_at(&self, at: usize) -> usize {
+        self.starts.partition_point(|&s| s <= at).saturating_sub(1)
+    }
+
+    /// Maps `out` (a range of the page) to the source, through raw HTML
+    /// events written verbatim; `None` when any byte of it came from
+    /// elsewhere or the pieces are not one run of the source.
+    fn to_source(&self, out: Range<usize>) -> Option<Range<usize>> {
+        let mut mapped: Option<Range<usize>> = None;
+        let mut pos = out.start;
+        while pos < out.end {
+            let k = self.event_at(pos);
+            let (event, range) = self.events.get(k)?;
+            let text: &CowStr<'_> = match event {
+                Event::Html(t) | Event::InlineHtml(t) => t,
+                _ => return None,
+            };
+            let (o_start, o_end) = (*self.starts.get(k)?, *self.starts.get(k + 1)?);
+            if self.html.get(o_start..o_end) != Some(text.as_ref()) {
+                return None;
+            }
+            let end = out.end.min(o_end);
+            let piece = map_event_text(
+                self.source,
+                range.clone(),
+                text,
+                pos - o_start..end - o_start,
+            )?;
+            mapped = match mapped {
+                None => Some(piece),
+                Some(m) if m.end == piece.start => Some(m.start..piece.end),
+                Some(_) => return None,
+            };
+            pos = end;
+        }
+        mapped
+    }
+
+    /// The image attributes of raw HTML tags, mapped back to the source.
+    fn html_references(
+        &self,
+        tags: &[html::StartTag],
+        refs: &mut Vec<Reference>,
+        unmapped: &mut Vec<Reference>,
+    ) {
+        for tag in tags {
+            let k = self.event_at(tag.start);
+            // Tags that pulldown-cmark wrote for Markdown images and links are
+            // judged by their Start events.
+            if !matches!(
+                self.events.get(k),
+                Some((Event::Html(_) | Event::InlineHtml(_), _))
+            ) {
+                continue;
+            }
+            for (value, context) in html::image_attributes(&self.html, tag) {
+                let Some(value) = html::trim_span(&self.html, value) else {
+                    continue;
+                };
+                let url = html::attribute_url(self.html.get(value.clone()).unwrap_or(""));
+                match self.to_source(value.clone()) {
+                    Some(span) => refs.push(Reference { span, url, context }),
+                    None => {
+                        let at = self
+                            .events
+                            .get(self.event_at(value.start))
+                            .or(self.events.get(k))
+                            .map_or(0..0, |(_, r)| r.clone());
+                        unmapped.push(Reference {
+                            span: at,
+                            url,
+                            context,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Maps `part` of an HTML event's `text` to the source, where the event
+/// covers `range`. The text is the source itself, or (inline HTML in a
+/// blockquote or list item) the source lines without their container
+/// prefixes; each text line is then the end of its source line.
+fn map_event_text(
+    source: &str,
     range: Range<usize>,
-    is_image: bool,
-    link_type: LinkType,
-    id: String,
-    dest: String,
-    children_end: usize,
-}
-
-impl Open {
-    fn new(range: Range<usize>, is_image: bool, link_type: LinkType, id: &str, dest: &str) -> Open {
-        // `![` or `[`: the alt text can only start after it.
-        let children_end = range.start + if is_image { 2 } else { 1 };
-        Open {
-            range,
-            is_image,
-            link_type,
-            id: id.to_string(),
-            dest: dest.to_string(),
-            children_end,
-        }
+    text: &str,
+    part: Range<usize>,
+) -> Option<Range<usize>> {
+    if source.get(range.clone()) == Some(text) {
+        return Some(range.start + part.start..range.start + part.end);
     }
+    let src = source.as_bytes().get(range.clone())?;
+    let mut src_lines = src.split(|&c| c == b'\n');
+    let mut text_at = 0;
+    let mut src_at = range.start;
+    let mut mapped: Option<Range<usize>> = None;
+    for (i, line) in text.as_bytes().split(|&c| c == b'\n').enumerate() {
+        let src_line = src_lines.next()?;
+        let strip = |l: &[u8]| -> usize { l.len() - usize::from(l.last() == Some(&b'\r')) };
+        let (t_len, s_len) = (strip(line), strip(src_line));
+        let t = line.get(..t_len)?;
+        let s = src_line.get(..s_len)?;
+        // Where the text line starts in the source.
+        let offset = if i == 0 {
+            s.starts_with(t).then_some(0)?
+        } else {
+            s.ends_with(t).then(|| s_len - t_len)?
+        };
+        // This line's bytes, its `\r` and its `\n` map one to one.
+        let line_span = text_at..text_at + line.len() + 1;
+        let lo = part.start.max(line_span.start);
+        let hi = part.end.min(line_span.end);
+        if lo < hi {
+            let piece = src_at + offset + (lo - text_at)..src_at + offset + (hi - text_at);
+            mapped = match mapped {
+                None => Some(piece),
+                Some(m) if m.end == piece.start => Some(m.start..piece.end),
+                Some(_) => return None,
+            };
+        }
+        text_at += line.len() + 1;
+        src_at += src_line.len() + 1;
+    }
+    mapped.filter(|m| m.end <= range.end)
 }
 
 /// The destination of an inline `![alt](dest "title")`: it starts after the `](`
-/// that follows the alt text (whose end the child events tell).
-fn inline_destination(source: &str, tag: &Open, context: Context) -> Option<Reference> {
-    let within = &source[..tag.range.end];
-    let open = within[tag.children_end.min(within.len())..].find("](")? + tag.children_end + 2;
+/// that follows the alt text (whose end the child events tell), and must read
+/// back as the parser's URL.
+fn inline_destination(source: &str, tag: &Open) -> Option<Range<usize>> {
+    let b = source.as_bytes();
+    let from = tag.children_end.min(tag.range.end);
+    let open = b
+        .get(from..tag.range.end)?
+        .windows(2)
+        .position(|w| w == b"](")?
+        + from
+        + 2;
     let span = destination_span(source, open, tag.range.end)?;
-    destination_matches(&source[span.clone()], &tag.dest).then(|| Reference {
-        span,
-        url: tag.dest.clone(),
-        context,
-    })
+    destination_matches(source.get(span.clone())?, &tag.dest).then_some(span)
 }
 
 /// The destination inside a reference definition `[label]: dest "title"`.
@@ -196,7 +610,7 @@ fn definition_destination(source: &str, def: Range<usize>) -> Option<Range<usize
     let mut i = def.start;
     // The label ends at the first unescaped `]` (labels cannot nest brackets).
     while i < def.end {
-        match bytes[i] {
+        match bytes.get(i)? {
             b'\\' => i += 2,
             b']' => break,
             _ => i += 1,
@@ -212,7 +626,7 @@ fn definition_destination(source: &str, def: Range<usize>) -> Option<Range<usize
 /// whitespace and at most one line ending) and returns its span, angle brackets
 /// included. `limit` bounds the search.
 fn destination_span(source: &str, from: usize, limit: usize) -> Option<Range<usize>> {
-    let bytes = &source.as_bytes()[..limit.min(source.len())];
+    let bytes = source.as_bytes().get(..limit.min(source.len()))?;
     let mut i = from;
     let mut newlines = 0;
     while let Some(&b) = bytes.get(i) {
@@ -266,7 +680,7 @@ fn destination_span(source: &str, from: usize, limit: usize) -> Option<Range<usi
             _ => i += 1,
         }
     }
-    (i > start).then_some(start..i)
+    (i > start && source.is_char_boundary(start) && source.is_char_boundary(i)).then_some(start..i)
 }
 
 /// True when the written destination `raw` means `dest` (pulldown-cmark's value).
@@ -284,23 +698,24 @@ fn destination_matches(raw: &str, dest: &str) -> bool {
 /// destination.
 pub(crate) fn unescape_markdown(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        let mut take = c.len_utf8();
         match c {
-            '\\' if chars.peek().is_some_and(|(_, n)| n.is_ascii_punctuation()) => {
-                out.push(chars.next().map(|(_, n)| n).unwrap_or('\\'));
+            '\\' if rest.as_bytes().get(1).is_some_and(u8::is_ascii_punctuation) => {
+                out.push(char::from(rest.as_bytes()[1]));
+                take = 2;
             }
-            '&' => match html::decode_entity(&raw[i..]) {
+            '&' => match html::commonmark_entity(rest) {
                 Some((decoded, len)) => {
                     out.push_str(&decoded);
-                    for _ in 1..raw[i..i + len].chars().count() {
-                        chars.next();
-                    }
+                    take = len;
                 }
                 None => out.push('&'),
             },
             _ => out.push(c),
         }
+        rest = rest.get(take..).unwrap_or("");
     }
     out
 }
