@@ -401,9 +401,31 @@ mod tests {
             ("#top", IMG, Kind::Skip(Skip::NotAPath)),
             ("", IMG, Kind::Skip(Skip::NotAPath)),
             ("HTTP://x/a.png", IMG, Kind::Skip(Skip::Remote)),
+            // Issue 10, case 12: a remote link is listed only when it names
+            // an image.
             (
                 "mailto:a@b",
                 Context::MarkdownLink,
+                Kind::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://katex.org/docs/supported.html",
+                Context::MarkdownLink,
+                Kind::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://katex.org/docs/supported.html",
+                Context::HtmlLink { quote: None },
+                Kind::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://x.org/full.PNG?s=2",
+                Context::MarkdownLink,
+                Kind::Skip(Skip::Remote),
+            ),
+            (
+                "https://x.org/avatar",
+                Context::Attribute { quote: None },
                 Kind::Skip(Skip::Remote),
             ),
             ("C:/x.png", IMG, local("C:/x.png", "")),

@@ -74,12 +74,11 @@ pub fn attribute_value(url: &str, quote: Option<u8>) -> String {
     for (i, c) in url.char_indices() {
         match c {
             '&' if !literal_ampersand(url.get(i..).unwrap_or_default()) => out.push_str("&amp;"),
-            '"' if quote != Some(b'\'') => out.push_str("%22"),
-            '\'' if quote != Some(b'"') => out.push_str("%27"),
-            ' ' | '\t' | '\n' | '\r' | '\x0c' if quote.is_none() => {
-                out.push_str(&format!("%{:02X}", c as u32));
-            }
-            '<' | '>' | '=' | '`' if quote.is_none() => {
+            // What would end the value; anything else in a carried-over
+            // suffix was allowed where it stood before.
+            '"' if quote == Some(b'"') => out.push_str("%22"),
+            '\'' if quote == Some(b'\'') => out.push_str("%27"),
+            ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' | '"' | '\'' if quote.is_none() => {
                 out.push_str(&format!("%{:02X}", c as u32));
             }
             _ => out.push(c),
@@ -100,7 +99,10 @@ fn literal_ampersand(rest: &str) -> bool {
 }
 
 /// A CommonMark link destination for `url`: bare when that parses back to the
-/// same string, otherwise in angle brackets with `<`, `>` and `\` escaped.
+/// same string, otherwise in angle brackets with `<` and `>` escaped. Either
+/// way `\`, a `&` that would start a character reference, and `|` are
+/// backslash-escaped: `|` because inside a table cell an unescaped one ends
+/// the cell (and `\|` reads as `|` everywhere else).
 pub fn markdown_destination(url: &str) -> String {
     let mut depth = 0i32;
     let mut bare = !url.is_empty() && !url.starts_with('<');
@@ -111,19 +113,27 @@ pub fn markdown_destination(url: &str) -> String {
                 depth -= 1;
                 bare &= depth >= 0;
             }
-            '\\' | '&' => bare = false,
             c if c.is_whitespace() || c.is_control() => bare = false,
             _ => {}
         }
     }
-    if bare && depth == 0 {
-        return url.to_string();
-    }
+    let bare = bare && depth == 0;
     let mut out = String::with_capacity(url.len() + 2);
-    out.push('<');
-    for c in url.chars() {
+    if !bare {
+        out.push('<');
+    }
+    for (i, c) in url.char_indices() {
         match c {
-            '<' | '>' | '\\' | '&' => {
+            '\\' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' if crate::scan::html::commonmark_entity(url.get(i..).unwrap_or_default())
+                .is_some() =>
+            {
+                out.push_str("\\&");
+            }
+            '<' | '>' if !bare => {
                 out.push('\\');
                 out.push(c);
             }
@@ -132,7 +142,9 @@ pub fn markdown_destination(url: &str) -> String {
             _ => out.push(c),
         }
     }
-    out.push('>');
+    if !bare {
+        out.push('>');
+    }
     out
 }
 
@@ -201,5 +213,74 @@ mod tests {
             encode_for(Context::Attribute { quote: None }, "a b>"),
             "a%20b%3E"
         );
+    }
+
+    // Issue 10, case 4: a rewritten destination keeps its table cell whole.
+    #[test]
+    fn table_cells_stay_whole() {
+        let doc = "| a |\n|---|\n| ![a](t.png?a\\|b) |\n";
+        let refs = scan(doc, &Flavor::Markdown.into());
+        let new = markdown_destination("https://cdn/x.png?a|b");
+        assert_eq!(new, "https://cdn/x.png?a\\|b");
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: refs[0].span.clone(),
+                text: new,
+            }],
+        );
+        assert_eq!(out, "| a |\n|---|\n| ![a](https://cdn/x.png?a\\|b) |\n");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into())[0].url,
+            "https://cdn/x.png?a|b"
+        );
+    }
+
+    // Case 5: text written into an HTML attribute is escaped for it.
+    #[test]
+    fn attribute_references_are_escaped() {
+        let q = Some(b'"');
+        assert_eq!(
+            encode_for(Context::Attribute { quote: q }, "https://cdn/x.png?q=&lt;"),
+            "https://cdn/x.png?q=&amp;lt;"
+        );
+        // A `&` that reads as itself stays as written.
+        assert_eq!(
+            encode_for(Context::Attribute { quote: q }, "https://cdn/x.png?a=1&b=2"),
+            "https://cdn/x.png?a=1&b=2"
+        );
+        assert_eq!(
+            encode_for(
+                Context::HtmlLink { quote: None },
+                "https://cdn/x.png?a=1&copy"
+            ),
+            "https://cdn/x.png?a=1&amp;copy"
+        );
+        let doc = "<img src=\"e.png?q=&amp;lt;\">";
+        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: r.span.clone(),
+                text: encode_for(r.context, "https://cdn/x.png?q=&lt;"),
+            }],
+        );
+        assert_eq!(out, "<img src=\"https://cdn/x.png?q=&amp;lt;\">");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into())[0].url,
+            "https://cdn/x.png?q=&lt;"
+        );
+    }
+
+    #[test]
+    fn entity_like_text_in_destinations_is_escaped() {
+        for url in [
+            "https://cdn/x.png?a=&eacute;",
+            "https://cdn/x.png?a=&b",
+            "https://cdn/a b.png?&amp;",
+        ] {
+            let doc = format!("![x]({})", markdown_destination(url));
+            assert_eq!(scan(&doc, &Flavor::Markdown.into())[0].url, url, "{doc}");
+        }
     }
 }

@@ -891,4 +891,228 @@ mod tests {
             [pair("./cover.png", "./cover.png"), pair("a.png", "a.png")]
         );
     }
+
+    fn mdbook(doc: &str) -> Vec<(String, String)> {
+        found_in(doc, Flavor::MdBook(MdBookMarkdown::default()))
+    }
+
+    fn unmapped(doc: &str) -> Vec<String> {
+        scan_document(doc, &Flavor::Markdown.into())
+            .unmapped
+            .into_iter()
+            .map(|r| r.url)
+            .collect()
+    }
+
+    // Issue 10, case 1: `&` followed by non-ASCII text panicked.
+    #[test]
+    fn ampersand_before_non_ascii_does_not_panic() {
+        assert_eq!(
+            found("[Suche](https://example.com/s?lang=de&query=abcdé)"),
+            [pair(
+                "https://example.com/s?lang=de&query=abcdé",
+                "https://example.com/s?lang=de&query=abcdé"
+            )]
+        );
+        assert_eq!(
+            found("![x](Q&A说明截图.png)"),
+            [pair("Q&A说明截图.png", "Q&A说明截图.png")]
+        );
+        assert_eq!(
+            found("<img src=\"&aaaaaaaaaa截.png\">"),
+            [pair("&aaaaaaaaaa截.png", "&aaaaaaaaaa截.png")]
+        );
+    }
+
+    // Case 2: every HTML5 named reference.
+    #[test]
+    fn named_references_are_decoded() {
+        assert_eq!(
+            found("![e](caf&eacute;.png)"),
+            [pair("caf&eacute;.png", "café.png")]
+        );
+        assert_eq!(
+            found("<img src=\"caf&eacute;.png\">"),
+            [pair("caf&eacute;.png", "café.png")]
+        );
+    }
+
+    // Case 3: a tag spread over lines of a blockquote or list item.
+    #[test]
+    fn html_over_lines_in_containers() {
+        assert_eq!(
+            found("> <img\n> src=\"bq.png\">"),
+            [pair("bq.png", "bq.png")]
+        );
+        assert_eq!(
+            found("- <img\n  src=\"li.png\">\n"),
+            [pair("li.png", "li.png")]
+        );
+        assert_eq!(
+            found("> <div>\r\n> <img\r\n>  src=\"bq.png\">\r\n"),
+            [pair("bq.png", "bq.png")]
+        );
+    }
+
+    // Case 4: the destination's `\|` in a table cell.
+    #[test]
+    fn table_cell_destination() {
+        assert_eq!(
+            found("| a |\n|---|\n| ![a](t.png?a\\|b) |\n"),
+            [pair("t.png?a\\|b", "t.png?a|b")]
+        );
+    }
+
+    // Case 5: the attribute's references are decoded once.
+    #[test]
+    fn attribute_value_decoded_once() {
+        assert_eq!(
+            found("<img src=\"e.png?q=&amp;lt;\">"),
+            [pair("e.png?q=&amp;lt;", "e.png?q=&lt;")]
+        );
+    }
+
+    // Case 6: text that is not a live tag.
+    #[test]
+    fn not_a_live_tag() {
+        for doc in [
+            "<textarea>\n<img src=\"a.png\">\n</textarea>\n",
+            "<![CDATA[ <img src=\"a.png\"> ]]>\n",
+            "<?php echo '<img src=\"a.png\">'; ?>\n",
+            "<!DOCTYPE html <img src=\"a.png\">>\n",
+            "Text <textarea>![a](a.png)</textarea> more\n",
+        ] {
+            assert_eq!(found(doc), [], "{doc:?}");
+        }
+        assert_eq!(
+            found("<textarea>\nx\n</textarea>\n\n![b](b.png)\n"),
+            [pair("b.png", "b.png")]
+        );
+    }
+
+    // Case 7: CommonMark examples 576, 522 and 577: only the outer image.
+    #[test]
+    fn images_inside_an_image_description_are_text() {
+        assert_eq!(
+            found("![foo ![bar](/url)](/url2)\n"),
+            [pair("/url2", "/url2")]
+        );
+        assert_eq!(
+            found("![[[foo](uri1)](uri2)](uri3)\n"),
+            [pair("uri3", "uri3")]
+        );
+        assert_eq!(
+            found("![foo [bar](/url)](/url2)\n"),
+            [pair("/url2", "/url2")]
+        );
+    }
+
+    // Case 8.
+    #[test]
+    fn slash_before_attribute() {
+        // In an HTML block (on its own it is text: CommonMark wants a space).
+        assert_eq!(
+            found("<div>\n<img/src=\"s.png\">\n</div>\n"),
+            [pair("s.png", "s.png")]
+        );
+        assert_eq!(found("<img/src=\"s.png\">"), []);
+    }
+
+    // Case 10: mdBook chapters are parsed as mdBook parses them.
+    #[test]
+    fn mdbook_chapters_have_no_front_matter() {
+        // A rule and a heading: the heading's text is not a front-matter value.
+        assert_eq!(mdbook("---\nimage: img/a.png\n---"), []);
+        assert_eq!(
+            mdbook("---\n![x](img/a.png)\n---"),
+            [pair("img/a.png", "img/a.png")]
+        );
+        // In a .md document the same block is front matter.
+        assert_eq!(
+            found("---\nimage: img/a.png\n---"),
+            [pair("img/a.png", "img/a.png")]
+        );
+    }
+
+    #[test]
+    fn mdbook_definition_lists() {
+        // Indented code inside a definition.
+        assert_eq!(mdbook("Term\n:     ![y](img/a.png)"), []);
+        let doc = "Term\n: ```\n  code\n  ```\n\n![z](img/z.png)\n";
+        assert_eq!(mdbook(doc), [pair("img/z.png", "img/z.png")]);
+    }
+
+    #[test]
+    fn html_links_to_images() {
+        assert_eq!(
+            mdbook("<a href=\"img/a.png\">full size</a>"),
+            [pair("img/a.png", "img/a.png")]
+        );
+        let r = &scan(
+            "<a href=\"img/a.png\">full size</a>",
+            &Flavor::Markdown.into(),
+        )[0];
+        assert_eq!(r.context, Context::HtmlLink { quote: Some(b'"') });
+    }
+
+    // Case 11: front matter only at the start.
+    #[test]
+    fn a_block_further_down_is_not_front_matter() {
+        assert_eq!(found("Intro.\n\n---\ncover: b.png\n---"), []);
+        assert_eq!(
+            found("---\ntitle: t\n---\n\nIntro.\n\n---\ncover: b.png\n---\n"),
+            []
+        );
+    }
+
+    // Deliver 4: what the renderer shows but cannot be placed is reported.
+    #[test]
+    fn unplaceable_destinations_are_reported() {
+        // A multi-line attribute value inside a blockquote: the `> ` sits in it.
+        assert_eq!(unmapped("> <img src=\"a\n> b.png\">\n"), ["ab.png"]);
+        assert_eq!(unmapped("![a](a.png)"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn mdbook_options_match_mdbook_markdown() {
+        // The spelled-out options must parse exactly as mdBook's constructor,
+        // for every switch: this fails when mdbook-markdown changes them.
+        let probes = [
+            "| a | b |\n|---|---|\n| c | d |\n",
+            "x[^1]\n\n[^1]: note\n",
+            "~~s~~ ~t~\n",
+            "- [x] done\n",
+            "# H {#id .c}\n",
+            "\"quotes\" -- dashes...\n",
+            "Term\n: definition\n",
+            "> [!NOTE]\n> admonition\n",
+            "$x$ $$y$$\n",
+            "[[wiki]]\n",
+            "---\ntitle: t\n---\n",
+            "+++\ntitle = 1\n+++\n",
+            "<div>\n*x*\n</div>\n",
+            "H~2~O x^2^\n",
+        ];
+        for switches in 0..8u8 {
+            let o = MdBookMarkdown {
+                smart_punctuation: switches & 1 != 0,
+                definition_lists: switches & 2 != 0,
+                admonitions: switches & 4 != 0,
+            };
+            for probe in probes {
+                let ours: Vec<_> = Parser::new_ext(probe, o.options()).collect();
+                let theirs: Vec<_> =
+                    mdbook_markdown::new_cmark_parser(probe, &o.to_mdbook()).collect();
+                assert_eq!(ours, theirs, "{o:?} {probe:?}");
+            }
+        }
+        assert_eq!(
+            MdBookMarkdown::default(),
+            MdBookMarkdown {
+                smart_punctuation: true,
+                definition_lists: true,
+                admonitions: true,
+            }
+        );
+    }
 }
