@@ -18,7 +18,7 @@ use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{self, Kind, Resolver, Skip};
-use crate::rewrite::{Replacement, encode_for, splice};
+use crate::rewrite::{Replacement, replacement, splice};
 use crate::scan::{self, Flavor, Reference, ScanOptions};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
@@ -469,7 +469,14 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         let full = format!("{url}{}", f.suffix);
         replacements[f.doc].push(Replacement {
             span: f.reference.span.clone(),
-            text: encode_for(f.reference.context, &full),
+            text: replacement(
+                f.reference.context,
+                &full,
+                docs[f.doc]
+                    .text
+                    .get(f.reference.span.clone())
+                    .unwrap_or_default(),
+            ),
         });
         records.push(record(
             (&docs[f.doc], &lines[f.doc]),

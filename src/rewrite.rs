@@ -51,7 +51,9 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
         Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
-        Context::Attribute { quote } | Context::HtmlLink { quote } => attribute_value(url, quote),
+        Context::Attribute { quote }
+        | Context::HtmlImage { quote }
+        | Context::HtmlLink { quote } => attribute_value(url, quote),
         Context::FrontMatter { quote } => match quote {
             // Public URLs are percent-encoded, so they carry no quote or space;
             // encode the few characters that could still end the value.
@@ -63,6 +65,36 @@ pub fn encode_for(context: Context, url: &str) -> String {
                 .replace('>', "%3E"),
         },
     }
+}
+
+/// The text that replaces `original` (the span's bytes) with `url`:
+/// [`encode_for`], and for an attribute value that ran over several lines, its
+/// line breaks and what follows them up to the value's text (a blockquote's
+/// `> `, indentation), so every line of the document stays where it was. The
+/// URL parser drops the trailing line breaks and spaces again.
+pub fn replacement(context: Context, url: &str, original: &str) -> String {
+    let mut text = encode_for(context, url);
+    let attribute = matches!(
+        context,
+        Context::Attribute { .. } | Context::HtmlImage { .. } | Context::HtmlLink { .. }
+    );
+    if attribute && original.contains('\n') {
+        let b = original.as_bytes();
+        let mut i = 0;
+        while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'\n')) {
+            let nl = i + p;
+            if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
+                text.push('\r');
+            }
+            text.push('\n');
+            i = nl + 1;
+            while let Some(&c) = b.get(i).filter(|c| matches!(c, b' ' | b'\t' | b'>')) {
+                text.push(char::from(c));
+                i += 1;
+            }
+        }
+    }
+    text
 }
 
 /// `url` as an HTML (or JSX) attribute value in `quote`: a `&` that would

@@ -177,15 +177,32 @@ fn case_12_remote_links_are_not_image_references() {
 }
 
 #[test]
-fn an_image_that_cannot_be_placed_fails_the_run_naming_it() {
-    // The value runs over two lines of a blockquote: the browser loads
-    // `ab.png`, and no single span of the source holds it.
+fn a_value_over_lines_of_a_blockquote_keeps_its_lines() {
+    // The browser loads `ab.png` (line breaks are dropped from URLs); the
+    // rewrite keeps the line break and the `> ` so the blockquote stays whole.
     let site = Site::new();
-    site.image("ab.png", 1);
+    let png = site.image("ab.png", 1);
     let out = run(&site, "Intro\n\n> <img src=\"a\n> b.png\">\n", &[]);
+    assert_eq!(
+        out.success(),
+        format!("Intro\n\n> <img src=\"{}\n> \">\n", url_of(&png))
+    );
+}
+
+#[test]
+fn an_image_that_cannot_be_placed_fails_the_run_naming_it() {
+    // A line of the value starts with `>`: the browser loads `a>b.png`, and
+    // no rewrite that keeps the document's lines can replace it.
+    let site = Site::new();
+    site.image("a>b.png", 1);
+    let out = run(
+        &site,
+        "Intro\n\n<div>\n<img src=\"a\n>b.png\">\n</div>\n",
+        &[],
+    );
     let err = out.failure(1);
     assert!(
-        err.contains("<stdin>:3:3: the image \"ab.png\" is rendered, but its place in the source could not be found"),
+        err.contains("<stdin>:4:11: the image \"a>b.png\" is rendered, but its place in the source could not be found"),
         "{err}"
     );
     assert_eq!(stored(&site), 0);
@@ -194,13 +211,13 @@ fn an_image_that_cannot_be_placed_fails_the_run_naming_it() {
 #[test]
 fn check_fails_on_an_image_that_cannot_be_placed() {
     let site = Site::new();
-    site.image("ab.png", 1);
-    site.write("post.md", "> <img src=\"a\n> b.png\">\n");
+    site.image("a>b.png", 1);
+    site.write("post.md", "<div>\n<img src=\"a\n>b.png\">\n</div>\n");
     let out = site
         .r2filter()
         .args(["--local-store", "bucket", "--public-url", PUBLIC_URL])
         .args(["check", "post.md"])
         .run();
     let err = out.failure(1);
-    assert!(err.contains("post.md:1:3: the image \"ab.png\""), "{err}");
+    assert!(err.contains("post.md:2:11: the image \"a>b.png\""), "{err}");
 }

@@ -230,13 +230,16 @@ pub(crate) fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>,
     for a in &tag.attrs {
         let context = match (tag.name.as_str(), a.name.as_str()) {
             ("a", "href") => Context::HtmlLink { quote: a.quote },
-            (_, "src" | "poster") if image_element => Context::Attribute { quote: a.quote },
+            // What the element shows is an image, whatever its name.
+            ("img", "src") | ("video", "poster") => Context::HtmlImage { quote: a.quote },
+            // A video or audio file: only a path with an image extension.
+            ("source" | "video", "src") => Context::Attribute { quote: a.quote },
             (_, "srcset") if image_element => {
                 let raw = text.get(a.value.clone()).unwrap_or("");
                 for c in srcset_urls(raw) {
                     out.push((
                         a.value.start + c.start..a.value.start + c.end,
-                        Context::Attribute { quote: a.quote },
+                        Context::HtmlImage { quote: a.quote },
                     ));
                 }
                 continue;

@@ -247,13 +247,14 @@ fn scan_body(
         .by_ref()
         .map(|(e, r)| (e, r.start + base..r.end + base))
         .collect();
-    // Definitions by the start of their span: (span, parser's destination).
-    let defs: BTreeMap<String, (Range<usize>, String)> = iter
-        .reference_definitions()
+    // Looked up by the parser's own label matching (case folding included).
+    let refdefs = iter.reference_definitions();
+    // Every definition by the start of its span: (span, parser's destination).
+    let defs: BTreeMap<usize, (Range<usize>, String)> = refdefs
         .iter()
-        .map(|(label, d)| {
+        .map(|(_, d)| {
             (
-                label.to_string(),
+                d.span.start + base,
                 (d.span.start + base..d.span.end + base, d.dest.to_string()),
             )
         })
@@ -320,8 +321,8 @@ fn scan_body(
                         None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
                     },
                     LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
-                        match defs.get(&tag.id) {
-                            Some((span, _)) => Target::Definition(span.start),
+                        match refdefs.get(&tag.id) {
+                            Some(d) => Target::Definition(d.span.start + base),
                             None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
                         }
                     }
@@ -490,8 +491,7 @@ impl<'e, 'a> Page<'e, 'a> {
             )?;
             mapped = match mapped {
                 None => Some(piece),
-                Some(m) if m.end == piece.start => Some(m.start..piece.end),
-                Some(_) => return None,
+                Some(m) => Some(join(self.source, m, piece)?),
             };
             pos = end;
         }
@@ -519,15 +519,27 @@ impl<'e, 'a> Page<'e, 'a> {
                 let Some(value) = html::trim_span(&self.html, value) else {
                     continue;
                 };
-                let url = html::attribute_url(self.html.get(value.clone()).unwrap_or(""));
-                match self.to_source(value.clone()) {
+                let raw = self.html.get(value.clone()).unwrap_or("");
+                let url = html::attribute_url(raw);
+                // A value over several lines is rewritten keeping its line
+                // breaks and what follows them up to the value's text; a line
+                // of the value that itself starts with `>` would not survive.
+                let keeps_lines = raw
+                    .split('\n')
+                    .skip(1)
+                    .all(|l| !l.trim_start_matches([' ', '\t', '\r']).starts_with('>'));
+                match self.to_source(value.clone()).filter(|_| keeps_lines) {
                     Some(span) => refs.push(Reference { span, url, context }),
                     None => {
-                        let at = self
-                            .events
-                            .get(self.event_at(value.start))
-                            .or(self.events.get(k))
-                            .map_or(0..0, |(_, r)| r.clone());
+                        // The value's first line if that maps, else its event.
+                        let first_line =
+                            value.start..value.start + raw.find('\n').unwrap_or(raw.len());
+                        let at = self.to_source(first_line).unwrap_or_else(|| {
+                            self.events
+                                .get(self.event_at(value.start))
+                                .or(self.events.get(k))
+                                .map_or(0..0, |(_, r)| r.clone())
+                        });
                         unmapped.push(Reference {
                             span: at,
                             url,
@@ -538,6 +550,22 @@ impl<'e, 'a> Page<'e, 'a> {
             }
         }
     }
+}
+
+/// Two mapped pieces of one value as one span: adjacent, or separated only by
+/// what the parser took out at a line break (a `\r`, or a container's `> ` and
+/// indentation). The rewrite keeps those bytes
+/// ([`crate::rewrite::replacement`]).
+fn join(source: &str, a: Range<usize>, b: Range<usize>) -> Option<Range<usize>> {
+    let bytes = source.as_bytes();
+    if a.end == b.start {
+        return Some(a.start..b.end);
+    }
+    let gap = bytes.get(a.end..b.start)?;
+    let at_line_break =
+        a.end > 0 && bytes.get(a.end - 1) == Some(&b'\n') || bytes.get(b.start) == Some(&b'\n');
+    (at_line_break && gap.iter().all(|c| matches!(c, b' ' | b'\t' | b'>' | b'\r')))
+        .then_some(a.start..b.end)
 }
 
 /// Maps `part` of an HTML event's `text` to the source, where the event
@@ -578,8 +606,7 @@ fn map_event_text(
             let piece = src_at + offset + (lo - text_at)..src_at + offset + (hi - text_at);
             mapped = match mapped {
                 None => Some(piece),
-                Some(m) if m.end == piece.start => Some(m.start..piece.end),
-                Some(_) => return None,
+                Some(m) => Some(join(source, m, piece)?),
             };
         }
         text_at += line.len() + 1;
@@ -1068,8 +1095,17 @@ mod tests {
     // Deliver 4: what the renderer shows but cannot be placed is reported.
     #[test]
     fn unplaceable_destinations_are_reported() {
-        // A multi-line attribute value inside a blockquote: the `> ` sits in it.
-        assert_eq!(unmapped("> <img src=\"a\n> b.png\">\n"), ["ab.png"]);
+        // A line of the value starts with `>`: a rewrite keeping the lines
+        // would keep it in the URL.
+        assert_eq!(
+            unmapped("<div>\n<img src=\"a\n>b.png\">\n</div>\n"),
+            ["a>b.png"]
+        );
+        // Over lines of a blockquote the value is placed, `> ` and all.
+        assert_eq!(
+            found("> <img src=\"a\n> b.png\">\n"),
+            [pair("a\n> b.png", "ab.png")]
+        );
         assert_eq!(unmapped("![a](a.png)"), Vec::<String>::new());
     }
 

@@ -97,6 +97,9 @@ pub enum Context {
     /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
     /// `quote` is the quote character around the value, if any.
     Attribute { quote: Option<u8> },
+    /// `src` of `<img>`, `srcset` of `<img>` and `<source>`, `poster` of
+    /// `<video>` in raw HTML: image syntax, like [`Context::MarkdownImage`].
+    HtmlImage { quote: Option<u8> },
     /// The `href` of a raw HTML `<a>`: like [`Context::MarkdownLink`], it
     /// counts only when it names an image file.
     HtmlLink { quote: Option<u8> },
@@ -108,7 +111,7 @@ impl Context {
     /// True when the syntax itself says "this is an image" (as opposed to a link,
     /// attribute or front-matter value that only names one when its path does).
     pub fn is_image_syntax(self) -> bool {
-        matches!(self, Context::MarkdownImage)
+        matches!(self, Context::MarkdownImage | Context::HtmlImage { .. })
     }
 
     /// True for a link (`[text](dest)`, `<a href>`): it concerns r2filter only

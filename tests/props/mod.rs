@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crate::r2::resolve::{Kind, classify};
-use crate::r2::rewrite::{Replacement, encode_for, splice};
+use crate::r2::rewrite::{Replacement, replacement, splice};
 use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
 
 /// The stand-in public URL of a local path: remote, and a pure function of
@@ -28,7 +28,11 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
         .filter_map(|r| match classify(&r.url, r.context) {
             Kind::Local { path, suffix } => Some(Replacement {
                 span: r.span.clone(),
-                text: encode_for(r.context, &format!("{}{suffix}", public_url(&path))),
+                text: replacement(
+                    r.context,
+                    &format!("{}{suffix}", public_url(&path)),
+                    &doc[r.span.clone()],
+                ),
             }),
             Kind::Skip(_) => None,
         })
