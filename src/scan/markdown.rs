@@ -760,7 +760,7 @@ mod tests {
     fn found_in(doc: &str, flavor: Flavor) -> Vec<(String, String)> {
         scan(doc, &flavor.into())
             .into_iter()
-            .map(|r| (doc[r.span].to_string(), r.url))
+            .map(|r| (doc.get(r.span).unwrap().to_string(), r.url))
             .collect()
     }
 
