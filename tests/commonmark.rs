@@ -101,6 +101,11 @@ const EXTRA: &[&str] = &[
     "---\ntitle: t\n---\n\n![a](a.png)\n",
     "[![a](x.png)](x.png) <a href=\"y.png\">y</a> <picture><source srcset=\"p.webp 1x, q.png 2x\"><img src=\"r.png\"></picture>\n",
     "<video poster=\"p.jpg\" src=\"v.mp4\"></video>\n\n[r]: ref.png\n\n![r] ![R][] ![x][r]\n",
+    // mdBook's definition lists and GFM admonitions.
+    "Term\n:     ![y](img/a.png)\n",
+    "Term\n: ```\n  ![not](n.png)\n  ```\n\n![z](img/z.png)\n",
+    "Term\n: ![d](d.png) <img\n  src=\"d2.png\">\n",
+    "> [!NOTE]\n> ![n](n.png) <img\n> src=\"n2.png\">\n",
 ];
 
 struct Doc {
@@ -161,7 +166,7 @@ fn with_image_extensions(md: &str) -> String {
             .iter()
             .map(|(_, d)| d.dest.to_string()),
     );
-    for t in tokens(&render(md)) {
+    for t in tokens(&render(Entry::Files, md)) {
         if let Tok::Start(_, attrs) = t {
             for (name, value) in attrs {
                 if matches!(name.as_str(), "src" | "href" | "poster") {
@@ -228,10 +233,26 @@ fn has_image_extension(path: &str) -> bool {
 
 // ------------------------------------------------------------ the renderer
 
-/// What pulldown-cmark renders for a `.md` document as r2filter reads it:
-/// a front-matter block only at the very start, then CommonMark with GFM
+/// Which entry of r2filter runs, and so which renderer judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// `r2filter DIR --out-dir OUT` over `.md` files.
+    Files,
+    /// `r2filter mdbook`, the preprocessor, over a book of the documents.
+    MdBook,
+}
+
+/// What pulldown-cmark renders. For `.md` files, as r2filter reads them: a
+/// front-matter block only at the very start, then CommonMark with GFM
 /// tables, strikethrough, task lists and footnotes, and heading attributes.
-fn render(doc: &str) -> String {
+/// For mdBook: mdBook's own parser (mdbook-markdown) with its defaults.
+fn render(entry: Entry, doc: &str) -> String {
+    let mut html = String::new();
+    if entry == Entry::MdBook {
+        let opts = mdbook_markdown::MarkdownOptions::default();
+        pulldown_cmark::html::push_html(&mut html, mdbook_markdown::new_cmark_parser(doc, &opts));
+        return html;
+    }
     let meta = Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
     let body = match Parser::new_ext(doc, meta).into_offset_iter().next() {
@@ -243,7 +264,6 @@ fn render(doc: &str) -> String {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES;
-    let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, opts));
     html
 }
@@ -445,20 +465,86 @@ struct Counts {
     refusals: usize,
 }
 
-/// Runs the binary over `from` into `to` until it succeeds, moving aside each
-/// document it fails on; returns the failures by document name.
-fn run_batch(site: &Site, from: &str, to: &str, report: &str) -> BTreeMap<String, String> {
+/// The outputs of one run of `entry` over `docs` (name → text), by name,
+/// and the documents it failed on with the error. The run is repeated
+/// without each document it fails on until it succeeds. `pass` names the
+/// run's files.
+fn run(
+    entry: Entry,
+    site: &Site,
+    docs: &BTreeMap<String, String>,
+    pass: &str,
+) -> (
+    BTreeMap<String, String>,
+    BTreeMap<String, String>,
+    serde_json::Value,
+) {
+    let mut docs = docs.clone();
     let mut failed = BTreeMap::new();
+    let report = format!("report-{pass}.json");
     for _ in 0..50 {
-        let out = site
+        let base = site
             .r2filter()
             .args(["--local-store", "bucket", "--public-url", PUBLIC_URL])
             .args(["--key-template", "{hash}.{ext}", "--site-root", "public"])
-            .args(["--report", report, from, "--out-dir", to])
-            .run();
-        if out.code == Some(0) {
-            return failed;
-        }
+            .args(["--report", &report]);
+        let out = match entry {
+            Entry::Files => {
+                // The documents where their images are (docs/…); the output
+                // in OUT/…
+                for (name, text) in &docs {
+                    site.write(name, text);
+                }
+                let out_dir = format!("out-{pass}");
+                let _ = std::fs::remove_dir_all(site.path(&out_dir));
+                let out = base.args(["docs", "--out-dir", &out_dir]).run();
+                if out.code == Some(0) {
+                    let outputs = docs
+                        .keys()
+                        .map(|n| {
+                            (
+                                n.clone(),
+                                site.read(&n.replacen("docs/", &format!("{out_dir}/"), 1)),
+                            )
+                        })
+                        .collect();
+                    let report = serde_json::from_str(&site.read(&report)).unwrap();
+                    return (outputs, failed, report);
+                }
+                out
+            }
+            Entry::MdBook => {
+                let mut book = mdbook_preprocessor::book::Book::new();
+                for (name, text) in &docs {
+                    let path = name.strip_prefix("docs/").unwrap();
+                    book.push_item(mdbook_preprocessor::book::BookItem::Chapter(
+                        mdbook_preprocessor::book::Chapter::new(name, text.clone(), path, vec![]),
+                    ));
+                }
+                let config: mdbook_preprocessor::config::Config =
+                    "[book]\nsrc = \"docs\"\n".parse().unwrap();
+                let ctx = mdbook_preprocessor::PreprocessorContext::new(
+                    site.root.clone(),
+                    config,
+                    "html".into(),
+                );
+                let input = serde_json::to_string(&(ctx, book)).unwrap();
+                let out = base.arg("mdbook").stdin(input).run();
+                if out.code == Some(0) {
+                    let book: mdbook_preprocessor::book::Book =
+                        serde_json::from_str(&out.stdout).unwrap();
+                    let mut outputs = BTreeMap::new();
+                    for item in book.iter() {
+                        if let mdbook_preprocessor::book::BookItem::Chapter(ch) = item {
+                            outputs.insert(ch.name.clone(), ch.content.clone());
+                        }
+                    }
+                    let report = serde_json::from_str(&site.read(&report)).unwrap();
+                    return (outputs, failed, report);
+                }
+                out
+            }
+        };
         let mut any = false;
         for line in out.stderr.lines() {
             let Some(rest) = line.strip_prefix("error: ") else {
@@ -468,11 +554,11 @@ fn run_batch(site: &Site, from: &str, to: &str, report: &str) -> BTreeMap<String
                 continue;
             };
             let doc = rest[..doc_end + 3].to_string();
-            let dir = site.path(&doc);
-            let dir = dir.parent().unwrap();
-            if dir.exists() {
-                std::fs::remove_dir_all(dir).unwrap();
+            if docs.remove(&doc).is_some() {
                 any = true;
+                if entry == Entry::Files {
+                    std::fs::remove_file(site.path(&doc)).unwrap();
+                }
             }
             failed.entry(doc).or_insert_with(|| rest.to_string());
         }
@@ -502,7 +588,16 @@ fn site_in_memory() -> Site {
 }
 
 #[test]
-fn commonmark_spec_examples_and_variants() {
+fn commonmark_spec_examples_and_variants_as_md_files() {
+    oracle(Entry::Files);
+}
+
+#[test]
+fn commonmark_spec_examples_and_variants_as_mdbook_chapters() {
+    oracle(Entry::MdBook);
+}
+
+fn oracle(entry: Entry) {
     let site = site_in_memory();
     let root = site.root.clone();
     let docs = corpus();
@@ -514,9 +609,8 @@ fn commonmark_spec_examples_and_variants() {
     // Each document with the images its page needs.
     let mut expected: BTreeMap<String, Vec<(String, Place)>> = BTreeMap::new();
     for doc in &docs {
-        site.write(&doc.name, &doc.text);
         let dir = site.path(&doc.name).parent().unwrap().to_path_buf();
-        let images = page_images(&root, &dir, &tokens(&render(&doc.text)));
+        let images = page_images(&root, &dir, &tokens(&render(entry, &doc.text)));
         for (_, p) in &images {
             if let Place::File(f) = p
                 && !f.exists()
@@ -528,8 +622,11 @@ fn commonmark_spec_examples_and_variants() {
         expected.insert(doc.name.clone(), images);
     }
 
-    let failed = run_batch(&site, "docs", "out", "report.json");
-    let report: serde_json::Value = serde_json::from_str(&site.read("report.json")).unwrap();
+    let inputs: BTreeMap<String, String> = docs
+        .iter()
+        .map(|d| (d.name.clone(), d.text.clone()))
+        .collect();
+    let (outputs, failed, report) = run(entry, &site, &inputs, "first");
     // (document, line, column) → new URL
     let mut rewritten: BTreeMap<(String, usize, usize), String> = BTreeMap::new();
     for r in report["references"].as_array().unwrap() {
@@ -544,6 +641,10 @@ fn commonmark_spec_examples_and_variants() {
             );
         }
     }
+    let flavor = match entry {
+        Entry::Files => Flavor::Markdown,
+        Entry::MdBook => Flavor::MdBook(r2filter::scan::MdBookMarkdown::default()),
+    };
 
     for doc in &docs {
         let what = format!("example {} ({})", doc.example, doc.variant);
@@ -558,11 +659,10 @@ fn commonmark_spec_examples_and_variants() {
             }
             continue;
         }
-        let out_name = doc.name.replacen("docs/", "out/", 1);
-        let output = site.read(&out_name);
+        let output = &outputs[&doc.name];
 
         // (c) the input with exactly the reported spans replaced.
-        let scanned = scan_document(&doc.text, &Flavor::Markdown.into());
+        let scanned = scan_document(&doc.text, &flavor.into());
         let reps: Vec<Replacement> = scanned
             .references
             .iter()
@@ -576,7 +676,7 @@ fn commonmark_spec_examples_and_variants() {
             })
             .collect();
         let reported = rewritten.keys().filter(|(d, _, _)| *d == doc.name).count();
-        if reps.len() != reported || splice(&doc.text, &reps) != output {
+        if reps.len() != reported || splice(&doc.text, &reps) != *output {
             counts.defects.push(format!(
                 "{what}: bytes outside the rewritten spans changed\n  in:  {:?}\n  out: {output:?}",
                 doc.text
@@ -586,8 +686,8 @@ fn commonmark_spec_examples_and_variants() {
 
         // (a) and (b): the two pages, token by token.
         let dir = site.path(&doc.name).parent().unwrap().to_path_buf();
-        let before = tokens(&render(&doc.text));
-        let after = tokens(&render(&output));
+        let before = tokens(&render(entry, &doc.text));
+        let after = tokens(&render(entry, output));
         if let Err(e) = compare_pages(&site, &dir, &before, &after, &what, &mut counts) {
             counts.defects.push(format!(
                 "{what}: {e}\n  in:  {:?}\n  out: {output:?}",
@@ -601,24 +701,19 @@ fn commonmark_spec_examples_and_variants() {
     }
 
     // (d) a fixed point.
-    let again = run_batch(&site, "out", "out2", "report2.json");
-    assert!(again.is_empty(), "the second run failed: {again:?}");
-    for doc in &docs {
-        let out_name = doc.name.replacen("docs/", "out/", 1);
-        if failed.contains_key(&doc.name) {
-            continue;
-        }
-        let second = site.read(&doc.name.replacen("docs/", "out2/", 1));
-        if second != site.read(&out_name) {
-            counts.defects.push(format!(
-                "example {} ({}): not a fixed point",
-                doc.example, doc.variant
-            ));
+    let (again, failed_again, _) = run(entry, &site, &outputs, "second");
+    assert!(
+        failed_again.is_empty(),
+        "the second run failed: {failed_again:?}"
+    );
+    for (name, output) in &outputs {
+        if again[name] != *output {
+            counts.defects.push(format!("{name}: not a fixed point"));
         }
     }
 
     println!(
-        "commonmark oracle: {} spec examples + {} extra cases, {} variants each = {} documents; \
+        "commonmark oracle ({entry:?}): {} spec examples + {} extra cases, {} variants each = {} documents; \
          {} local images on the pages, {} references checked; {} defects, {} misses, {} errors, \
          {} documented refusals (backslash paths)",
         655,
