@@ -110,7 +110,7 @@ pub fn attribute_value(url: &str, quote: Option<u8>) -> String {
             // suffix was allowed where it stood before.
             '"' if quote == Some(b'"') => out.push_str("%22"),
             '\'' if quote == Some(b'\'') => out.push_str("%27"),
-            ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' | '"' | '\'' if quote.is_none() => {
+            ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' if quote.is_none() => {
                 out.push_str(&format!("%{:02X}", c as u32));
             }
             _ => out.push(c),

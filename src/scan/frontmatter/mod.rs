@@ -487,6 +487,7 @@ impl Flow<'_> {
         self.i += 1;
         loop {
             self.skip_space();
+            let before = self.i;
             match self.peek()? {
                 b if b == close => {
                     self.i += 1;
@@ -504,6 +505,11 @@ impl Flow<'_> {
                     }
                 }
                 _ => self.item(take)?,
+            }
+            // A stray `}`, `]` or `: ` that no rule consumes: not a flow
+            // collection (the fuzzer found this loop spinning forever).
+            if self.i == before {
+                return None;
             }
         }
     }
@@ -745,5 +751,26 @@ mod tests {
             .map(|r| r.url)
             .collect();
         assert_eq!(urls, ["./c.png", "./a.png", "./b.png"]);
+    }
+
+    // Found by the front_matter fuzz target (issue 10): a flow collection with
+    // a stray closing bracket spun forever.
+    #[test]
+    fn unbalanced_flow_collections_end() {
+        for body in [
+            "images: [a.png}\n",
+            "images: {url: a.png]\n",
+            "images: [a: b]\n",
+        ] {
+            let doc = format!("---\n{body}---\n");
+            let mut refs = Vec::new();
+            scan_block(
+                &doc,
+                0..doc.len(),
+                MetadataBlockKind::YamlStyle,
+                &["images".to_string()],
+                &mut refs,
+            );
+        }
     }
 }
