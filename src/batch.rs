@@ -12,12 +12,9 @@
 //! midway) some files are fully rewritten and the rest untouched, never half.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::pipeline::Document;
-use crate::scan::Flavor;
+use crate::document::{Document, ReadError};
 
 /// File extensions a folder walk picks up.
 pub const EXTENSIONS: &[&str] = &["md", "mdx", "markdown"];
@@ -35,6 +32,11 @@ pub enum BatchError {
         second: PathBuf,
         target: PathBuf,
     },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl BatchError {
@@ -45,7 +47,13 @@ impl BatchError {
             BatchError::SameTarget { .. } => {
                 "give one folder, or files with different names, per --out-dir".into()
             }
+            BatchError::Write { .. } => "check the folder exists and is writable".into(),
         }
+    }
+
+    /// Paths that cannot be used (a usage error), not a failed write.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, BatchError::Write { .. })
     }
 }
 
@@ -156,7 +164,7 @@ pub fn is_markdown(path: &Path) -> bool {
 }
 
 /// Refuses two inputs that would land on the same output file.
-pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
+pub fn distinct_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
     let mut by_target: HashMap<PathBuf, &Input> = HashMap::new();
     for input in inputs {
         let t = input.target(target);
@@ -173,30 +181,10 @@ pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError
 
 /// Reads the inputs as pipeline documents (UTF-8; flavor from the extension;
 /// relative images resolve against each file's own folder).
-pub fn read(inputs: &[Input]) -> Result<Vec<Document>, Error> {
+pub fn read(inputs: &[Input]) -> Result<Vec<Document>, ReadError> {
     inputs
         .iter()
-        .map(|input| {
-            let bytes = std::fs::read(&input.path).map_err(|source| Error::Input {
-                path: input.name.clone(),
-                source,
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-                path: input.name.clone(),
-                offset: e.utf8_error().valid_up_to(),
-            })?;
-            let base_dir = input
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            Ok(Document {
-                name: input.name.to_string_lossy().into_owned(),
-                base_dir,
-                text,
-                flavor: Flavor::from_path(&input.path),
-            })
-        })
+        .map(|input| Document::read(&input.name, &input.path))
         .collect()
 }
 
@@ -218,9 +206,9 @@ pub fn write_all(
     outputs: &[String],
     target: &Target,
     cwd: &Path,
-) -> Result<Written, Error> {
+) -> Result<Written, BatchError> {
     let mut written = Written::default();
-    let mut staged: Vec<(tempfile::NamedTempFile, PathBuf, PathBuf)> = Vec::new();
+    let mut staged: Vec<(crate::atomic::Staged, PathBuf, PathBuf)> = Vec::new();
     for (input, output) in inputs.iter().zip(outputs) {
         let shown = input.target(target);
         let to = cwd.join(&shown);
@@ -228,21 +216,13 @@ pub fn write_all(
             written.unchanged += 1;
             continue;
         }
-        let fail = |source| Error::Output {
+        let fail = |source| BatchError::Write {
             path: shown.clone(),
             source,
         };
         let dir = to.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(fail)?;
-        // In the target's folder, so the rename cannot cross file systems.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".r2filter-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(fail)?;
-        tmp.write_all(output.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(fail)?;
+        let tmp = crate::atomic::stage(&to, output.as_bytes(), true).map_err(fail)?;
         // A replaced file keeps its permissions (a temp file is 0600).
         let like = std::fs::metadata(&to).or_else(|_| std::fs::metadata(&input.path));
         if let Ok(meta) = like {
@@ -252,9 +232,9 @@ pub fn write_all(
     }
     // Every output is on disk: now replace the targets.
     for (tmp, shown, to) in staged {
-        tmp.persist(&to).map_err(|e| Error::Output {
+        tmp.commit(&to).map_err(|source| BatchError::Write {
             path: shown.clone(),
-            source: e.error,
+            source,
         })?;
         written.changed.push(shown);
     }
@@ -322,8 +302,8 @@ mod tests {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         let inputs = collect(&["a/x.md".into(), "b/x.md".into()], dir.path()).unwrap();
-        assert!(check_targets(&inputs, &Target::InPlace).is_ok());
-        let err = check_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
+        assert!(distinct_targets(&inputs, &Target::InPlace).is_ok());
+        let err = distinct_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
         assert_eq!(
             err.to_string(),
             "a/x.md and b/x.md would both be written to out/x.md"

@@ -14,5 +14,5 @@ pub mod r2 {
     pub(crate) use crate::{resolve, rewrite, scan};
 }
 
-#[path = "../../tests/props/mod.rs"]
+#[path = "../../tests/testsuite/props/mod.rs"]
 pub mod props;

@@ -1,10 +1,10 @@
 //! The scan + splice properties, shared by the proptest suite
-//! (tests/properties.rs) and the cargo-fuzz target (fuzz/), which includes
+//! (tests/testsuite/properties.rs) and the cargo-fuzz target (fuzz/), which includes
 //! this file by path. It reaches the library through `crate::r2`, which each
 //! includer defines.
 #![allow(dead_code)]
 
-use crate::r2::resolve::{Kind, classify};
+use crate::r2::resolve::{Url, classify};
 use crate::r2::rewrite::{Replacement, replacement, splice};
 use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
 
@@ -26,7 +26,7 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
     let reps: Vec<Replacement> = refs
         .iter()
         .filter_map(|r| match classify(&r.url, r.context) {
-            Kind::Local { path, suffix } => Some(Replacement {
+            Url::Local { path, suffix } => Some(Replacement {
                 span: r.span.clone(),
                 text: replacement(
                     r.context,
@@ -34,7 +34,7 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
                     &doc[r.span.clone()],
                 ),
             }),
-            Kind::Skip(_) => None,
+            Url::Skip(_) => None,
         })
         .collect();
     let out = splice(doc, &reps);
@@ -111,8 +111,8 @@ pub fn check_output(
     let expected: Vec<String> = refs
         .iter()
         .map(|r| match classify(&r.url, r.context) {
-            Kind::Local { path, suffix } => format!("{}{suffix}", public_url(&path)),
-            Kind::Skip(_) => r.url.clone(),
+            Url::Local { path, suffix } => format!("{}{suffix}", public_url(&path)),
+            Url::Skip(_) => r.url.clone(),
         })
         .collect();
     if found != expected {

@@ -29,14 +29,13 @@
 //!
 //! One binary run covers every document (`DIR --out-dir OUT`); a document
 //! that fails is recorded, moved aside and the run repeated. The counts are
-//! printed (`cargo test --test commonmark -- --nocapture`).
-
-mod support;
+//! printed (`cargo test --test testsuite -- --nocapture commonmark::`).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+use crate::support::*;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
@@ -46,13 +45,12 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 use r2filter::resolve::IMAGE_EXTENSIONS;
 use r2filter::rewrite::{Replacement, replacement, splice};
 use r2filter::scan::{Flavor, line_col, scan_document};
-use support::*;
 
 // ------------------------------------------------------------ the corpus
 
 /// (number, Markdown) of every example in spec.txt.
 fn spec_examples() -> Vec<(usize, String)> {
-    let spec = include_str!("data/commonmark/spec.txt");
+    let spec = include_str!("../data/commonmark/spec.txt");
     let fence = "`".repeat(32);
     let mut out = Vec::new();
     let mut lines = spec.lines();

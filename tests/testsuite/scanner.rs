@@ -1,10 +1,7 @@
 //! Issue 10's cases, each through the built binary with the exact input the
 //! issue shows, a real image file at the named path, and the local store.
-//! (A module of its own so it moves into `tests/testsuite/` as it is.)
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 fn run(site: &Site, doc: &str, extra: &[&str]) -> Output {

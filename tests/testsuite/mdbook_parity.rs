@@ -3,11 +3,9 @@
 //! image URLs: mdBook parses chapters with its own options (definition lists
 //! on, no front matter), and so must r2filter.
 
-mod support;
-
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 const R2FILTER: &str = env!("CARGO_BIN_EXE_r2filter");
 
