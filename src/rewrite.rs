@@ -70,28 +70,33 @@ pub fn encode_for(context: Context, url: &str) -> String {
 /// The text that replaces `original` (the span's bytes) with `url`:
 /// [`encode_for`], and for an attribute value that ran over several lines, its
 /// line breaks and what follows them up to the value's text (a blockquote's
-/// `> `, indentation), so every line of the document stays where it was. The
-/// URL parser drops the trailing line breaks and spaces again.
+/// `> `, indentation), so every line of the document stays where it was. A
+/// line that would be left empty gets `&#10;`: a blank line would end the
+/// paragraph or HTML block, and the reference decodes to a line break, which
+/// the URL parser drops like the others.
 pub fn replacement(context: Context, url: &str, original: &str) -> String {
     let mut text = encode_for(context, url);
     let attribute = matches!(
         context,
         Context::Attribute { .. } | Context::HtmlImage { .. } | Context::HtmlLink { .. }
     );
-    if attribute && original.contains('\n') {
-        let b = original.as_bytes();
-        let mut i = 0;
-        while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'\n')) {
-            let nl = i + p;
-            if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
-                text.push('\r');
-            }
-            text.push('\n');
-            i = nl + 1;
-            while let Some(&c) = b.get(i).filter(|c| matches!(c, b' ' | b'\t' | b'>')) {
-                text.push(char::from(c));
-                i += 1;
-            }
+    if !attribute || !original.contains('\n') {
+        return text;
+    }
+    let b = original.as_bytes();
+    let breaks: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'\n').collect();
+    for (k, &nl) in breaks.iter().enumerate() {
+        if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
+            text.push('\r');
+        }
+        text.push('\n');
+        let mut i = nl + 1;
+        while let Some(&c) = b.get(i).filter(|c| matches!(c, b' ' | b'\t' | b'>')) {
+            text.push(char::from(c));
+            i += 1;
+        }
+        if k + 1 < breaks.len() {
+            text.push_str("&#10;");
         }
     }
     text
@@ -314,5 +319,37 @@ mod tests {
             let doc = format!("![x]({})", markdown_destination(url));
             assert_eq!(scan(&doc, &Flavor::Markdown.into())[0].url, url, "{doc}");
         }
+    }
+
+    // Found by the markdown fuzz target: a value over four lines of a
+    // paragraph; emptied, its middle lines would end the paragraph.
+    #[test]
+    fn a_value_over_lines_keeps_every_line_non_blank() {
+        let doc = "<a href=\"foo . foo\n2.\n3. bar \nbar.png\">\n";
+        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let new = replacement(
+            r.context,
+            "https://cdn/x.png",
+            doc.get(r.span.clone()).unwrap(),
+        );
+        assert_eq!(new, "https://cdn/x.png\n&#10;\n&#10;\n");
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: r.span.clone(),
+                text: new,
+            }],
+        );
+        assert_eq!(out, "<a href=\"https://cdn/x.png\n&#10;\n&#10;\n\">\n");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into())[0].url,
+            "https://cdn/x.png"
+        );
+        let quoted = "> <img src=\"a\n> b.png\">";
+        let r = &scan(quoted, &Flavor::Markdown.into())[0];
+        assert_eq!(
+            replacement(r.context, "U", quoted.get(r.span.clone()).unwrap()),
+            "U\n> "
+        );
     }
 }

@@ -249,6 +249,23 @@ fn scan_body(
         .collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();
+    let walk = Walk::over(source, &events, |label| {
+        refdefs.get(label).map(|d| d.span.start + base)
+    });
+
+    // Which of them a browser would see, and the image URLs of raw HTML.
+    let live: Vec<bool> = if walk.has_html && flavor != Flavor::Mdx {
+        let page = Page::render(source, &events);
+        let tags = html::start_tags(&page.html);
+        page.html_references(&tags, refs, unmapped);
+        walk.found
+            .iter()
+            .map(|f| page.shows_tag(&tags, f))
+            .collect()
+    } else {
+        vec![true; walk.found.len()]
+    };
+
     // Every definition by the start of its span: (span, parser's destination).
     let defs: BTreeMap<usize, (Range<usize>, String)> = refdefs
         .iter()
@@ -259,112 +276,92 @@ fn scan_body(
             )
         })
         .collect();
+    emit(source, &walk.found, &live, &defs, refs, unmapped);
 
-    let mut found: Vec<Found> = Vec::new();
-    let mut open: Vec<Open> = Vec::new();
-    let mut image_depth = 0usize;
-    let mut has_html = false;
-    // MDX: JSX is looked for everywhere except in code, since pulldown-cmark
-    // reads much of it as text.
-    let mut code: Vec<Range<usize>> = Vec::new();
-    for (k, (event, range)) in events.iter().enumerate() {
-        // The alt/link text ends where its last child event ends (an End of the
-        // open tag itself spans the whole tag, so it does not count).
-        if let Some(top) = open.last_mut()
-            && !matches!(event, Event::End(TagEnd::Image | TagEnd::Link))
-        {
-            top.children_end = top.children_end.max(range.end);
-        }
-        match event {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                id,
-                ..
-            })
-            | Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                id,
-                ..
-            }) => {
-                let is_image = matches!(event, Event::Start(Tag::Image { .. }));
-                open.push(Open {
-                    event: k,
-                    range: range.clone(),
-                    is_image,
-                    link_type: *link_type,
-                    id: id.to_string(),
-                    dest: dest_url.to_string(),
-                    // `![` or `[`: the text can only start after it.
-                    children_end: range.start + if is_image { 2 } else { 1 },
-                    nested: image_depth > 0,
-                });
-                if is_image {
-                    image_depth += 1;
-                }
+    if flavor == Flavor::Mdx {
+        let mut at = base;
+        for skip in &walk.code {
+            if skip.start > at {
+                html::scan_jsx(source, at..skip.start, refs);
             }
-            Event::End(TagEnd::Image | TagEnd::Link) => {
-                let Some(tag) = open.pop() else { continue };
-                if tag.is_image {
-                    image_depth = image_depth.saturating_sub(1);
-                }
-                if let Some(parent) = open.last_mut() {
-                    parent.children_end = parent.children_end.max(tag.range.end);
-                }
-                if tag.nested || tag.dest.is_empty() {
-                    continue;
-                }
-                let target = match tag.link_type {
-                    LinkType::Inline => match inline_destination(source, &tag) {
-                        Some(span) => Target::Span(span, tag.dest.clone()),
-                        None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
-                    },
-                    LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
-                        match refdefs.get(&tag.id) {
-                            Some(d) => Target::Definition(d.span.start + base),
-                            None => Target::Unmapped(tag.range.clone(), tag.dest.clone()),
-                        }
-                    }
-                    // Autolinks and e-mail links always have a scheme.
-                    _ => continue,
-                };
-                found.push(Found {
-                    event: tag.event,
-                    is_image: tag.is_image,
-                    target,
-                });
-            }
-            Event::Html(_) | Event::InlineHtml(_) => has_html = true,
-            Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => code.push(range.clone()),
-            _ => {}
+            at = at.max(skip.end);
         }
+        html::scan_jsx(source, at..source.len(), refs);
     }
+}
 
-    // Which of them a browser would see, and the image URLs of raw HTML.
-    let live: Vec<bool> = if has_html && flavor != Flavor::Mdx {
-        let page = Page::render(source, &events);
-        let tags = html::start_tags(&page.html);
-        page.html_references(&tags, refs, unmapped);
-        found
-            .iter()
-            .map(|f| {
-                let at = page.starts.get(f.event).copied();
-                let name = if f.is_image { "img" } else { "a" };
-                tags.iter().any(|t| Some(t.start) == at && t.name == name)
-            })
-            .collect()
-    } else {
-        vec![true; found.len()]
-    };
+/// What one pass over the events finds.
+struct Walk {
+    found: Vec<Found>,
+    has_html: bool,
+    /// Code spans and blocks (MDX looks for JSX everywhere else).
+    code: Vec<Range<usize>>,
+}
 
-    // Definitions: rewritten once however many uses they have; an image use
-    // wins over a link use.
-    let mut def_uses: BTreeMap<usize, Context> = BTreeMap::new();
-    for (f, live) in found.iter().zip(live) {
-        if !live {
-            continue;
+impl Walk {
+    /// Walks `events`; `definition` gives the span start of the definition a
+    /// reference label names.
+    fn over(
+        source: &str,
+        events: &[(Event<'_>, Range<usize>)],
+        definition: impl Fn(&str) -> Option<usize>,
+    ) -> Walk {
+        let mut walk = Walk {
+            found: Vec::new(),
+            has_html: false,
+            code: Vec::new(),
+        };
+        let mut open: Vec<Open> = Vec::new();
+        let mut image_depth = 0usize;
+        for (k, (event, range)) in events.iter().enumerate() {
+            // The alt/link text ends where its last child event ends (an End
+            // of the open tag itself spans the whole tag, so it does not count).
+            if let Some(top) = open.last_mut()
+                && !matches!(event, Event::End(TagEnd::Image | TagEnd::Link))
+            {
+                top.children_end = top.children_end.max(range.end);
+            }
+            match event {
+                Event::Start(tag) => {
+                    if let Some(o) = Open::new(k, range.clone(), tag, image_depth > 0) {
+                        image_depth += usize::from(o.is_image);
+                        open.push(o);
+                    } else if matches!(tag, Tag::CodeBlock(_)) {
+                        walk.code.push(range.clone());
+                    }
+                }
+                Event::End(TagEnd::Image | TagEnd::Link) => {
+                    let Some(tag) = open.pop() else { continue };
+                    image_depth -= usize::from(tag.is_image && image_depth > 0);
+                    if let Some(parent) = open.last_mut() {
+                        parent.children_end = parent.children_end.max(tag.range.end);
+                    }
+                    if let Some(f) = tag.finish(source, &definition) {
+                        walk.found.push(f);
+                    }
+                }
+                Event::Html(_) | Event::InlineHtml(_) => walk.has_html = true,
+                Event::Code(_) => walk.code.push(range.clone()),
+                _ => {}
+            }
         }
+        walk
+    }
+}
+
+/// The references of the live images and links: their destinations, or the
+/// definitions they use (rewritten once however many uses they have; an image
+/// use wins over a link use).
+fn emit(
+    source: &str,
+    found: &[Found],
+    live: &[bool],
+    defs: &BTreeMap<usize, (Range<usize>, String)>,
+    refs: &mut Vec<Reference>,
+    unmapped: &mut Vec<Reference>,
+) {
+    let mut def_uses: BTreeMap<usize, Context> = BTreeMap::new();
+    for (f, _) in found.iter().zip(live).filter(|(_, live)| **live) {
         let context = if f.is_image {
             Context::MarkdownImage
         } else {
@@ -393,31 +390,80 @@ fn scan_body(
         let Some(&context) = def_uses.get(&span.start) else {
             continue;
         };
+        let reference = Reference {
+            span: span.clone(),
+            url: dest.clone(),
+            context,
+        };
         match definition_destination(source, span.clone())
             .filter(|d| destination_matches(source.get(d.clone()).unwrap_or(""), dest))
         {
             Some(d) => refs.push(Reference {
                 span: d,
-                url: dest.clone(),
-                context,
+                ..reference
             }),
-            None => unmapped.push(Reference {
-                span: span.clone(),
-                url: dest.clone(),
-                context,
-            }),
+            None => unmapped.push(reference),
         }
     }
+}
 
-    if flavor == Flavor::Mdx {
-        let mut at = base;
-        for skip in &code {
-            if skip.start > at {
-                html::scan_jsx(source, at..skip.start, refs);
-            }
-            at = at.max(skip.end);
+impl Open {
+    /// `None` for any tag but an image or a link.
+    fn new(event: usize, range: Range<usize>, tag: &Tag<'_>, nested: bool) -> Option<Open> {
+        let (is_image, link_type, dest, id) = match tag {
+            Tag::Image {
+                link_type,
+                dest_url,
+                id,
+                ..
+            } => (true, *link_type, dest_url, id),
+            Tag::Link {
+                link_type,
+                dest_url,
+                id,
+                ..
+            } => (false, *link_type, dest_url, id),
+            _ => return None,
+        };
+        Some(Open {
+            event,
+            // `![` or `[`: the text can only start after it.
+            children_end: range.start + if is_image { 2 } else { 1 },
+            range,
+            is_image,
+            link_type,
+            id: id.to_string(),
+            dest: dest.to_string(),
+            nested,
+        })
+    }
+
+    /// What the closed image or link points at; `None` when it is not one
+    /// for the browser (inside an image's description), has no destination,
+    /// or cannot name a local file (autolinks).
+    fn finish(self, source: &str, definition: impl Fn(&str) -> Option<usize>) -> Option<Found> {
+        if self.nested || self.dest.is_empty() {
+            return None;
         }
-        html::scan_jsx(source, at..source.len(), refs);
+        let target = match self.link_type {
+            LinkType::Inline => match inline_destination(source, &self) {
+                Some(span) => Target::Span(span, self.dest.clone()),
+                None => Target::Unmapped(self.range.clone(), self.dest.clone()),
+            },
+            LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
+                match definition(&self.id) {
+                    Some(start) => Target::Definition(start),
+                    None => Target::Unmapped(self.range.clone(), self.dest.clone()),
+                }
+            }
+            // Autolinks and e-mail links always have a scheme.
+            _ => return None,
+        };
+        Some(Found {
+            event: self.event,
+            is_image: self.is_image,
+            target,
+        })
     }
 }
 
@@ -458,6 +504,14 @@ impl<'e, 'a> Page<'e, 'a> {
             html,
             starts,
         }
+    }
+
+    /// True when the browser sees the `<img>` or `<a>` that pulldown-cmark
+    /// wrote for `f` as a live tag.
+    fn shows_tag(&self, tags: &[html::StartTag], f: &Found) -> bool {
+        let at = self.starts.get(f.event).copied();
+        let name = if f.is_image { "img" } else { "a" };
+        tags.iter().any(|t| Some(t.start) == at && t.name == name)
     }
 
     /// The event whose output holds output offset `at`.
