@@ -58,11 +58,9 @@ pub fn encode_for(context: Context, url: &str) -> String {
             // Public URLs are percent-encoded, so they carry no quote or space;
             // encode the few characters that could still end the value.
             Some(q) => url.replace(q as char, if q == b'"' { "%22" } else { "%27" }),
-            None => url
-                .replace(' ', "%20")
-                .replace('"', "%22")
-                .replace('\'', "%27")
-                .replace('>', "%3E"),
+            // A plain scalar: what follows the public URL is the old value's
+            // own `?query#fragment`, which was valid where it stood.
+            None => url.to_string(),
         },
     }
 }
