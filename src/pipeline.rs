@@ -33,7 +33,7 @@ use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{Resolver, Skip, Url};
 use crate::rewrite::{Replacement, replacement};
-use crate::scan::{self, Reference, ScanOptions};
+use crate::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
@@ -281,17 +281,17 @@ pub(crate) fn locate(
             }
         })?;
     progress.scanning(docs.len());
-    let scanned: Vec<(scan::Scanned, Lines)> = docs
+    let scanned: Vec<(Result<Scanned, ScanError>, Lines)> = docs
         .par_iter()
         .map(|doc| {
             let opts = ScanOptions {
                 flavor: doc.flavor,
                 front_matter_keys: cfg.front_matter_keys.clone(),
             };
-            (scan::scan_document(&doc.text, &opts), Lines::new(&doc.text))
+            (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
         })
         .collect();
-    let (references, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
+    let (scans, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
     let mut located = Located {
         root: resolver.root.clone(),
         lines,
@@ -300,13 +300,13 @@ pub(crate) fn locate(
     // A path already resolved from a folder resolves the same way again (the
     // file system is not expected to change during the run).
     let mut known: HashMap<PathBuf, HashMap<String, PathBuf>> = HashMap::new();
-    for (d, (doc, refs)) in docs.iter().zip(references).enumerate() {
+    for (d, (doc, scanned)) in docs.iter().zip(scans).enumerate() {
+        let refs = located.take_scan((d, doc), scanned);
         let base = resolver
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
         let known = known.entry(base.clone()).or_default();
-        located.unmapped(d, doc, &refs.unmapped);
-        for reference in refs.references {
+        for reference in refs {
             located.add(&resolver, on_missing, (d, doc), &base, known, reference);
         }
         progress.scanned();
@@ -327,6 +327,34 @@ impl Located {
                         problem: Problem::Unmapped { url: r.url.clone() },
                     },
                 ));
+            }
+        }
+    }
+
+    /// The references of document `d`'s scan. A document that cannot be
+    /// scanned (front matter that does not parse) is a problem; values kept by
+    /// rule are shown with `-v`.
+    fn take_scan(
+        &mut self,
+        (d, doc): (usize, &Document),
+        scanned: Result<Scanned, ScanError>,
+    ) -> Vec<Reference> {
+        match scanned {
+            Ok(scanned) => {
+                self.unmapped(d, doc, &scanned.unmapped);
+                for kept in &scanned.kept {
+                    let at = Location::new(&doc.name, &doc.text, kept.span.clone());
+                    tracing::debug!("{at}: {}", kept.rule);
+                }
+                scanned.references
+            }
+            Err(e) => {
+                let offset = e.offset();
+                let at = Location::new(&doc.name, &doc.text, offset..offset);
+                let problem = e.into();
+                self.problems
+                    .push(((d, offset), ReferenceError { at, problem }));
+                Vec::new()
             }
         }
     }

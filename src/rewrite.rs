@@ -51,17 +51,10 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
         Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
+        Context::FrontMatter(style) => style.encode(url),
         Context::Attribute { quote }
         | Context::HtmlImage { quote }
         | Context::HtmlLink { quote } => attribute_value(url, quote),
-        Context::FrontMatter { quote } => match quote {
-            // Public URLs are percent-encoded, so they carry no quote or space;
-            // encode the few characters that could still end the value.
-            Some(q) => url.replace(q as char, if q == b'"' { "%22" } else { "%27" }),
-            // A plain scalar: what follows the public URL is the old value's
-            // own `?query#fragment`, which was valid where it stood.
-            None => url.to_string(),
-        },
     }
 }
 
@@ -224,7 +217,7 @@ mod tests {
             "https://cdn/a&amp;.png",
         ] {
             let doc = format!("![x]({})", markdown_destination(url));
-            let refs = scan(&doc, &Flavor::Markdown.into());
+            let refs = scan(&doc, &Flavor::Markdown.into()).unwrap().references;
             assert_eq!(refs.len(), 1, "{doc}");
             assert_eq!(refs[0].url, url, "{doc}");
         }
@@ -254,7 +247,7 @@ mod tests {
     #[test]
     fn table_cells_stay_whole() {
         let doc = "| a |\n|---|\n| ![a](t.png?a\\|b) |\n";
-        let refs = scan(doc, &Flavor::Markdown.into());
+        let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
         let new = markdown_destination("https://cdn/x.png?a|b");
         assert_eq!(new, "https://cdn/x.png?a\\|b");
         let out = splice(
@@ -266,7 +259,7 @@ mod tests {
         );
         assert_eq!(out, "| a |\n|---|\n| ![a](https://cdn/x.png?a\\|b) |\n");
         assert_eq!(
-            scan(&out, &Flavor::Markdown.into())[0].url,
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
             "https://cdn/x.png?a|b"
         );
     }
@@ -292,7 +285,7 @@ mod tests {
             "https://cdn/x.png?a=1&amp;copy"
         );
         let doc = "<img src=\"e.png?q=&amp;lt;\">";
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         let out = splice(
             doc,
             &[Replacement {
@@ -302,7 +295,7 @@ mod tests {
         );
         assert_eq!(out, "<img src=\"https://cdn/x.png?q=&amp;lt;\">");
         assert_eq!(
-            scan(&out, &Flavor::Markdown.into())[0].url,
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
             "https://cdn/x.png?q=&lt;"
         );
     }
@@ -315,7 +308,11 @@ mod tests {
             "https://cdn/a b.png?&amp;",
         ] {
             let doc = format!("![x]({})", markdown_destination(url));
-            assert_eq!(scan(&doc, &Flavor::Markdown.into())[0].url, url, "{doc}");
+            assert_eq!(
+                scan(&doc, &Flavor::Markdown.into()).unwrap().references[0].url,
+                url,
+                "{doc}"
+            );
         }
     }
 
@@ -324,7 +321,7 @@ mod tests {
     #[test]
     fn a_value_over_lines_keeps_every_line_non_blank() {
         let doc = "<a href=\"foo . foo\n2.\n3. bar \nbar.png\">\n";
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         let new = replacement(
             r.context,
             "https://cdn/x.png",
@@ -340,11 +337,11 @@ mod tests {
         );
         assert_eq!(out, "<a href=\"https://cdn/x.png\n&#10;\n&#10;\n\">\n");
         assert_eq!(
-            scan(&out, &Flavor::Markdown.into())[0].url,
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
             "https://cdn/x.png"
         );
         let quoted = "> <img src=\"a\n> b.png\">";
-        let r = &scan(quoted, &Flavor::Markdown.into())[0];
+        let r = &scan(quoted, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(
             replacement(r.context, "U", quoted.get(r.span.clone()).unwrap()),
             "U\n> "

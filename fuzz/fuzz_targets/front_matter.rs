@@ -23,6 +23,6 @@ fuzz_target!(|data: &[u8]| {
         }
         // The same block further down is never front matter.
         let later = format!("Intro.\n\n{fence}\n{block}\n{fence}\n");
-        assert!(scan::markdown::front_matter(&later).is_none());
+        assert!(scan::frontmatter::detect(&later).is_none());
     }
 });

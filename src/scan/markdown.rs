@@ -4,7 +4,7 @@
 //! - `.md` documents: CommonMark with GFM tables, strikethrough, task lists and
 //!   footnotes, and heading attributes ([`markdown_options`]); a YAML `---` or
 //!   TOML `+++` block counts as front matter only at the very start
-//!   ([`front_matter`]), and is handed to [`super::frontmatter`].
+//!   (`frontmatter::detect`), and is handed to [`super::frontmatter`].
 //! - mdBook chapters: parsed by `mdbook_markdown::new_cmark_parser`, mdBook's
 //!   own constructor, with the `[output.html]` switches of the book; no front
 //!   matter.
@@ -26,10 +26,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use pulldown_cmark::{CowStr, Event, LinkType, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
 use super::html;
-use super::{Context, Flavor, Reference, ScanOptions, Scanned};
+use super::{Context, Flavor, Reference, ScanError, ScanOptions, Scanned};
 
 /// mdBook's `[output.html]` switches that change how it parses a chapter
 /// (`smart-punctuation`, `definition-lists`, `admonitions`); all on by
@@ -85,7 +85,7 @@ impl MdBookMarkdown {
 }
 
 /// The options a `.md` document's body is parsed with (front matter is
-/// split off first, see [`front_matter`]).
+/// masked first, see [`scan`]).
 pub fn body_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -111,97 +111,39 @@ fn parser(text: &str, flavor: Flavor) -> Parser<'_> {
     }
 }
 
-/// The front-matter block at the start of `source` (delimiters included) and
-/// its kind. Only the very start counts: a `---` … `---` further down is a
-/// thematic break and a heading, as CommonMark has it.
+/// Finds every URL in `source` that may name a local image, sorted by
+/// position, spans never overlapping, and what the renderer shows but could
+/// not be mapped back to the source. Whether a URL is local is decided later
+/// (resolve).
 ///
-/// (This is where a BOM or a blank first line before the block would be
-/// recognised.)
-pub fn front_matter(source: &str) -> Option<(Range<usize>, MetadataBlockKind)> {
-    let b = source.as_bytes();
-    let closing: &[&[u8]] = if b.starts_with(b"---") {
-        &[b"---", b"..."]
-    } else if b.starts_with(b"+++") {
-        &[b"+++"]
-    } else {
-        return None;
-    };
-    // pulldown-cmark decides; it only needs to see up to the first line that
-    // could close the block.
-    let mut at = b.iter().position(|&c| c == b'\n')? + 1;
-    let mut end = b.len();
-    while at < b.len() {
-        let eol = b
-            .get(at..)
-            .and_then(|r| r.iter().position(|&c| c == b'\n'))
-            .map_or(b.len(), |p| at + p);
-        let line = b.get(at..eol).unwrap_or_default();
-        let line = line
-            .iter()
-            .rposition(|c| !matches!(c, b' ' | b'\t' | b'\r'))
-            .map_or(&line[..0], |p| &line[..=p]);
-        if closing.contains(&line) {
-            end = (eol + 1).min(b.len());
-            break;
-        }
-        at = eol + 1;
-    }
-    let opts = Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS;
-    let first = |text: &str| match Parser::new_ext(text, opts).into_offset_iter().next() {
-        Some((Event::Start(Tag::MetadataBlock(kind)), r)) if r.start == 0 => Some((r, kind)),
-        _ => None,
-    };
-    match source.get(..end).and_then(first) {
-        Some(found) => Some(found),
-        None if end < b.len() => first(source),
-        None => None,
-    }
-}
-
-/// Finds every URL in `source` that may name a local image, sorted by position,
-/// spans never overlapping. Whether a URL is local is decided later (resolve).
-/// See [`scan_document`] for what could not be mapped back.
-pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
-    scan_document(source, opts).references
-}
-
-/// [`scan`], plus the images and links the renderer sees whose destination
-/// could not be mapped back to the source.
-pub fn scan_document(source: &str, opts: &ScanOptions) -> Scanned {
-    let mut refs = Vec::new();
-    let mut body_start = 0;
+/// Front matter (not in mdBook chapters) is read by its own parser; the
+/// Markdown parser sees blank lines in its place (same offsets).
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
+    let mut found = Scanned::default();
+    let masked;
+    let mut text = source;
     if !matches!(opts.flavor, Flavor::MdBook(_))
-        && let Some((range, kind)) = front_matter(source)
+        && let Some(block) = super::frontmatter::detect(source)
     {
-        super::frontmatter::scan_block(
-            source,
-            range.clone(),
-            kind,
-            &opts.front_matter_keys,
-            &mut refs,
-        );
-        body_start = range.end;
+        super::frontmatter::scan(source, &block, &opts.front_matter_keys, &mut found)?;
+        masked = block.mask(source);
+        text = &masked;
     }
-    let mut unmapped = Vec::new();
-    scan_body(source, body_start, opts.flavor, &mut refs, &mut unmapped);
-
+    let mut refs = std::mem::take(&mut found.references);
+    scan_body(text, 0, opts.flavor, &mut refs, &mut found.unmapped);
     refs.sort_by_key(|r| r.span.start);
     // Keep the first of any overlapping pair (a JSX prop inside an image's span).
-    let mut references: Vec<Reference> = Vec::with_capacity(refs.len());
     for r in refs {
-        if references
+        if found
+            .references
             .last()
             .is_none_or(|last| last.span.end <= r.span.start)
         {
-            references.push(r);
+            found.references.push(r);
         }
     }
-    unmapped.sort_by_key(|r: &Reference| r.span.start);
-    Scanned {
-        references,
-        unmapped,
-    }
+    found.unmapped.sort_by_key(|r| r.span.start);
+    Ok(found)
 }
 
 /// An image or link the renderer shows, before its liveness is known.
@@ -813,6 +755,8 @@ mod tests {
 
     fn found_in(doc: &str, flavor: Flavor) -> Vec<(String, String)> {
         scan(doc, &flavor.into())
+            .unwrap()
+            .references
             .into_iter()
             .map(|r| (doc.get(r.span).unwrap().to_string(), r.url))
             .collect()
@@ -870,7 +814,7 @@ mod tests {
     fn reference_definition_rewritten_once() {
         let doc = "![a][logo] and ![b][LOGO] and ![logo] and ![logo][]\n\n[logo]: <img/logo.png> \"Logo\"\n";
         assert_eq!(found(doc), [pair("<img/logo.png>", "img/logo.png")]);
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(r.context, Context::MarkdownImage);
     }
 
@@ -888,7 +832,7 @@ mod tests {
     #[test]
     fn click_to_enlarge_gives_both() {
         let doc = "[![a](x.png)](x.png)";
-        let refs = scan(doc, &Flavor::Markdown.into());
+        let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
         assert_eq!(refs.len(), 2);
         assert_eq!(refs[0].span, 6..11);
         assert_eq!(refs[0].context, Context::MarkdownImage);
@@ -954,7 +898,7 @@ mod tests {
     #[test]
     fn line_col_counts_characters() {
         let doc = "ab\n截图 ![a](x.png)";
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(line_col(doc, r.span.start), (2, 9));
     }
 
@@ -978,7 +922,8 @@ mod tests {
     }
 
     fn unmapped(doc: &str) -> Vec<String> {
-        scan_document(doc, &Flavor::Markdown.into())
+        scan(doc, &Flavor::Markdown.into())
+            .unwrap()
             .unmapped
             .into_iter()
             .map(|r| r.url)
@@ -1132,7 +1077,9 @@ mod tests {
         let r = &scan(
             "<a href=\"img/a.png\">full size</a>",
             &Flavor::Markdown.into(),
-        )[0];
+        )
+        .unwrap()
+        .references[0];
         assert_eq!(r.context, Context::HtmlLink { quote: Some(b'"') });
     }
 

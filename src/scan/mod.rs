@@ -14,7 +14,7 @@
 //! ```
 //! use r2filter::scan::{scan, Flavor};
 //! let doc = "See ![a cat](img/cat.png \"Cat\") and `![not](this.png)`.\n";
-//! let refs = scan(doc, &Flavor::Markdown.into());
+//! let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
 //! assert_eq!(refs.len(), 1);
 //! assert_eq!(&doc[refs[0].span.clone()], "img/cat.png");
 //! assert_eq!(refs[0].url, "img/cat.png");
@@ -32,7 +32,7 @@ pub mod markdown;
 
 use std::ops::Range;
 
-pub use markdown::{MdBookMarkdown, markdown_options, scan, scan_document};
+pub use markdown::{MdBookMarkdown, markdown_options, scan};
 
 /// What kind of document is being scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,8 +107,9 @@ pub enum Context {
     /// The `href` of a raw HTML `<a>`: like [`Context::MarkdownLink`], it
     /// counts only when it names an image file.
     HtmlLink { quote: Option<u8> },
-    /// A front-matter value; `quote` as in YAML/TOML (`None` for a plain scalar).
-    FrontMatter { quote: Option<u8> },
+    /// A front-matter value (the span: a plain scalar, or what lies between
+    /// the quotes); its style says how a new value is written there.
+    FrontMatter(frontmatter::Style),
 }
 
 impl Context {
@@ -125,17 +126,6 @@ impl Context {
     }
 }
 
-/// What [`scan_document`] finds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scanned {
-    /// Every URL with the exact span to rewrite, sorted, disjoint.
-    pub references: Vec<Reference>,
-    /// Images and links the renderer sees but whose destination could not be
-    /// mapped back to a span of the source (`span` is the whole construct).
-    /// A local image among them must fail the run: it would be a silent miss.
-    pub unmapped: Vec<Reference>,
-}
-
 /// One URL inside a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -146,6 +136,44 @@ pub struct Reference {
     /// percent-encoding kept.
     pub url: String,
     pub context: Context,
+}
+
+/// What a scan of one document found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Every URL that may name a local image, sorted by position, spans never
+    /// overlapping.
+    pub references: Vec<Reference>,
+    /// Front-matter values under an image key that are left as written by
+    /// rule (block scalars, other tags, TOML multi-line strings): shown with
+    /// `-v`.
+    pub kept: Vec<frontmatter::Kept>,
+    /// Images and links the renderer sees but whose destination could not be
+    /// mapped back to a span of the source (`span` is the whole construct).
+    /// A local image among them must fail the run: it would be a silent miss.
+    pub unmapped: Vec<Reference>,
+}
+
+/// A document that cannot be scanned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    FrontMatter(#[from] frontmatter::FrontMatterError),
+}
+
+impl ScanError {
+    /// Where in the document (a byte offset).
+    pub fn offset(&self) -> usize {
+        match self {
+            ScanError::FrontMatter(e) => e.offset,
+        }
+    }
+
+    pub fn hint(&self) -> String {
+        match self {
+            ScanError::FrontMatter(e) => e.hint(),
+        }
+    }
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

@@ -44,7 +44,7 @@ use html5ever::tokenizer::{
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use r2filter::resolve::IMAGE_EXTENSIONS;
 use r2filter::rewrite::{Replacement, replacement, splice};
-use r2filter::scan::{Flavor, line_col, scan_document};
+use r2filter::scan::{Flavor, line_col, scan};
 
 // ------------------------------------------------------------ the corpus
 
@@ -660,7 +660,7 @@ fn oracle(entry: Entry) {
         let output = &outputs[&doc.name];
 
         // (c) the input with exactly the reported spans replaced.
-        let scanned = scan_document(&doc.text, &flavor.into());
+        let scanned = scan(&doc.text, &flavor.into()).unwrap();
         let reps: Vec<Replacement> = scanned
             .references
             .iter()
