@@ -147,7 +147,10 @@ pub fn check_output(
 fn events(doc: &str) -> Vec<String> {
     use pulldown_cmark::{Event, Parser, Tag, TagEnd};
     let mut in_front_matter = false;
-    Parser::new_ext(doc, markdown_options())
+    // Front matter as the scanner reads it (after a BOM or blank lines too)
+    // is blanked, at the same offsets.
+    let masked = crate::r2::scan::frontmatter::detect(doc).map(|b| b.mask(doc));
+    Parser::new_ext(masked.as_deref().unwrap_or(doc), markdown_options())
         .map(|e| match e {
             Event::Start(Tag::MetadataBlock(k)) => {
                 in_front_matter = true;
