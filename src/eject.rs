@@ -509,8 +509,12 @@ fn restore_for(context: Context, written: &str) -> String {
         Context::MarkdownImage | Context::MarkdownLink | Context::HexoTag { .. } => {
             return markdown_destination(written);
         }
-        Context::Attribute { quote: Some(q) } => written.contains(q as char),
-        Context::Attribute { quote: None } => {
+        Context::Attribute { quote: Some(q) }
+        | Context::HtmlImage { quote: Some(q) }
+        | Context::HtmlLink { quote: Some(q) } => written.contains(q as char),
+        Context::Attribute { quote: None }
+        | Context::HtmlImage { quote: None }
+        | Context::HtmlLink { quote: None } => {
             written.contains(|c: char| c.is_whitespace() || "\"'`=<>".contains(c))
         }
         // A plain scalar that was written with a space (`img/my shot.png`)

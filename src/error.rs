@@ -95,6 +95,10 @@ pub enum Problem {
         found: String,
         expected: String,
     },
+    #[error(
+        "the image {url:?} is rendered, but its place in the source could not be found to rewrite it"
+    )]
+    Unmapped { url: String },
 }
 
 impl Problem {
@@ -111,6 +115,7 @@ impl Problem {
             Problem::RestoreConflict { .. } => "eject never overwrites a file: move it away (or restore it from git) and run again".into(),
             Problem::Download { source, .. } => source.hint(),
             Problem::Corrupt { .. } => "the store served other bytes than were published: try again, or from the bucket (without --from-public-url); `r2filter verify` checks every object".into(),
+            Problem::Unmapped { .. } => "write the destination plainly on one line (no line break or character reference inside it); please report this document to r2filter".into(),
         }
     }
 }

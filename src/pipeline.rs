@@ -316,6 +316,22 @@ pub(crate) fn locate(
 }
 
 impl Located {
+    /// A local image the renderer shows but the scanner cannot place would be
+    /// left as written: each is a problem instead.
+    fn unmapped(&mut self, d: usize, doc: &Document, unmapped: &[Reference]) {
+        for r in unmapped {
+            if let Url::Local { .. } = crate::resolve::classify(&r.url, r.context) {
+                self.problems.push((
+                    (d, r.span.start),
+                    ReferenceError {
+                        at: Location::new(&doc.name, &doc.text, r.span.clone()),
+                        problem: Problem::Unmapped { url: r.url.clone() },
+                    },
+                ));
+            }
+        }
+    }
+
     /// The references of document `d`'s scan. A document that cannot be
     /// scanned (front matter that does not parse) is a problem; values kept by
     /// rule are shown with `-v`.
@@ -326,6 +342,7 @@ impl Located {
     ) -> Vec<Reference> {
         match scanned {
             Ok(scanned) => {
+                self.unmapped(d, doc, &scanned.unmapped);
                 for kept in &scanned.kept {
                     let at = Location::new(&doc.name, &doc.text, kept.span.clone());
                     tracing::debug!("{at}: {}", kept.rule);
@@ -730,7 +747,14 @@ pub(crate) fn splice(
         let url = format!("{}{}", planned.url, r.suffix);
         replacements[r.doc].push(Replacement {
             span: r.reference.span.clone(),
-            text: replacement(&docs[r.doc].text, &r.reference, &url),
+            text: replacement(
+                r.reference.context,
+                &url,
+                docs[r.doc]
+                    .text
+                    .get(r.reference.span.clone())
+                    .unwrap_or_default(),
+            ),
         });
         let mut record = located.record(&docs[r.doc], r.doc, &r.reference, planned.status);
         record.url = Some(url);

@@ -66,7 +66,7 @@ pub(crate) fn scan(source: &str, asset_dir: &str) -> Vec<Reference> {
     let mut refs = Vec::new();
     let mut at = 0;
     let mut raw = false;
-    while let Some(found) = source[at..].find("{%") {
+    while let Some(found) = source.get(at..).and_then(|rest| rest.find("{%")) {
         let start = at + found;
         let Some(tag) = parse_at(source, start) else {
             at = start + 2;
@@ -136,19 +136,16 @@ struct Parsed<'a> {
 }
 
 fn parse_at(source: &str, start: usize) -> Option<Parsed<'_>> {
-    let rest = &source[start + 2..];
-    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-    let close = line.find("%}")?;
-    let inner = line[..close].strip_prefix('-').unwrap_or(&line[..close]);
+    let line = source.get(start + 2..)?.split('\n').next()?;
+    let (body, _) = line.split_once("%}")?;
+    let inner = body.strip_prefix('-').unwrap_or(body);
     let inner = inner.strip_suffix('-').unwrap_or(inner).trim();
-    let name_end = inner
-        .find(|c: char| c.is_whitespace())
-        .unwrap_or(inner.len());
+    let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
     Some(Parsed {
         start,
-        end: start + 2 + close + 2,
-        name: &inner[..name_end],
-        args: split_args(&inner[name_end..]),
+        end: start + 2 + body.len() + 2,
+        name,
+        args: split_args(args),
     })
 }
 
@@ -285,9 +282,8 @@ fn title_alt(s: &str) -> (Option<String>, Option<String>) {
     let mut rest = quote(s);
     let take = |rest: &mut String| {
         let end = rest.find(['"', '\'']).unwrap_or(rest.len());
-        let part: String = rest[..end].to_string();
-        *rest = rest[end..].to_string();
-        Some(part).filter(|p| !p.is_empty())
+        let tail = rest.split_off(end);
+        Some(std::mem::replace(rest, tail)).filter(|p| !p.is_empty())
     };
     let title = take(&mut rest);
     rest = quote(&rest);
@@ -403,7 +399,7 @@ mod tests {
             .unwrap()
             .references
             .into_iter()
-            .map(|r| (doc[r.span].to_string(), r.url))
+            .map(|r| (doc.get(r.span).unwrap().to_string(), r.url))
             .collect()
     }
 
