@@ -35,6 +35,7 @@ pub mod rewrite;
 pub mod scan;
 pub mod statcache;
 pub mod store;
+pub mod transform;
 pub mod upload;
 
 pub use error::Error;
