@@ -135,7 +135,10 @@ fn iptc_location(irb: &mut [u8], edit: bool, found: &mut Found) {
                     break; // an extended length: not used for these fields
                 }
                 let v = (d + 5)..(d + 5 + n).min(end);
-                if record == 2 && WHERE.contains(&dataset) && irb[v.clone()].iter().any(|&b| b != b' ') {
+                if record == 2
+                    && WHERE.contains(&dataset)
+                    && irb[v.clone()].iter().any(|&b| b != b' ')
+                {
                     add(found, "IPTC location");
                     if edit {
                         irb[v].fill(b' ');
@@ -186,7 +189,8 @@ pub fn jpeg_all(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
         if delta != 0 {
             let mut contents = jpeg.segments()[m].contents().to_vec();
             if exif::shift_mpf(&mut contents[4..], delta) {
-                jpeg.segments_mut()[m] = JpegSegment::new_with_contents(markers::APP2, contents.into());
+                jpeg.segments_mut()[m] =
+                    JpegSegment::new_with_contents(markers::APP2, contents.into());
             } else {
                 // Offsets we cannot fix would point into the wrong place.
                 jpeg.segments_mut().remove(m);
@@ -309,14 +313,20 @@ fn raw_profile(text: &mut [u8], f: impl FnOnce(&mut [u8]) -> bool) -> bool {
 /// Finds (and with `edit`, removes) the location in a PNG: `eXIf`, XMP in
 /// `iTXt`, and ImageMagick's raw EXIF/XMP profiles in text chunks. Changed
 /// chunks get a new CRC; IDAT is not touched. `Ok(None)`: nothing to change.
-pub fn png_location(bytes: &[u8], edit: bool, found: &mut Found) -> Result<Option<Vec<u8>>, String> {
+pub fn png_location(
+    bytes: &[u8],
+    edit: bool,
+    found: &mut Found,
+) -> Result<Option<Vec<u8>>, String> {
     let mut png = Png::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
     let mut changed = false;
     for chunk in png.chunks_mut() {
         let kind = chunk.kind();
         if &kind == b"eXIf" {
             let mut c = chunk.contents().to_vec();
-            let Some(s) = exif::tiff_start(&c) else { continue };
+            let Some(s) = exif::tiff_start(&c) else {
+                continue;
+            };
             if exif::has_location(&c[s..]) {
                 add(found, "EXIF GPS");
                 if edit {
@@ -327,7 +337,9 @@ pub fn png_location(bytes: &[u8], edit: bool, found: &mut Found) -> Result<Optio
             }
             continue;
         }
-        let Some(mut t) = text_chunk(chunk) else { continue };
+        let Some(mut t) = text_chunk(chunk) else {
+            continue;
+        };
         let hit = if t.keyword == XMP_KEYWORD {
             xmp_in_place(&mut t.text, edit, found)
         } else if t.keyword.starts_with(b"Raw profile type ") {
@@ -381,12 +393,18 @@ pub fn png_all(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 
 /// Finds (and with `edit`, removes) the location in a WebP's `EXIF` and `XMP `
 /// chunks, in place (RIFF has no checksums; lengths do not change).
-pub fn webp_location(bytes: &[u8], edit: bool, found: &mut Found) -> Result<Option<Vec<u8>>, String> {
+pub fn webp_location(
+    bytes: &[u8],
+    edit: bool,
+    found: &mut Found,
+) -> Result<Option<Vec<u8>>, String> {
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
     let mut changed = false;
     for chunk in webp.chunks_mut() {
         let id = chunk.id();
-        let Some(data) = chunk.content().data() else { continue };
+        let Some(data) = chunk.content().data() else {
+            continue;
+        };
         let mut c = data.to_vec();
         let hit = match id {
             CHUNK_EXIF => match exif::tiff_start(&c) {

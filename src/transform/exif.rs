@@ -202,7 +202,9 @@ pub fn orientation(tiff: &[u8]) -> Option<u16> {
     let o = order(tiff)?;
     let ifd0 = o.u32(tiff, 4)? as usize;
     let (fields, _) = read_ifd(tiff, o, ifd0)?;
-    let f = fields.iter().find(|f| f.tag == ORIENTATION && f.kind == 3)?;
+    let f = fields
+        .iter()
+        .find(|f| f.tag == ORIENTATION && f.kind == 3)?;
     let v = o.u16(tiff, f.at + 8)?;
     (1..=8).contains(&v).then_some(v)
 }
@@ -272,8 +274,20 @@ pub(crate) mod tests {
     pub fn sample(le: bool) -> Vec<u8> {
         let o = Order { le };
         let mut b = Vec::new();
-        let u16b = |v: u16| if o.le { v.to_le_bytes() } else { v.to_be_bytes() };
-        let u32b = |v: u32| if o.le { v.to_le_bytes() } else { v.to_be_bytes() };
+        let u16b = |v: u16| {
+            if o.le {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
+        let u32b = |v: u32| {
+            if o.le {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            }
+        };
         b.extend_from_slice(if le { b"II*\0" } else { b"MM\0*" });
         b.extend_from_slice(&u32b(8));
         // IFD0 at 8: 3 entries → ends at 8 + 2 + 36 + 4 = 50.

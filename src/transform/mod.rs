@@ -171,8 +171,23 @@ pub fn detect(bytes: &[u8], kind: ImageType) -> Vec<String> {
 }
 
 /// Finds, and with `edit` removes, the location. Returns the new bytes (when
-/// changed) and what was found.
+/// changed) and what was found: EXIF first, then XMP, then IPTC.
 fn strip_location(
+    bytes: &[u8],
+    kind: ImageType,
+    edit: bool,
+    warnings: &mut Vec<String>,
+) -> (Option<Vec<u8>>, Vec<String>) {
+    let (bytes, mut found) = strip_location_unsorted(bytes, kind, edit, warnings);
+    found.sort_by_key(|l| {
+        ["EXIF", "XMP", "IPTC"]
+            .iter()
+            .position(|p| l.starts_with(p))
+    });
+    (bytes, found)
+}
+
+fn strip_location_unsorted(
     bytes: &[u8],
     kind: ImageType,
     edit: bool,
@@ -265,8 +280,9 @@ fn reencode(source: &[u8], settings: &Settings, out: &mut Published) {
     let decoded = match convert::decode(current, format) {
         Ok(d) => d,
         Err(e) => {
-            out.warnings
-                .push(format!("it could not be decoded ({e}); published unconverted"));
+            out.warnings.push(format!(
+                "it could not be decoded ({e}); published unconverted"
+            ));
             return;
         }
     };
@@ -278,8 +294,9 @@ fn reencode(source: &[u8], settings: &Settings, out: &mut Published) {
         match convert::same_format(&decoded, image, settings.quality) {
             Ok(b) => out.bytes = Some(b),
             Err(e) => {
-                out.warnings
-                    .push(format!("it could not be scaled down ({e}); published as it is"));
+                out.warnings.push(format!(
+                    "it could not be scaled down ({e}); published as it is"
+                ));
                 return;
             }
         }

@@ -135,9 +135,14 @@ pub fn location_fields(xml: &[u8]) -> Vec<String> {
 }
 
 fn mentions_location(xml: &[u8]) -> bool {
-    [&b"GPSLatitude"[..], b"GPSLongitude", b"photoshop:City", b"LocationCreated"]
-        .iter()
-        .any(|needle| xml.windows(needle.len()).any(|w| w == *needle))
+    [
+        &b"GPSLatitude"[..],
+        b"GPSLongitude",
+        b"photoshop:City",
+        b"LocationCreated",
+    ]
+    .iter()
+    .any(|needle| xml.windows(needle.len()).any(|w| w == *needle))
 }
 
 /// Blanks the location properties of the XMP packet `xml` in place. A packet
@@ -230,7 +235,10 @@ pub(crate) mod tests {
         for gone in ["GPS", "London", "England", "Location", "City"] {
             assert!(!text.contains(gone), "{gone} left in {text}");
         }
-        for kept in ["xmp:Rating=\"5\"", "<xmp:CreatorTool>Camera</xmp:CreatorTool>"] {
+        for kept in [
+            "xmp:Rating=\"5\"",
+            "<xmp:CreatorTool>Camera</xmp:CreatorTool>",
+        ] {
             assert!(text.contains(kept), "{kept} lost");
         }
         // Still XML, and nothing more to find.
