@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use r2filter::pipeline::Document;
-use r2filter::resolve::{Kind, classify};
+use r2filter::Document;
+use r2filter::resolve::{Url, classify};
 use r2filter::rewrite::{Replacement, encode_for, splice};
 use r2filter::scan::{self, Flavor, ScanOptions};
 
@@ -82,7 +82,7 @@ fn scan_splice(src: &Path) -> ExitCode {
             let found = scan::scan(&d.text, &opts);
             let reps: Vec<Replacement> = found
                 .iter()
-                .filter(|r| matches!(classify(&r.url, r.context), Kind::Local { .. }))
+                .filter(|r| matches!(classify(&r.url, r.context), Url::Local { .. }))
                 .map(|r| Replacement {
                     span: r.span.clone(),
                     text: encode_for(r.context, url),

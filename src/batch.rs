@@ -15,9 +15,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::pipeline::Document;
-use crate::scan::Flavor;
+use crate::document::{Document, ReadError};
 
 /// File extensions a folder walk picks up.
 pub const EXTENSIONS: &[&str] = &["md", "mdx", "markdown"];
@@ -35,6 +33,11 @@ pub enum BatchError {
         second: PathBuf,
         target: PathBuf,
     },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl BatchError {
@@ -45,7 +48,13 @@ impl BatchError {
             BatchError::SameTarget { .. } => {
                 "give one folder, or files with different names, per --out-dir".into()
             }
+            BatchError::Write { .. } => "check the folder exists and is writable".into(),
         }
+    }
+
+    /// Paths that cannot be used (a usage error), not a failed write.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, BatchError::Write { .. })
     }
 }
 
@@ -173,30 +182,10 @@ pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError
 
 /// Reads the inputs as pipeline documents (UTF-8; flavor from the extension;
 /// relative images resolve against each file's own folder).
-pub fn read(inputs: &[Input]) -> Result<Vec<Document>, Error> {
+pub fn read(inputs: &[Input]) -> Result<Vec<Document>, ReadError> {
     inputs
         .iter()
-        .map(|input| {
-            let bytes = std::fs::read(&input.path).map_err(|source| Error::Input {
-                path: input.name.clone(),
-                source,
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-                path: input.name.clone(),
-                offset: e.utf8_error().valid_up_to(),
-            })?;
-            let base_dir = input
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            Ok(Document {
-                name: input.name.to_string_lossy().into_owned(),
-                base_dir,
-                text,
-                flavor: Flavor::from_path(&input.path),
-            })
-        })
+        .map(|input| Document::read(&input.name, &input.path))
         .collect()
 }
 
@@ -218,7 +207,7 @@ pub fn write_all(
     outputs: &[String],
     target: &Target,
     cwd: &Path,
-) -> Result<Written, Error> {
+) -> Result<Written, BatchError> {
     let mut written = Written::default();
     let mut staged: Vec<(tempfile::NamedTempFile, PathBuf, PathBuf)> = Vec::new();
     for (input, output) in inputs.iter().zip(outputs) {
@@ -228,7 +217,7 @@ pub fn write_all(
             written.unchanged += 1;
             continue;
         }
-        let fail = |source| Error::Output {
+        let fail = |source| BatchError::Write {
             path: shown.clone(),
             source,
         };
@@ -252,7 +241,7 @@ pub fn write_all(
     }
     // Every output is on disk: now replace the targets.
     for (tmp, shown, to) in staged {
-        tmp.persist(&to).map_err(|e| Error::Output {
+        tmp.persist(&to).map_err(|e| BatchError::Write {
             path: shown.clone(),
             source: e.error,
         })?;

@@ -13,6 +13,7 @@ use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
+pub use crate::store::StoreConfig;
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -229,13 +230,32 @@ impl Settings {
                 };
             }
         }
-        let toml::Value::Table(mut t) = value else {
+        let toml::Value::Table(t) = value else {
             return Err(at(
                 None,
                 format!("`{}` is not a table", table.unwrap_or("")),
             ));
         };
-        if table.is_some() {
+        // A mistake inside the table is reported at the table's header (a
+        // position inside the extracted table means nothing in the file).
+        let header = table.and_then(|name| {
+            let header = format!("[{name}]");
+            text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+        });
+        Settings::from_table(t, file, table.is_some(), header)
+    }
+
+    /// The settings of a TOML table already parsed (`mdbook` is true for a
+    /// preprocessor table: the keys mdBook puts there are dropped). Keys that
+    /// look like credentials are refused; relative paths are taken relative
+    /// to `file`'s folder; errors point at `line` (or 1) of `file`.
+    pub fn from_table(
+        mut t: toml::Table,
+        file: &Path,
+        mdbook: bool,
+        line: Option<usize>,
+    ) -> Result<Settings, ConfigError> {
+        if mdbook {
             for k in MDBOOK_KEYS {
                 t.remove(*k);
             }
@@ -259,20 +279,14 @@ impl Settings {
                 });
             }
         }
-        let settings: Settings = t.try_into().map_err(|e: toml::de::Error| {
-            // A position inside the extracted table means nothing in the file, so
-            // point at the table (or the top) instead.
-            let line = table.and_then(|name| {
-                let header = format!("[{name}]");
-                text.lines().position(|l| l.trim() == header).map(|i| i + 1)
-            });
-            ConfigError::File {
+        let settings: Settings = t
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::File {
                 file: file.into(),
                 line: line.unwrap_or(1),
                 col: 1,
                 message: e.message().to_string(),
-            }
-        })?;
+            })?;
         let dir = file.parent().unwrap_or(Path::new("."));
         Ok(settings.relative_to(dir))
     }
@@ -422,13 +436,6 @@ impl Settings {
             }),
         })
     }
-}
-
-/// Where objects are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreConfig {
-    S3(S3Settings),
-    Local(PathBuf),
 }
 
 /// A checked configuration, ready for a run.

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod error;
 pub mod manifest;
 pub mod mdbook;
@@ -38,4 +39,5 @@ pub mod store;
 pub mod transform;
 pub mod upload;
 
+pub use document::Document;
 pub use error::Error;

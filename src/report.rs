@@ -200,8 +200,8 @@ p.md:13:1  remote       https://x.org/y.png  -         -
 
     #[test]
     fn a_failed_run_reports_each_error_with_its_place() {
-        use crate::error::{Located, Location, Problem};
-        let e = Error::Documents(vec![Located {
+        use crate::error::{Location, Problem, ReferenceError};
+        let e = Error::Documents(vec![ReferenceError {
             at: Location::new("p.md", "x ![a](b.png)\n", 7..12),
             problem: Problem::NotInManifest {
                 path: "b.png".into(),

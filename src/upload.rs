@@ -1,12 +1,16 @@
-//! Stage 6: send what the bucket lacks, each distinct file once, under bounded
-//! concurrency. Transient failures are retried by the SDK (standard mode, with
-//! backoff); a HEAD first means a lost manifest costs requests, not duplicates.
+//! Sending what the bucket lacks, each distinct file once, at most
+//! `concurrency` at a time (a `futures` buffered stream). Transient failures
+//! are retried by the SDK (standard mode, with backoff); a HEAD first means a
+//! lost manifest costs requests, not duplicates.
+//!
+//! This is the async edge of the library: [`runtime`] is built by the phase
+//! that uploads ([`crate::pipeline::upload`]) and by `r2filter verify`, and
+//! dropped when they are done.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use futures::stream::{self, StreamExt};
 
 use crate::progress::Progress;
 use crate::store::{Existing, PutRequest, Store, StoreError};
@@ -40,40 +44,31 @@ pub struct UploadOptions {
     pub progress: Option<Arc<dyn Progress>>,
 }
 
+/// The runtime the store's requests run on (the AWS SDK needs tokio).
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
 /// Uploads `items`; the results come back in the same order.
 pub async fn upload_all(
     store: &Store,
-    items: Vec<Pending>,
+    items: &[Pending],
     opts: &UploadOptions,
 ) -> Vec<Result<Uploaded, StoreError>> {
-    let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    let n = items.len();
-    for (i, item) in items.into_iter().enumerate() {
-        let (store, opts, permits) = (store.clone(), opts.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
-            let result = ensure(&store, &item, &opts).await;
+    stream::iter(items)
+        .map(|item| async move {
+            let result = ensure(store, item, opts).await;
             if let (Ok(_), Some(p)) = (&result, &opts.progress) {
                 p.uploaded(item.size);
             }
-            (i, result)
-        });
-    }
-    let mut results: Vec<Option<Result<Uploaded, StoreError>>> = (0..n).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, r)) => results[i] = Some(r),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-    results
-        .into_iter()
-        .map(|r| r.expect("every task reports"))
+            result
+        })
+        .buffered(opts.concurrency.max(1))
         .collect()
+        .await
 }
 
 async fn ensure(

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer, SettingsArgs};
 use crate::audit;
 use crate::error::Error;
 use crate::scan::Flavor;
@@ -35,11 +35,11 @@ pub struct CheckArgs {
     pub mdx: bool,
 }
 
-pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
+pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let docs = if args.paths.is_empty() {
-        vec![super::stdin_document(
+        vec![crate::document::Document::stdin(
             &cfg.base_dir,
             if args.mdx || cli.mdx {
                 Flavor::Mdx
@@ -51,15 +51,13 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
     let checked = audit::check(&cfg, &docs)?;
-    if !cli.quiet {
-        eprintln!(
-            "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
-            checked.references,
-            if checked.references == 1 { "" } else { "s" },
-            checked.documents,
-            if checked.documents == 1 { "" } else { "s" },
-            cfg.manifest.display()
-        );
-    }
+    printer.say(format_args!(
+        "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
+        checked.references,
+        if checked.references == 1 { "" } else { "s" },
+        checked.documents,
+        if checked.documents == 1 { "" } else { "s" },
+        cfg.manifest.display()
+    ));
     Ok(())
 }

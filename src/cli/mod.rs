@@ -10,6 +10,7 @@ pub mod filter;
 pub mod help;
 pub mod init;
 pub mod mdbook;
+pub mod output;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -20,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
 use crate::error::Error;
+pub use output::{Printer, exit};
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
 /// time and rewrites the Markdown byte-exactly.
@@ -231,60 +233,25 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    // Each entry renders its own errors: (text, exit code).
-    let outcome = match &args.command {
-        None if !args.paths.is_empty() => {
-            batch::run(&args).map_err(|e| (e.render(), e.exit_code()))
-        }
-        None => filter::run(&args).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Init(init)) => {
-            init::run(init, args.quiet).map_err(|e| (e.render(), e.exit_code()))
-        }
-        Some(Command::Check(c)) => check::run(&args, c).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Verify(v)) => verify::run(&args, v).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Mdbook(m)) => {
-            mdbook::run(m, mdbook::Outer::from_cli(&args)).map_err(|e| (e.render(), e.exit_code()))
-        }
+    let printer = Printer::new(args.quiet, args.verbose);
+    let result = match &args.command {
+        None if !args.paths.is_empty() => batch::run(&args, &printer),
+        None => filter::run(&args, &printer),
+        Some(Command::Init(init)) => init::run(init, &printer),
+        Some(Command::Check(c)) => check::run(&args, c, &printer),
+        Some(Command::Verify(v)) => verify::run(&args, v, &printer),
+        Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args), &printer),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err((text, code)) => {
-            eprint!("{text}");
-            ExitCode::from(code)
-        }
-    }
+    exit(&printer, result)
 }
 
 /// The current folder (every entry's anchor for relative paths).
 pub(crate) fn cwd() -> Result<PathBuf, Error> {
-    std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })
-}
-
-/// Standard input as one document named `<stdin>`; it must be UTF-8.
-pub(crate) fn stdin_document(
-    base_dir: &Path,
-    flavor: crate::scan::Flavor,
-) -> Result<crate::pipeline::Document, Error> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
+    std::env::current_dir().map_err(|source| {
+        Error::from(crate::document::ReadError::Io {
+            path: ".".into(),
             source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    Ok(crate::pipeline::Document {
-        name: "<stdin>".into(),
-        base_dir: base_dir.to_path_buf(),
-        text,
-        flavor,
+        })
     })
 }
 
@@ -303,11 +270,28 @@ pub(crate) fn subcommand_config(
     load_config(flags, config.or(cli.config.as_deref()), None, cwd)
 }
 
-/// Writes `--report FILE` for a finished run, before anything reaches stdout:
-/// a report that cannot be written fails a run that succeeded; when the run
-/// failed, its own error is the one returned and the report's is only shown.
+/// Writes `--report FILE` for a finished run of the filter or batch mode
+/// (see [`write_report_file`]).
 pub(crate) fn write_report(
+    args: &Cli,
+    printer: &Printer,
+    result: Result<&crate::pipeline::Outcome, &Error>,
+) -> Result<(), Error> {
+    write_report_file(
+        args.report.as_deref(),
+        printer,
+        result,
+        args.dry_run,
+        args.offline,
+    )
+}
+
+/// Writes the report to `path` (if any) before anything reaches stdout: a
+/// report that cannot be written fails a run that succeeded; when the run
+/// failed, its own error is the one returned and the report's is only shown.
+pub(crate) fn write_report_file(
     path: Option<&Path>,
+    printer: &Printer,
     result: Result<&crate::pipeline::Outcome, &Error>,
     dry_run: bool,
     offline: bool,
@@ -319,17 +303,9 @@ pub(crate) fn write_report(
     ) {
         (true, Err(e)) => Err(e),
         (false, Err(e)) => {
-            eprint!("{}", e.render());
+            printer.error(&e);
             Ok(())
         }
         (_, Ok(())) => Ok(()),
     }
-}
-
-/// The async runtime the binaries share.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }

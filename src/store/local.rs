@@ -1,9 +1,11 @@
 //! A local folder standing in for the bucket (`--local-store`): no account,
 //! no network. Objects are written whole (temp file + rename) or not at all.
+//! Every method does blocking file work: [`super::Store`] runs them on tokio's
+//! blocking pool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Existing, Head, PutRequest, StoreError, compare};
+use super::{Existing, Head, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -42,28 +44,22 @@ impl LocalStore {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
-        let dest = self.dir.join(req.key);
+    /// Copies `path` to `key`: to a temp file beside the target, then a
+    /// rename, so never a half-written object.
+    pub(super) fn put(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let dest = self.dir.join(key);
         let io = |source| StoreError::Io {
             path: dest.clone(),
             source,
         };
         let parent = dest.parent().expect("keys have a file name");
-        tokio::fs::create_dir_all(parent).await.map_err(io)?;
-        let (src, tmp_dir) = (req.path.to_path_buf(), parent.to_path_buf());
-        let dest2 = dest.clone();
-        // Copy to a temp file beside the target, then rename: never a
-        // half-written object.
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let tmp = tempfile::Builder::new()
-                .prefix(".r2filter-")
-                .tempfile_in(tmp_dir)?;
-            std::fs::copy(&src, tmp.path())?;
-            tmp.persist(&dest2).map_err(|e| e.error)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| io(std::io::Error::other(e)))?
-        .map_err(io)
+        std::fs::create_dir_all(parent).map_err(io)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".r2filter-")
+            .tempfile_in(parent)
+            .map_err(io)?;
+        std::fs::copy(path, tmp.path()).map_err(io)?;
+        tmp.persist(&dest).map_err(|e| io(e.error))?;
+        Ok(())
     }
 }

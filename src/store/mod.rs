@@ -27,6 +27,14 @@ pub struct S3Settings {
     pub max_attempts: u32,
 }
 
+/// Where objects are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    S3(S3Settings),
+    /// A folder used as the bucket.
+    Local(PathBuf),
+}
+
 /// One object to upload.
 #[derive(Debug, Clone)]
 pub struct PutRequest<'a> {
@@ -131,9 +139,13 @@ pub enum Store {
 }
 
 impl Store {
-    /// Builds the S3 client from the standard AWS chain (no network yet).
-    pub async fn s3(settings: &S3Settings) -> Store {
-        Store::S3(S3Store::new(settings).await)
+    /// The store `config` names. For S3, the client from the standard AWS
+    /// chain (no network yet).
+    pub async fn new(config: &StoreConfig) -> Store {
+        match config {
+            StoreConfig::S3(s3) => Store::S3(S3Store::new(s3).await),
+            StoreConfig::Local(dir) => Store::local(dir.clone()),
+        }
     }
 
     /// A folder used as the bucket.
@@ -145,7 +157,10 @@ impl Store {
     pub async fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
         match self {
             Store::S3(s) => s.check(key, sha256, size).await,
-            Store::Local(l) => l.check(key, sha256, size),
+            Store::Local(l) => {
+                let (l, key, sha256) = (l.clone(), key.to_string(), sha256.to_string());
+                blocking(move || l.check(&key, &sha256, size)).await
+            }
         }
     }
 
@@ -154,7 +169,10 @@ impl Store {
     pub async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
         match self {
             Store::S3(s) => s.head(key).await,
-            Store::Local(l) => l.head(key),
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.head(&key)).await
+            }
         }
     }
 
@@ -162,9 +180,22 @@ impl Store {
     pub async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
         match self {
             Store::S3(s) => s.put(req).await,
-            Store::Local(l) => l.put(req).await,
+            Store::Local(l) => {
+                let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
+                blocking(move || l.put(&key, &path)).await
+            }
         }
     }
+}
+
+/// Runs the local store's file work (reads, hashes, copies) on tokio's
+/// blocking pool, never on a worker thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 pub(crate) fn compare(

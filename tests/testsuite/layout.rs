@@ -398,3 +398,25 @@ fn function_lengths_run_from_signature_to_closing_brace() {
         [(3, "three".into()), (3, "body".into()), (1, "one".into())]
     );
 }
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// "Imports point one way, down the pipeline": no module of the library
+/// reaches, through its `crate::`/`super::`/child paths, back to itself.
+#[test]
+fn module_imports_form_no_cycle() {
+    let graph = module_graph(&src());
+    assert!(graph["pipeline"].contains("scan"), "{graph:#?}");
+    let found = cycles(&graph);
+    assert!(
+        found.is_empty(),
+        "import cycles (a module's uses of its own ancestors do not count):\n{}",
+        found
+            .iter()
+            .map(|c| c.join(" -> "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
