@@ -14,6 +14,7 @@ use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
 pub use crate::store::StoreConfig;
+use crate::transform::{self, Convert, StripMetadata};
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -70,6 +71,16 @@ pub struct Settings {
     /// Tries per request for transient failures (default 5).
     #[serde(alias = "max_attempts")]
     pub max_attempts: Option<u32>,
+    /// Metadata removed before publishing (default `location`).
+    #[serde(alias = "strip_metadata")]
+    pub strip_metadata: Option<StripMetadata>,
+    /// Convert images to this format when that makes them smaller.
+    pub convert: Option<Convert>,
+    /// Lossy quality for conversions and downscales, 1–100 (default 80).
+    pub quality: Option<u8>,
+    /// Scale down images wider than this many pixels.
+    #[serde(alias = "max_width")]
+    pub max_width: Option<u32>,
 }
 
 macro_rules! each_field {
@@ -93,7 +104,11 @@ macro_rules! each_field {
             acl,
             on_missing,
             front_matter_keys,
-            max_attempts
+            max_attempts,
+            strip_metadata,
+            convert,
+            quality,
+            max_width
         )
     };
 }
@@ -174,7 +189,40 @@ impl Settings {
             })?),
             None => None,
         };
+        fn parsed<T: std::str::FromStr>(
+            var: &str,
+            value: Option<String>,
+            what: &str,
+        ) -> Result<Option<T>, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value
+                .map(|v| {
+                    v.parse().map_err(|e: T::Err| ConfigError::Env {
+                        var: var.into(),
+                        problem: if what.is_empty() {
+                            e.to_string()
+                        } else {
+                            format!("{v:?} is not {what}")
+                        },
+                    })
+                })
+                .transpose()
+        }
+        let strip_metadata = parsed(
+            "R2FILTER_STRIP_METADATA",
+            s("R2FILTER_STRIP_METADATA"),
+            "",
+        )?;
+        let convert = parsed("R2FILTER_CONVERT", s("R2FILTER_CONVERT"), "")?;
+        let quality = parsed("R2FILTER_QUALITY", s("R2FILTER_QUALITY"), "a number")?;
+        let max_width = parsed("R2FILTER_MAX_WIDTH", s("R2FILTER_MAX_WIDTH"), "a number")?;
         Ok(Settings {
+            strip_metadata,
+            convert,
+            quality,
+            max_width,
             bucket: s("R2FILTER_BUCKET"),
             endpoint: s("R2FILTER_ENDPOINT"),
             account_id: s("R2FILTER_ACCOUNT_ID"),
@@ -406,7 +454,29 @@ impl Settings {
                 problem: "must be 1 to 256".into(),
             });
         }
+        let quality = s.quality.unwrap_or(transform::DEFAULT_QUALITY);
+        if !(1..=100).contains(&quality) {
+            return Err(ConfigError::Invalid {
+                key: "quality",
+                value: quality.to_string(),
+                problem: "must be 1 to 100".into(),
+            });
+        }
+        if s.max_width == Some(0) {
+            return Err(ConfigError::Invalid {
+                key: "max-width",
+                value: "0".into(),
+                problem: "must be at least 1 (leave it unset to keep every width)".into(),
+            });
+        }
+        let publish = transform::Settings {
+            strip: s.strip_metadata.unwrap_or_default(),
+            convert: s.convert.unwrap_or_default(),
+            quality,
+            max_width: s.max_width,
+        };
         Ok(Config {
+            publish,
             store,
             destination,
             prefix,
@@ -456,6 +526,8 @@ pub struct Config {
     pub acl: Option<String>,
     pub on_missing: OnMissing,
     pub front_matter_keys: Vec<String>,
+    /// What is published for each image: metadata stripped, converted, scaled.
+    pub publish: transform::Settings,
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

@@ -5,8 +5,12 @@
 //!    files inside the root ([`Located`]);
 //! 2. [`hash`]: each distinct file's SHA-256 and type, from the stat cache
 //!    when it is unchanged ([`Hashed`]);
+//!    Then [`crate::publish::publish`]: what each image becomes in the bucket
+//!    (its location stripped by default; converted or scaled down on request),
+//!    read and transformed only when the manifest has no object made with the
+//!    run's settings;
 //! 3. [`plan`]: a key and URL for each distinct content, from the manifest
-//!    or new ([`Planned`]);
+//!    or new, from the hash of the published bytes ([`Planned`]);
 //! 4. [`upload`]: send what the manifest lacks and record it (the only phase
 //!    with a runtime: everything else runs on the calling thread or rayon);
 //! 5. [`splice`]: put the new URLs into the source text.
@@ -31,6 +35,7 @@ use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
+use crate::publish::{Decision, Published, publish};
 use crate::resolve::{Resolver, Skip, Url};
 use crate::rewrite::{Replacement, encode_for};
 use crate::scan::{self, Reference, ScanOptions};
@@ -103,7 +108,15 @@ pub struct Summary {
     pub in_bucket: usize,
     pub remote: usize,
     pub missing: usize,
+    /// Distinct images that carry a location (reported, and stripped unless
+    /// `strip-metadata = "none"`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub located: usize,
     pub elapsed_ms: u128,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl std::fmt::Display for Summary {
@@ -129,6 +142,14 @@ impl std::fmt::Display for Summary {
         )?;
         if self.missing > 0 {
             write!(f, ", {} missing kept", self.missing)?;
+        }
+        if self.located > 0 {
+            write!(
+                f,
+                ", {} with a location{}",
+                self.located,
+                if self.dry_run { "" } else { " (see above)" }
+            )?;
         }
         write!(f, " in {:.2}s", self.elapsed_ms as f64 / 1000.0)
     }
@@ -161,7 +182,10 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     let hashed = hash(cfg, &located, !opts.dry_run, progress);
     fail_on(hashed.first_problems(docs, &located))?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let mut plan = plan(cfg, &manifest, docs, &located, &hashed, opts.dry_run);
+    let mut published = publish(cfg, &manifest, docs, &located, &hashed, !opts.dry_run);
+    fail_on(std::mem::take(&mut published.problems))?;
+    let located_images = published.report_locations(&cfg.publish, docs, &located, &hashed);
+    let mut plan = plan(cfg, &manifest, docs, &located, &hashed, &published, opts.dry_run);
     let mut problems = std::mem::take(&mut plan.problems);
     if opts.offline {
         problems.extend(plan.pending.iter().map(|(p, i)| {
@@ -178,8 +202,10 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     if !opts.dry_run {
         upload(cfg, &mut plan, docs, &located, &opts)?;
     }
+    drop(published);
     let mut outcome = splice(docs, &located, &hashed, &plan);
     outcome.summary.dry_run = opts.dry_run;
+    outcome.summary.located = located_images;
     outcome.summary.elapsed_ms = started.elapsed().as_millis();
     Ok(outcome)
 }
@@ -496,8 +522,16 @@ pub struct Planned {
 pub(crate) struct Plan {
     /// By SHA-256.
     pub(crate) by_sha: HashMap<String, Planned>,
-    /// What the manifest lacks, with the index of its first reference.
+    /// What the manifest lacks, with the index of its first reference. Its
+    /// `sha256` is the published bytes'.
     pub(crate) pending: Vec<(Pending, usize)>,
+    /// The source images each pending object is published for (two photos
+    /// that differ only in their location strip to the same object).
+    pub(crate) sources: HashMap<String, Vec<String>>,
+    /// New manifest entries' fields beyond the object's, by source SHA-256.
+    pub(crate) extras: HashMap<String, Entry>,
+    /// Entries that only learn how their object was made, by source SHA-256.
+    pub(crate) upgrades: BTreeMap<String, Entry>,
     /// Shortened-hash collisions.
     pub(crate) problems: Vec<ReferenceError>,
 }
@@ -510,6 +544,7 @@ pub(crate) fn plan(
     docs: &[Document],
     located: &Located,
     hashed: &Hashed,
+    published: &Published,
     dry_run: bool,
 ) -> Plan {
     let now = time::OffsetDateTime::now_utc();
@@ -523,31 +558,61 @@ pub(crate) fn plan(
         if plan.by_sha.contains_key(&info.sha256) {
             continue;
         }
-        if let Some(entry) = manifest.objects.get(&info.sha256) {
-            let planned = Planned {
-                url: entry.url.clone(),
-                key: entry.key.clone(),
-                status: Status::Manifest,
-            };
+        let Some(source) = published.by_sha.get(&info.sha256) else {
+            continue; // could not be read: published.problems has it
+        };
+        let object = match &source.decision {
+            Decision::Manifest | Decision::Upgrade(_) => {
+                let entry = match &source.decision {
+                    Decision::Upgrade(e) => {
+                        plan.upgrades.insert(info.sha256.clone(), e.clone());
+                        e
+                    }
+                    _ => &manifest.objects[&info.sha256],
+                };
+                let planned = Planned {
+                    url: entry.url.clone(),
+                    key: entry.key.clone(),
+                    status: Status::Manifest,
+                };
+                plan.by_sha.insert(info.sha256.clone(), planned);
+                continue;
+            }
+            Decision::New(object) => object,
+        };
+        plan.extras.insert(
+            info.sha256.clone(),
+            Entry {
+                transform: Some(published.transform.clone()),
+                published_sha256: (object.sha256 != info.sha256).then(|| object.sha256.clone()),
+                location: source.location.clone(),
+                ..Entry::default()
+            },
+        );
+        // Another source already publishes these very bytes in this run.
+        if let Some(sources) = plan.sources.get_mut(&object.sha256) {
+            sources.push(info.sha256.clone());
+            let first = &plan.by_sha[&sources[0]];
+            let planned = first.clone();
             plan.by_sha.insert(info.sha256.clone(), planned);
             continue;
         }
-        let key = new_key(cfg, r, info, now);
+        let key = new_key(cfg, r, &object.sha256, object.kind.ext, now);
         let clash = keys_in_use
             .get(key.as_str())
             .map(|s| s.to_string())
             .or_else(|| new_keys.get(&key).cloned());
-        if let Some(other) = clash.filter(|other| *other != info.sha256) {
+        if let Some(other) = clash.filter(|other| *other != object.sha256) {
             let source = StoreError::Collision {
                 key,
-                detail: format!("sha256 {other}, this file is {}", info.sha256),
+                detail: format!("sha256 {other}, this file is {}", object.sha256),
             };
             let path = located.shown(&r.file);
             plan.problems
                 .push(located.error_at(docs, i, Problem::Store { path, source }));
             continue;
         }
-        new_keys.insert(key.clone(), info.sha256.clone());
+        new_keys.insert(key.clone(), object.sha256.clone());
         let planned = Planned {
             url: public_url(&cfg.destination.public_url, &key),
             key: key.clone(),
@@ -558,21 +623,29 @@ pub(crate) fn plan(
             },
         };
         plan.by_sha.insert(info.sha256.clone(), planned);
-        let kind = info.kind.expect("an image");
+        plan.sources
+            .insert(object.sha256.clone(), vec![info.sha256.clone()]);
         let pending = Pending {
-            sha256: info.sha256.clone(),
+            sha256: object.sha256.clone(),
             key,
-            path: r.file.clone(),
-            size: info.size,
-            content_type: kind.mime.to_string(),
+            path: object.path.clone(),
+            size: object.size,
+            content_type: object.kind.mime.to_string(),
         };
         plan.pending.push((pending, i));
     }
     plan
 }
 
-/// The key template's answer for the file of `r`.
-fn new_key(cfg: &Config, r: &LocalRef, info: &FileInfo, now: time::OffsetDateTime) -> String {
+/// The key template's answer for the file of `r`, published as bytes with
+/// this hash and extension.
+fn new_key(
+    cfg: &Config,
+    r: &LocalRef,
+    hash: &str,
+    ext: &str,
+    now: time::OffsetDateTime,
+) -> String {
     let stem = Path::new(&r.reference.url)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -580,8 +653,8 @@ fn new_key(cfg: &Config, r: &LocalRef, info: &FileInfo, now: time::OffsetDateTim
     cfg.key_template.render(
         &cfg.prefix,
         &KeyInputs {
-            hash: &info.sha256,
-            ext: info.kind.expect("an image").ext,
+            hash,
+            ext,
             stem: &stem,
             year: now.year(),
             month: now.month() as u8,
@@ -602,7 +675,7 @@ pub(crate) fn upload(
     opts: &Options,
 ) -> Result<(), Error> {
     if plan.pending.is_empty() {
-        return Ok(());
+        return save_upgrades(cfg, plan);
     }
     let upload_opts = UploadOptions {
         concurrency: cfg.concurrency,
@@ -623,23 +696,26 @@ pub(crate) fn upload(
         .unwrap_or(now)
         .format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time formats");
-    let mut new_entries = BTreeMap::new();
+    let mut new_entries = plan.upgrades.clone();
     let mut problems = Vec::new();
     for ((p, i), result) in plan.pending.iter().zip(results) {
-        let planned = plan.by_sha.get_mut(&p.sha256).expect("planned");
         match result {
             Ok(how) => {
-                if how == Uploaded::AlreadyThere {
-                    planned.status = Status::InBucket;
+                for source in &plan.sources[&p.sha256] {
+                    let planned = plan.by_sha.get_mut(source).expect("planned");
+                    if how == Uploaded::AlreadyThere {
+                        planned.status = Status::InBucket;
+                    }
+                    let entry = Entry {
+                        key: p.key.clone(),
+                        url: planned.url.clone(),
+                        size: p.size,
+                        content_type: p.content_type.clone(),
+                        uploaded: uploaded_at.clone(),
+                        ..plan.extras.get(source).cloned().unwrap_or_default()
+                    };
+                    new_entries.insert(source.clone(), entry);
                 }
-                let entry = Entry {
-                    key: p.key.clone(),
-                    url: planned.url.clone(),
-                    size: p.size,
-                    content_type: p.content_type.clone(),
-                    uploaded: uploaded_at.clone(),
-                };
-                new_entries.insert(p.sha256.clone(), entry);
             }
             Err(source) => problems.push(located.error_at(
                 docs,
@@ -655,6 +731,15 @@ pub(crate) fn upload(
         Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
     }
     fail_on(problems)
+}
+
+/// Records in the manifest how the objects it already names were made (a run
+/// with nothing to upload still does that, once).
+fn save_upgrades(cfg: &Config, plan: &Plan) -> Result<(), Error> {
+    if !plan.upgrades.is_empty() {
+        Manifest::save_merged(&cfg.manifest, &cfg.destination, &plan.upgrades)?;
+    }
+    Ok(())
 }
 
 /// Phase 5: splices the new URLs into each document and accounts for every
@@ -725,7 +810,7 @@ fn summary(docs: &[Document], located: &Located, hashed: &Hashed, plan: &Plan) -
         .iter()
         .filter(|(p, _)| {
             matches!(
-                plan.by_sha[&p.sha256].status,
+                plan.by_sha[&plan.sources[&p.sha256][0]].status,
                 Status::Uploaded | Status::Planned
             )
         })

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
+use crate::transform::{Convert, StripMetadata};
 use crate::error::Error;
 pub use output::{Printer, exit};
 
@@ -153,6 +154,18 @@ pub struct SettingsArgs {
     /// What to do with a reference to a missing file
     #[arg(long, value_enum, value_name = "WHAT")]
     pub on_missing: Option<OnMissing>,
+    /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
+    #[arg(long, value_name = "WHAT")]
+    pub strip_metadata: Option<StripMetadata>,
+    /// Convert JPEG and PNG to webp when that is smaller (or none) [env: R2FILTER_CONVERT]
+    #[arg(long, value_name = "FORMAT")]
+    pub convert: Option<Convert>,
+    /// Lossy quality of conversions and downscales, 1-100 [env: R2FILTER_QUALITY] [default: 80]
+    #[arg(long, value_name = "N")]
+    pub quality: Option<u8>,
+    /// Scale down images wider than N pixels [env: R2FILTER_MAX_WIDTH]
+    #[arg(long, value_name = "N")]
+    pub max_width: Option<u32>,
 }
 
 impl SettingsArgs {
@@ -175,6 +188,10 @@ impl SettingsArgs {
             cache_control: self.cache_control,
             acl: self.acl,
             on_missing: self.on_missing,
+            strip_metadata: self.strip_metadata,
+            convert: self.convert,
+            quality: self.quality,
+            max_width: self.max_width,
             ..Settings::default()
         }
     }

@@ -75,9 +75,12 @@ impl std::fmt::Display for StripMetadata {
 }
 
 /// A format to convert to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Convert {
+    /// Keep each image's format (the default).
+    #[default]
+    None,
     Webp,
 }
 
@@ -86,7 +89,10 @@ impl std::str::FromStr for Convert {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "webp" => Ok(Convert::Webp),
-            _ => Err(format!("`{s}` is not a format to convert to: use \"webp\"")),
+            "none" => Ok(Convert::None),
+            _ => Err(format!(
+                "`{s}` is not a format to convert to: use \"webp\" (or \"none\")"
+            )),
         }
     }
 }
@@ -98,7 +104,7 @@ pub const DEFAULT_QUALITY: u8 = 80;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub strip: StripMetadata,
-    pub convert: Option<Convert>,
+    pub convert: Convert,
     /// 1–100, for lossy encodes (WebP from JPEG, a downscaled JPEG).
     pub quality: u8,
     /// Scale down images wider than this.
@@ -109,7 +115,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             strip: StripMetadata::Location,
-            convert: None,
+            convert: Convert::None,
             quality: DEFAULT_QUALITY,
             max_width: None,
         }
@@ -122,10 +128,11 @@ impl Settings {
     /// `strip-metadata=all convert=webp quality=80 max-width=1600`).
     pub fn describe(&self) -> String {
         let mut s = format!("strip-metadata={}", self.strip);
-        if self.convert.is_some() {
+        let convert = self.convert != Convert::None;
+        if convert {
             s.push_str(" convert=webp");
         }
-        if self.convert.is_some() || self.max_width.is_some() {
+        if convert || self.max_width.is_some() {
             s.push_str(&format!(" quality={}", self.quality));
         }
         if let Some(w) = self.max_width {
@@ -136,7 +143,9 @@ impl Settings {
 
     /// Whether publishing ever differs from the source bytes.
     pub fn is_identity(&self) -> bool {
-        self.strip == StripMetadata::None && self.convert.is_none() && self.max_width.is_none()
+        self.strip == StripMetadata::None
+            && self.convert == Convert::None
+            && self.max_width.is_none()
     }
 }
 
@@ -258,7 +267,7 @@ pub fn apply(bytes: &[u8], kind: ImageType, settings: &Settings) -> Published {
         location,
         warnings,
     };
-    if settings.convert.is_some() || settings.max_width.is_some() {
+    if settings.convert != Convert::None || settings.max_width.is_some() {
         reencode(bytes, settings, &mut out);
     }
     out
@@ -301,7 +310,7 @@ fn reencode(source: &[u8], settings: &Settings, out: &mut Published) {
             }
         }
     }
-    if settings.convert == Some(Convert::Webp) && format != ImageFormat::WebP {
+    if settings.convert == Convert::Webp && format != ImageFormat::WebP {
         let lossless = format == ImageFormat::Png && image.color().has_alpha();
         match convert::webp(image, lossless, settings.quality, decoded.icc.as_deref()) {
             Ok(w) => {

@@ -370,7 +370,7 @@ fn iptc_city_is_blanked() {
 fn webp_conversion_is_smaller_and_upright() {
     let src = located_jpeg();
     let s = Settings {
-        convert: Some(Convert::Webp),
+        convert: Convert::Webp,
         ..Settings::default()
     };
     let p = apply(&src, ty("image/jpeg"), &s);
@@ -388,7 +388,7 @@ fn webp_conversion_is_smaller_and_upright() {
 fn png_with_alpha_converts_losslessly() {
     let src = located_png(true);
     let s = Settings {
-        convert: Some(Convert::Webp),
+        convert: Convert::Webp,
         ..Settings::default()
     };
     let p = apply(&src, ty("image/png"), &s);
@@ -418,7 +418,7 @@ fn a_bigger_conversion_is_not_used() {
         .encode_image(&DynamicImage::ImageRgb8(picture(320, 240)))
         .unwrap();
     let s = Settings {
-        convert: Some(Convert::Webp),
+        convert: Convert::Webp,
         quality: 100,
         ..Settings::default()
     };
@@ -462,7 +462,7 @@ fn describe_names_what_changes_bytes() {
     assert_eq!(Settings::default().describe(), "strip-metadata=location");
     let s = Settings {
         strip: StripMetadata::All,
-        convert: Some(Convert::Webp),
+        convert: Convert::Webp,
         quality: 70,
         max_width: Some(1600),
     };
@@ -478,7 +478,7 @@ fn truncated_and_garbage_input_never_panics() {
         Settings::default(),
         Settings {
             strip: StripMetadata::All,
-            convert: Some(Convert::Webp),
+            convert: Convert::Webp,
             quality: 50,
             max_width: Some(10),
         },
