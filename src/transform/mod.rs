@@ -23,7 +23,7 @@
 //! use r2filter::object::ImageType;
 //! use r2filter::transform::{apply, Settings};
 //! let png = ImageType::from_mime("image/png").unwrap();
-//! // Not a PNG at all: nothing found, nothing changed, a warning.
+//! // Only a PNG signature: nothing found, nothing changed.
 //! let out = apply(b"\x89PNG\r\n\x1a\n", png, &Settings::default());
 //! assert!(out.bytes.is_none() && out.location.is_empty());
 //! ```
@@ -203,10 +203,21 @@ fn strip_location_unsorted(
     warnings: &mut Vec<String>,
 ) -> (Option<Vec<u8>>, Vec<String>) {
     let mut found = Vec::new();
-    let unreadable = |e: String, warnings: &mut Vec<String>| {
-        warnings.push(format!(
-            "its metadata could not be read ({e}); published as it is"
-        ))
+    // A container that does not parse (truncated, or not quite what its
+    // magic bytes say) is read as plain bytes: a GPS block or an XMP packet in
+    // it is still found, and blanked in place.
+    let plain = |warnings: &mut Vec<String>, e: String| {
+        let mut buf = bytes.to_vec();
+        let found = container::bytes_location(&mut buf, false, edit);
+        if found.is_empty() {
+            return (None, found);
+        }
+        if edit {
+            warnings.push(format!(
+                "its container could not be read ({e}); its location was blanked in place"
+            ));
+        }
+        (edit.then_some(buf), found)
     };
     match kind.mime {
         "image/jpeg" => {
@@ -217,17 +228,11 @@ fn strip_location_unsorted(
         }
         "image/png" | "image/apng" => match container::png_location(bytes, edit, &mut found) {
             Ok(b) => (b, found),
-            Err(e) => {
-                unreadable(e, warnings);
-                (None, Vec::new())
-            }
+            Err(e) => plain(warnings, e),
         },
         "image/webp" => match container::webp_location(bytes, edit, &mut found) {
             Ok(b) => (b, found),
-            Err(e) => {
-                unreadable(e, warnings);
-                (None, Vec::new())
-            }
+            Err(e) => plain(warnings, e),
         },
         "image/tiff" | "image/avif" => {
             let mut buf = bytes.to_vec();
