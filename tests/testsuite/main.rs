@@ -26,6 +26,7 @@ mod layout;
 mod mdbook;
 mod moto;
 mod nextjs;
+mod privacy;
 mod properties;
 mod statcache;
 mod ux;
