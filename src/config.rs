@@ -210,11 +210,7 @@ impl Settings {
                 })
                 .transpose()
         }
-        let strip_metadata = parsed(
-            "R2FILTER_STRIP_METADATA",
-            s("R2FILTER_STRIP_METADATA"),
-            "",
-        )?;
+        let strip_metadata = parsed("R2FILTER_STRIP_METADATA", s("R2FILTER_STRIP_METADATA"), "")?;
         let convert = parsed("R2FILTER_CONVERT", s("R2FILTER_CONVERT"), "")?;
         let quality = parsed("R2FILTER_QUALITY", s("R2FILTER_QUALITY"), "a number")?;
         let max_width = parsed("R2FILTER_MAX_WIDTH", s("R2FILTER_MAX_WIDTH"), "a number")?;

@@ -297,7 +297,10 @@ mod tests {
         let m = Manifest::save_merged(&path, &dest(), &new).unwrap();
         assert_eq!(m.objects["aa"], stripped);
         assert_eq!(m.by_key()["b.png"], "bb");
-        assert_eq!(Manifest::load(&path, &dest()).unwrap().objects["aa"], stripped);
+        assert_eq!(
+            Manifest::load(&path, &dest()).unwrap().objects["aa"],
+            stripped
+        );
     }
 
     #[test]

@@ -185,7 +185,15 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     let mut published = publish(cfg, &manifest, docs, &located, &hashed, !opts.dry_run);
     fail_on(std::mem::take(&mut published.problems))?;
     let located_images = published.report_locations(&cfg.publish, docs, &located, &hashed);
-    let mut plan = plan(cfg, &manifest, docs, &located, &hashed, &published, opts.dry_run);
+    let mut plan = plan(
+        cfg,
+        &manifest,
+        docs,
+        &located,
+        &hashed,
+        &published,
+        opts.dry_run,
+    );
     let mut problems = std::mem::take(&mut plan.problems);
     if opts.offline {
         problems.extend(plan.pending.iter().map(|(p, i)| {
@@ -639,13 +647,7 @@ pub(crate) fn plan(
 
 /// The key template's answer for the file of `r`, published as bytes with
 /// this hash and extension.
-fn new_key(
-    cfg: &Config,
-    r: &LocalRef,
-    hash: &str,
-    ext: &str,
-    now: time::OffsetDateTime,
-) -> String {
+fn new_key(cfg: &Config, r: &LocalRef, hash: &str, ext: &str, now: time::OffsetDateTime) -> String {
     let stem = Path::new(&r.reference.url)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

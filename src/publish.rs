@@ -147,7 +147,16 @@ pub(crate) fn publish(
         .par_iter()
         .map(|(_, sha, file, kind, size)| {
             let entry = manifest.objects.get(sha);
-            one(settings, &transform, entry, sha, file, *kind, *size, tmp.as_ref())
+            one(
+                settings,
+                &transform,
+                entry,
+                sha,
+                file,
+                *kind,
+                *size,
+                tmp.as_ref(),
+            )
         })
         .collect();
     for ((i, sha, file, ..), result) in todo.iter().zip(results) {
@@ -159,7 +168,8 @@ pub(crate) fn publish(
                 for w in warnings {
                     tracing::warn!("{at}: {}: {w}", located.shown(file).display());
                 }
-                if let (Some(entry), Decision::New(obj)) = (manifest.objects.get(sha), &source.decision)
+                if let (Some(entry), Decision::New(obj)) =
+                    (manifest.objects.get(sha), &source.decision)
                     && !source.location.is_empty()
                     && settings.strip != StripMetadata::None
                     && entry.transform() == crate::manifest::UNTRANSFORMED

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
-use crate::transform::{Convert, StripMetadata};
 use crate::error::Error;
+use crate::transform::{Convert, StripMetadata};
 pub use output::{Printer, exit};
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build

@@ -154,7 +154,7 @@ fn gps_is_stripped_pixels_and_orientation_kept_and_a_rerun_sends_nothing() {
     let out = run.success().to_string();
     assert!(
         run.stderr.contains(
-            "<stdin>:1:15: photo.jpg carries a location (EXIF GPS, XMP photoshop:City): published without it"
+            "<stdin>:1:16: photo.jpg carries a location (EXIF GPS, XMP photoshop:City): published without it"
         ),
         "{}",
         run.stderr
@@ -169,7 +169,10 @@ fn gps_is_stripped_pixels_and_orientation_kept_and_a_rerun_sends_nothing() {
     assert!(!String::from_utf8_lossy(&stored).contains("Lisbon"));
     assert_eq!(pixels(&stored), pixels(&photo), "pixels identical");
     assert_eq!(orientation(&stored), Some(6), "orientation kept");
-    assert!(exif_fields(&stored).contains(&exif::Tag::Make), "the rest kept");
+    assert!(
+        exif_fields(&stored).contains(&exif::Tag::Make),
+        "the rest kept"
+    );
     assert_eq!(object.content_type.as_deref(), Some("image/jpeg"));
     // Keyed by the published bytes; the manifest maps the source to them.
     let published = sha256_hex(&stored);
@@ -187,7 +190,11 @@ fn gps_is_stripped_pixels_and_orientation_kept_and_a_rerun_sends_nothing() {
     let again = site.r2filter().against(&s3).stdin(doc).run();
     assert_eq!(again.success(), out);
     assert!(s3.requests().is_empty(), "{:?}", s3.requests());
-    assert!(again.stderr.contains("carries a location"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("carries a location"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -231,7 +238,8 @@ fn none_publishes_the_bytes_untouched_and_says_so() {
     assert_eq!(s3.stored(&key).unwrap(), photo, "byte for byte");
     assert!(key.contains(&sha256_hex(&photo)[..12]), "{key}");
     assert!(
-        run.stderr.contains("published WITH it (strip-metadata = \"none\")"),
+        run.stderr
+            .contains("published WITH it (strip-metadata = \"none\")"),
         "{}",
         run.stderr
     );
@@ -255,7 +263,12 @@ fn webp_conversion_decodes_is_smaller_and_a_rerun_sends_nothing() {
     assert!(key.ends_with(".webp"), "{key}");
     let object = s3.get(&key).unwrap();
     assert_eq!(object.content_type.as_deref(), Some("image/webp"));
-    assert!(object.bytes.len() < photo.len(), "{} < {}", object.bytes.len(), photo.len());
+    assert!(
+        object.bytes.len() < photo.len(),
+        "{} < {}",
+        object.bytes.len(),
+        photo.len()
+    );
     let img = image::load_from_memory_with_format(&object.bytes, ImageFormat::WebP).unwrap();
     // Orientation 6 is applied to the pixels: 400×300 stored, 300×400 shown.
     assert_eq!((img.width(), img.height()), (300, 400));
@@ -305,7 +318,8 @@ fn an_old_manifest_entry_with_a_location_is_republished_stripped() {
         .run();
     let old_key = key_of(old.success());
     let path = site.path("r2filter-manifest.json");
-    let mut m: serde_json::Value = serde_json::from_str(&site.read("r2filter-manifest.json")).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&site.read("r2filter-manifest.json")).unwrap();
     let entry = m["objects"][sha256_hex(&photo)].as_object_mut().unwrap();
     for new_field in ["transform", "published_sha256", "location"] {
         entry.remove(new_field);
@@ -343,7 +357,8 @@ fn an_old_entry_without_a_location_keeps_its_key_and_learns_the_settings() {
     assert!(!first.stderr.contains("location"), "{}", first.stderr);
     assert_eq!(s3.stored(&key_of(&out)).unwrap(), clean, "nothing to strip");
     // Without the new fields, as an older r2filter wrote it.
-    let mut m: serde_json::Value = serde_json::from_str(&site.read("r2filter-manifest.json")).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&site.read("r2filter-manifest.json")).unwrap();
     m["objects"][sha256_hex(&clean)]
         .as_object_mut()
         .unwrap()
@@ -382,7 +397,7 @@ fn check_reports_located_images_with_their_place() {
     assert!(
         checked
             .stderr
-            .contains("post.md:3:5: photo.jpg carries a location (EXIF GPS, XMP photoshop:City)"),
+            .contains("post.md:3:6: photo.jpg carries a location (EXIF GPS, XMP photoshop:City)"),
         "{}",
         checked.stderr
     );
