@@ -36,7 +36,7 @@ pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
     let hashed = pipeline::hash(cfg, &located, false, &NoProgress);
     // What each image would be published as: an entry made before locations
     // were stripped, for a photo that has one, is not good enough.
-    let published = crate::publish::publish(cfg, &manifest, docs, &located, &hashed, false);
+    let published = pipeline::publish::publish(cfg, &manifest, docs, &located, &hashed, false);
     published.report_locations(&cfg.publish, docs, &located, &hashed);
     let plan = pipeline::plan(cfg, &manifest, docs, &located, &hashed, &published, true);
     let mut problems: Vec<((usize, usize), ReferenceError)> = Vec::new();

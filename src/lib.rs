@@ -30,7 +30,6 @@ pub mod mdbook;
 pub mod object;
 pub mod pipeline;
 pub mod progress;
-pub(crate) mod publish;
 pub mod report;
 pub mod resolve;
 pub mod rewrite;

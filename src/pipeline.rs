@@ -5,7 +5,7 @@
 //!    files inside the root ([`Located`]);
 //! 2. [`hash`]: each distinct file's SHA-256 and type, from the stat cache
 //!    when it is unchanged ([`Hashed`]);
-//!    Then [`crate::publish::publish`]: what each image becomes in the bucket
+//!    Then [`publish::publish`]: what each image becomes in the bucket
 //!    (its location stripped by default; converted or scaled down on request),
 //!    read and transformed only when the manifest has no object made with the
 //!    run's settings;
@@ -29,19 +29,21 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+pub(crate) mod publish;
+
 use crate::config::{Config, OnMissing};
 use crate::document::{Document, Lines};
 use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
-use crate::publish::{Decision, Published, publish};
 use crate::resolve::{Resolver, Skip, Url};
 use crate::rewrite::{Replacement, encode_for};
 use crate::scan::{self, Reference, ScanOptions};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
+use publish::{Decision, Published, publish};
 
 /// How a run may touch the world, and who hears about its progress.
 ///

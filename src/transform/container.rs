@@ -39,7 +39,13 @@ pub fn jpeg_location(buf: &mut [u8], edit: bool) -> Found {
     let mut extended: Vec<([u8; 32], usize, std::ops::Range<usize>)> = Vec::new();
     let mut i = 2;
     while i + 4 <= buf.len() {
-        if buf[i] != 0xFF || !matches!(buf[i + 1], 0xE1 | 0xED) {
+        // Entropy-coded data stuffs every 0xFF with a 0x00, so a marker here
+        // is a real one (or inside another segment's payload).
+        let Some(ff) = memchr::memchr(0xFF, &buf[i..buf.len() - 3]) else {
+            break;
+        };
+        i += ff;
+        if !matches!(buf[i + 1], 0xE1 | 0xED) {
             i += 1;
             continue;
         }

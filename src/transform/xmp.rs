@@ -182,7 +182,7 @@ pub fn packets(data: &[u8]) -> Vec<std::ops::Range<usize>> {
 }
 
 pub(crate) fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 #[cfg(test)]
