@@ -4,6 +4,10 @@
 //! (median of the repeats) and the size of what is published.
 //!
 //!     cargo run --release --example bench-transform [REPEATS]
+//!     cargo run --release --example bench-transform -- --write DIR N
+//!
+//! `--write` puts N such photos (and N/2 screenshots) into DIR instead, for
+//! `bench/transform.py`'s cold runs.
 
 use std::time::Instant;
 
@@ -88,10 +92,20 @@ fn png(seed: u32) -> Vec<u8> {
 }
 
 fn main() {
-    let repeats: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(5);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--write") {
+        let dir = std::path::Path::new(&args[1]);
+        let n: u32 = args[2].parse().expect("a count");
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..n {
+            std::fs::write(dir.join(format!("photo-{i:04}.jpg")), photo(i + 100)).unwrap();
+            if i % 2 == 0 {
+                std::fs::write(dir.join(format!("shot-{i:04}.png")), png(i + 100)).unwrap();
+            }
+        }
+        return;
+    }
+    let repeats: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
     let jpeg = ImageType::from_mime("image/jpeg").unwrap();
     let pngt = ImageType::from_mime("image/png").unwrap();
     let photos: Vec<Vec<u8>> = (0..12).map(photo).collect();

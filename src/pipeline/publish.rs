@@ -97,11 +97,12 @@ pub(crate) fn publish(
     };
     // Each distinct source, with its first reference (for messages).
     let mut todo: Vec<(usize, String, PathBuf, ImageType, u64)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, r) in located.refs.iter().enumerate() {
         let Some(info) = hashed.image(&r.file) else {
             continue;
         };
-        if out.by_sha.contains_key(&info.sha256) || todo.iter().any(|t| t.1 == info.sha256) {
+        if !seen.insert(&info.sha256) {
             continue;
         }
         match manifest.objects.get(&info.sha256) {

@@ -30,6 +30,10 @@ fn picture(w: u32, h: u32) -> RgbImage {
 /// A big-endian EXIF block: IFD0 with Make, Orientation (6) and a GPS IFD
 /// pointer; the GPS IFD with latitude N 51° 30' 0".
 fn gps_exif() -> Vec<u8> {
+    gps_exif_at(51)
+}
+
+fn gps_exif_at(degrees: u32) -> Vec<u8> {
     let mut b = b"MM\0*\0\0\0\x08".to_vec();
     let entry = |b: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
         b.extend_from_slice(&tag.to_be_bytes());
@@ -48,7 +52,7 @@ fn gps_exif() -> Vec<u8> {
     entry(&mut b, 1, 2, 2, *b"N\0\0\0");
     entry(&mut b, 2, 5, 3, 92u32.to_be_bytes());
     b.extend_from_slice(&[0; 4]);
-    for (n, d) in [(51u32, 1u32), (30, 1), (0, 1)] {
+    for (n, d) in [(degrees, 1u32), (30, 1), (0, 1)] {
         b.extend_from_slice(&n.to_be_bytes());
         b.extend_from_slice(&d.to_be_bytes());
     }
@@ -59,13 +63,18 @@ const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="htt
 
 /// A JPEG with GPS EXIF, Orientation 6 and an XMP city.
 fn located_jpeg() -> Vec<u8> {
+    located_jpeg_at(51, "Lisbon")
+}
+
+fn located_jpeg_at(degrees: u32, city: &str) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
         .encode_image(&DynamicImage::ImageRgb8(picture(400, 300)))
         .unwrap();
     let mut j = Jpeg::from_bytes(out.into()).unwrap();
-    j.set_exif(Some(gps_exif().into()));
-    let xmp = [b"http://ns.adobe.com/xap/1.0/\0".as_slice(), XMP.as_bytes()].concat();
+    j.set_exif(Some(gps_exif_at(degrees).into()));
+    let xmp = XMP.replace("Lisbon", city);
+    let xmp = [b"http://ns.adobe.com/xap/1.0/\0".as_slice(), xmp.as_bytes()].concat();
     j.segments_mut()
         .insert(2, JpegSegment::new_with_contents(markers::APP1, xmp.into()));
     j.encoder().bytes().to_vec()
@@ -421,4 +430,28 @@ fn bad_settings_are_usage_errors() {
         let err = run.failure(2);
         assert!(err.contains(var) || err.contains("quality"), "{var}: {err}");
     }
+}
+
+#[test]
+fn two_photos_that_differ_only_in_their_location_are_one_object() {
+    let s3 = S3Server::start();
+    let site = Site::new();
+    let (a, b) = (located_jpeg_at(51, "Lisbon"), located_jpeg_at(38, "Berlin"));
+    assert_ne!(a, b);
+    site.write("a.jpg", &a).write("b.jpg", &b);
+    let out = site
+        .r2filter()
+        .against(&s3)
+        .stdin("![a](a.jpg) ![b](b.jpg)\n")
+        .run()
+        .success()
+        .to_string();
+    assert_eq!(s3.count("PUT"), 1, "{:?}", s3.requests());
+    let m = site.manifest().unwrap();
+    let (ka, kb) = (
+        &m["objects"][sha256_hex(&a)]["key"],
+        &m["objects"][sha256_hex(&b)]["key"],
+    );
+    assert_eq!(ka, kb);
+    assert_eq!(out.matches(ka.as_str().unwrap()).count(), 2, "{out}");
 }
