@@ -12,7 +12,6 @@
 //! midway) some files are fully rewritten and the rest untouched, never half.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::document::{Document, ReadError};
@@ -165,7 +164,7 @@ pub fn is_markdown(path: &Path) -> bool {
 }
 
 /// Refuses two inputs that would land on the same output file.
-pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
+pub fn distinct_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
     let mut by_target: HashMap<PathBuf, &Input> = HashMap::new();
     for input in inputs {
         let t = input.target(target);
@@ -209,7 +208,7 @@ pub fn write_all(
     cwd: &Path,
 ) -> Result<Written, BatchError> {
     let mut written = Written::default();
-    let mut staged: Vec<(tempfile::NamedTempFile, PathBuf, PathBuf)> = Vec::new();
+    let mut staged: Vec<(crate::atomic::Staged, PathBuf, PathBuf)> = Vec::new();
     for (input, output) in inputs.iter().zip(outputs) {
         let shown = input.target(target);
         let to = cwd.join(&shown);
@@ -223,15 +222,7 @@ pub fn write_all(
         };
         let dir = to.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(fail)?;
-        // In the target's folder, so the rename cannot cross file systems.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".r2filter-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(fail)?;
-        tmp.write_all(output.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(fail)?;
+        let tmp = crate::atomic::stage(&to, output.as_bytes(), true).map_err(fail)?;
         // A replaced file keeps its permissions (a temp file is 0600).
         let like = std::fs::metadata(&to).or_else(|_| std::fs::metadata(&input.path));
         if let Ok(meta) = like {
@@ -241,9 +232,9 @@ pub fn write_all(
     }
     // Every output is on disk: now replace the targets.
     for (tmp, shown, to) in staged {
-        tmp.persist(&to).map_err(|e| BatchError::Write {
+        tmp.commit(&to).map_err(|source| BatchError::Write {
             path: shown.clone(),
-            source: e.error,
+            source,
         })?;
         written.changed.push(shown);
     }
@@ -311,8 +302,8 @@ mod tests {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         let inputs = collect(&["a/x.md".into(), "b/x.md".into()], dir.path()).unwrap();
-        assert!(check_targets(&inputs, &Target::InPlace).is_ok());
-        let err = check_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
+        assert!(distinct_targets(&inputs, &Target::InPlace).is_ok());
+        let err = distinct_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
         assert_eq!(
             err.to_string(),
             "a/x.md and b/x.md would both be written to out/x.md"

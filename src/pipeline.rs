@@ -137,7 +137,7 @@ impl std::fmt::Display for Summary {
             } else {
                 "uploaded"
             },
-            human_bytes(self.uploaded_bytes),
+            indicatif::HumanBytes(self.uploaded_bytes),
             self.from_manifest,
             self.in_bucket,
             self.remote,
@@ -154,15 +154,6 @@ impl std::fmt::Display for Summary {
             )?;
         }
         write!(f, " in {:.2}s", self.elapsed_ms as f64 / 1000.0)
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Stage 2: decide which URLs are local images and find their files, confined
+//! The locate phase, second half: decide which URLs are local images and find their files, confined
 //! to `root`.
 //!
 //! A document is untrusted input (think of a pull request): it may only make the

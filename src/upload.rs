@@ -76,7 +76,7 @@ async fn ensure(
     item: &Pending,
     opts: &UploadOptions,
 ) -> Result<Uploaded, StoreError> {
-    match store.check(&item.key, &item.sha256, item.size).await? {
+    match store.existing(&item.key, &item.sha256, item.size).await? {
         Existing::Same => {
             tracing::debug!(key = %item.key, "already in the bucket");
             return Ok(Uploaded::AlreadyThere);

@@ -56,14 +56,9 @@ fn process(
     cwd: &Path,
     inputs: &mut Vec<Input>,
 ) -> Result<Outcome, Error> {
-    let cfg = load_config(
-        args.settings.clone().into_settings(),
-        args.config.as_deref(),
-        None,
-        cwd,
-    )?;
+    let cfg = load_config(args.settings.clone(), args.config.as_deref(), cwd)?;
     *inputs = batch::collect(&args.paths, cwd)?;
-    batch::check_targets(inputs, target)?;
+    batch::distinct_targets(inputs, target)?;
     if inputs.is_empty() {
         printer.note("no .md, .mdx or .markdown files found; nothing to do");
     }

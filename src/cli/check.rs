@@ -10,8 +10,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, Printer, SettingsArgs};
+use super::{Cli, Printer};
 use crate::audit;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::scan::Flavor;
 
@@ -24,7 +25,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]

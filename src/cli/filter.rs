@@ -29,12 +29,7 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
 /// Reads the configuration and standard input, and runs the pipeline.
 fn process(args: &Cli, printer: &Printer) -> Result<Outcome, Error> {
     let cwd = super::cwd()?;
-    let cfg = load_config(
-        args.settings.clone().into_settings(),
-        args.config.as_deref(),
-        None,
-        &cwd,
-    )?;
+    let cfg = load_config(args.settings.clone(), args.config.as_deref(), &cwd)?;
     if std::io::stdin().is_terminal() {
         // Not an error (typing a document works), but usually a forgotten `< post.md`.
         printer.note("reading Markdown from the terminal; end with Ctrl-D (see r2filter --help)");

@@ -167,7 +167,7 @@ pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
         source,
     };
     if args.force {
-        crate::report::write_atomic(path, config_template().as_bytes())?;
+        crate::atomic::write_atomic(path, config_template().as_bytes(), true).map_err(fail)?;
     } else {
         // create_new, not "check, then write": a file that appears in between is
         // still never replaced.

@@ -49,7 +49,7 @@ pub struct Outer {
 impl Outer {
     pub fn from_cli(args: &Cli) -> Outer {
         Outer {
-            settings: args.settings.clone().into_settings(),
+            settings: args.settings.clone(),
             offline: args.offline,
             dry_run: args.dry_run,
             report: args.report.clone(),

@@ -17,11 +17,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
+use crate::config::{CONFIG_FILE, Config, Settings};
 use crate::error::Error;
-use crate::transform::{Convert, StripMetadata};
 pub use output::{Printer, exit};
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
@@ -39,7 +38,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Markdown/MDX files or folders (walked for .md, .mdx, .markdown, honouring
     /// .gitignore); needs --in-place or --out-dir. None: standard input
@@ -99,104 +98,6 @@ pub enum Command {
     Verify(verify::VerifyArgs),
 }
 
-/// The settings a flag can set; each mirrors a config key and an R2FILTER_*
-/// variable.
-#[derive(Debug, Clone, Default, Args)]
-pub struct SettingsArgs {
-    /// Bucket name [env: R2FILTER_BUCKET]
-    #[arg(long, value_name = "NAME")]
-    pub bucket: Option<String>,
-    /// S3 endpoint URL [env: R2FILTER_ENDPOINT] [default: from --account-id]
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// Cloudflare account id: endpoint https://<ID>.r2.cloudflarestorage.com [env: R2FILTER_ACCOUNT_ID]
-    #[arg(long, value_name = "ID")]
-    pub account_id: Option<String>,
-    /// Signing region [env: R2FILTER_REGION] [default: auto]
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Base URL objects are served from, e.g. https://assets.example.com [env: R2FILTER_PUBLIC_URL]
-    #[arg(long, value_name = "URL")]
-    pub public_url: Option<String>,
-    /// Use a local folder as the bucket: no account, no network [env: R2FILTER_LOCAL_STORE]
-    #[arg(long, value_name = "DIR")]
-    pub local_store: Option<PathBuf>,
-    /// Key prefix, e.g. blog [env: R2FILTER_PREFIX]
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// Key template [env: R2FILTER_KEY_TEMPLATE] [default: {year}/{month}/{hash:12}.{ext}]
-    #[arg(long, value_name = "TEMPLATE")]
-    pub key_template: Option<String>,
-    /// Manifest file [env: R2FILTER_MANIFEST] [default: r2filter-manifest.json beside the config]
-    #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
-    /// Only files inside this folder may be published [env: R2FILTER_ROOT] [default: .]
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-    /// Folder that relative paths in standard input resolve against [default: .]
-    #[arg(long, value_name = "DIR")]
-    pub base_dir: Option<PathBuf>,
-    /// Folder a leading `/` resolves against [env: R2FILTER_SITE_ROOT] [default: public/ if present]
-    #[arg(long, value_name = "DIR")]
-    pub site_root: Option<PathBuf>,
-    /// Another folder to look for images in (repeatable)
-    #[arg(long = "image-dir", value_name = "DIR")]
-    pub image_dirs: Vec<PathBuf>,
-    /// Uploads at once [env: R2FILTER_CONCURRENCY] [default: 16]
-    #[arg(short = 'j', long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Cache-Control of new objects [default: public, max-age=31536000, immutable]
-    #[arg(long, value_name = "VALUE")]
-    pub cache_control: Option<String>,
-    /// Canned ACL to send (R2 does not implement it: leave unset there)
-    #[arg(long)]
-    pub acl: Option<String>,
-    /// What to do with a reference to a missing file
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub on_missing: Option<OnMissing>,
-    /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
-    #[arg(long, value_name = "WHAT")]
-    pub strip_metadata: Option<StripMetadata>,
-    /// Convert JPEG and PNG to webp when that is smaller (or none) [env: R2FILTER_CONVERT]
-    #[arg(long, value_name = "FORMAT")]
-    pub convert: Option<Convert>,
-    /// Lossy quality of conversions and downscales, 1-100 [env: R2FILTER_QUALITY] [default: 80]
-    #[arg(long, value_name = "N")]
-    pub quality: Option<u8>,
-    /// Scale down images wider than N pixels [env: R2FILTER_MAX_WIDTH]
-    #[arg(long, value_name = "N")]
-    pub max_width: Option<u32>,
-}
-
-impl SettingsArgs {
-    pub fn into_settings(self) -> Settings {
-        Settings {
-            bucket: self.bucket,
-            endpoint: self.endpoint,
-            account_id: self.account_id,
-            region: self.region,
-            public_url: self.public_url,
-            local_store: self.local_store,
-            prefix: self.prefix,
-            key_template: self.key_template,
-            manifest: self.manifest,
-            root: self.root,
-            base_dir: self.base_dir,
-            site_root: self.site_root,
-            image_dirs: (!self.image_dirs.is_empty()).then_some(self.image_dirs),
-            concurrency: self.concurrency,
-            cache_control: self.cache_control,
-            acl: self.acl,
-            on_missing: self.on_missing,
-            strip_metadata: self.strip_metadata,
-            convert: self.convert,
-            quality: self.quality,
-            max_width: self.max_width,
-            ..Settings::default()
-        }
-    }
-}
-
 /// Sets up logging on stderr: warnings by default, `-q` errors only, `-v`
 /// debug, `-vv` trace; `RUST_LOG` wins.
 pub fn init_logging(quiet: bool, verbose: u8) {
@@ -219,16 +120,10 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         .try_init();
 }
 
-/// Stacks flags > environment > config file into a checked [`Config`].
-/// `table` names a table inside the config file (book.toml's
-/// `preprocessor.r2filter`); `home` is where the manifest and root default to
-/// when there is no config file.
-pub fn load_config(
-    flags: Settings,
-    config: Option<&Path>,
-    table: Option<&str>,
-    cwd: &Path,
-) -> Result<Config, Error> {
+/// Stacks flags > environment > config file into a checked [`Config`]. The
+/// manifest and root default to the config file's folder, or `cwd` when
+/// there is none.
+pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
     let explicit = config
         .map(Path::to_path_buf)
@@ -239,7 +134,7 @@ pub fn load_config(
     };
     let (from_file, home) = match &file {
         Some(f) => (
-            Settings::from_toml_file(f, table)?,
+            Settings::from_toml_file(f, None)?,
             f.parent().unwrap_or(cwd).to_path_buf(),
         ),
         None => (Settings::default(), cwd.to_path_buf()),
@@ -276,15 +171,12 @@ pub(crate) fn cwd() -> Result<PathBuf, Error> {
 /// then environment, config file and defaults as everywhere.
 pub(crate) fn subcommand_config(
     cli: &Cli,
-    settings: &SettingsArgs,
+    settings: &Settings,
     config: Option<&Path>,
     cwd: &Path,
 ) -> Result<Config, Error> {
-    let flags = settings
-        .clone()
-        .into_settings()
-        .or(cli.settings.clone().into_settings());
-    load_config(flags, config.or(cli.config.as_deref()), None, cwd)
+    let flags = settings.clone().or(cli.settings.clone());
+    load_config(flags, config.or(cli.config.as_deref()), cwd)
 }
 
 /// Writes `--report FILE` for a finished run of the filter or batch mode

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, Printer, SettingsArgs};
+use super::{Cli, Printer};
 use crate::audit;
+use crate::config::Settings;
 use crate::error::Error;
 
 /// Ask the bucket about every object in the manifest; report missing ones and
@@ -15,7 +16,7 @@ use crate::error::Error;
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]

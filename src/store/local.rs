@@ -15,7 +15,12 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    pub(super) fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
+    pub(super) fn existing(
+        &self,
+        key: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<Existing, StoreError> {
         Ok(match self.head(key)? {
             None => Existing::Missing,
             Some(head) => compare(head.sha256.as_deref(), head.size, sha256, size),
@@ -54,12 +59,11 @@ impl LocalStore {
         };
         let parent = dest.parent().expect("keys have a file name");
         std::fs::create_dir_all(parent).map_err(io)?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".r2filter-")
-            .tempfile_in(parent)
-            .map_err(io)?;
-        std::fs::copy(path, tmp.path()).map_err(io)?;
-        tmp.persist(&dest).map_err(|e| io(e.error))?;
-        Ok(())
+        let copy = |file: &mut std::fs::File| {
+            std::io::copy(&mut std::fs::File::open(path)?, file).map(drop)
+        };
+        crate::atomic::stage_with(&dest, false, copy)
+            .and_then(|tmp| tmp.commit(&dest))
+            .map_err(io)
     }
 }

@@ -1,4 +1,4 @@
-//! Stage 5: where objects go: an S3-compatible bucket ([`s3`], aws-sdk-s3) or
+//! The upload phase's other end: where objects go: an S3-compatible bucket ([`s3`], aws-sdk-s3) or
 //! a local folder standing in for one ([`local`]).
 //!
 //! The S3 client is built only when something has to be uploaded, so a warm run
@@ -154,12 +154,17 @@ impl Store {
     }
 
     /// What is already stored under `key`.
-    pub async fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
+    pub async fn existing(
+        &self,
+        key: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<Existing, StoreError> {
         match self {
-            Store::S3(s) => s.check(key, sha256, size).await,
+            Store::S3(s) => s.existing(key, sha256, size).await,
             Store::Local(l) => {
                 let (l, key, sha256) = (l.clone(), key.to_string(), sha256.to_string());
-                blocking(move || l.check(&key, &sha256, size)).await
+                blocking(move || l.existing(&key, &sha256, size)).await
             }
         }
     }
@@ -264,7 +269,7 @@ mod tests {
         let store = Store::local(dir.path().join("bucket"));
         assert_eq!(
             store
-                .check("x/a.png", &info.sha256, info.size)
+                .existing("x/a.png", &info.sha256, info.size)
                 .await
                 .unwrap(),
             Existing::Missing
@@ -285,13 +290,13 @@ mod tests {
         );
         assert_eq!(
             store
-                .check("x/a.png", &info.sha256, info.size)
+                .existing("x/a.png", &info.sha256, info.size)
                 .await
                 .unwrap(),
             Existing::Same
         );
         assert!(matches!(
-            store.check("x/a.png", &"0".repeat(64), 1).await.unwrap(),
+            store.existing("x/a.png", &"0".repeat(64), 1).await.unwrap(),
             Existing::Different(_)
         ));
     }

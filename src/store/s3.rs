@@ -67,7 +67,7 @@ impl S3Store {
         }
     }
 
-    pub(super) async fn check(
+    pub(super) async fn existing(
         &self,
         key: &str,
         sha256: &str,
