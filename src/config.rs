@@ -426,27 +426,7 @@ impl Settings {
                 problem: "must be 1 to 256".into(),
             });
         }
-        let quality = s.quality.unwrap_or(transform::DEFAULT_QUALITY);
-        if !(1..=100).contains(&quality) {
-            return Err(ConfigError::Invalid {
-                key: "quality",
-                value: quality.to_string(),
-                problem: "must be 1 to 100".into(),
-            });
-        }
-        if s.max_width == Some(0) {
-            return Err(ConfigError::Invalid {
-                key: "max-width",
-                value: "0".into(),
-                problem: "must be at least 1 (leave it unset to keep every width)".into(),
-            });
-        }
-        let publish = transform::Settings {
-            strip: s.strip_metadata.unwrap_or_default(),
-            convert: s.convert.unwrap_or_default(),
-            quality,
-            max_width: s.max_width,
-        };
+        let publish = publish_settings(&s)?;
         Ok(Config {
             publish,
             store,
@@ -522,6 +502,31 @@ impl Settings {
             max_attempts: self.max_attempts.unwrap_or(5),
         }))
     }
+}
+
+/// The checked `strip-metadata`, `convert`, `quality` and `max-width`.
+fn publish_settings(s: &Settings) -> Result<transform::Settings, ConfigError> {
+    let quality = s.quality.unwrap_or(transform::DEFAULT_QUALITY);
+    if !(1..=100).contains(&quality) {
+        return Err(ConfigError::Invalid {
+            key: "quality",
+            value: quality.to_string(),
+            problem: "must be 1 to 100".into(),
+        });
+    }
+    if s.max_width == Some(0) {
+        return Err(ConfigError::Invalid {
+            key: "max-width",
+            value: "0".into(),
+            problem: "must be at least 1 (leave it unset to keep every width)".into(),
+        });
+    }
+    Ok(transform::Settings {
+        strip: s.strip_metadata.unwrap_or_default(),
+        convert: s.convert.unwrap_or_default(),
+        quality,
+        max_width: s.max_width,
+    })
 }
 
 /// A checked configuration, ready for a run.

@@ -537,6 +537,52 @@ pub(crate) struct Plan {
     pub(crate) problems: Vec<ReferenceError>,
 }
 
+impl Plan {
+    /// Plans the object the manifest already names for source `sha`
+    /// (recording what an upgraded entry learnt).
+    fn reuse(&mut self, manifest: &Manifest, sha: &str, decision: &Decision) {
+        let entry = match decision {
+            Decision::Upgrade(e) => {
+                self.upgrades.insert(sha.to_string(), e.clone());
+                e
+            }
+            _ => &manifest.objects[sha],
+        };
+        let planned = Planned {
+            url: entry.url.clone(),
+            key: entry.key.clone(),
+            status: Status::Manifest,
+        };
+        self.by_sha.insert(sha.to_string(), planned);
+    }
+
+    /// Notes how source `sha`'s new object is made; returns true when another
+    /// source of this run already publishes the very same bytes (then `sha`
+    /// shares its key and upload).
+    fn share(
+        &mut self,
+        sha: &str,
+        object: &publish::Object,
+        source: &publish::Source,
+        published: &Published,
+    ) -> bool {
+        let extra = Entry {
+            transform: Some(published.transform.clone()),
+            published_sha256: (object.sha256 != sha).then(|| object.sha256.clone()),
+            location: source.location.clone(),
+            ..Entry::default()
+        };
+        self.extras.insert(sha.to_string(), extra);
+        let Some(sources) = self.sources.get_mut(&object.sha256) else {
+            return false;
+        };
+        sources.push(sha.to_string());
+        let planned = self.by_sha[&sources[0]].clone();
+        self.by_sha.insert(sha.to_string(), planned);
+        true
+    }
+}
+
 /// Phase 3: a key and URL for each distinct content: the manifest's, or a
 /// new one from the key template (to upload, or `Planned` in a dry run).
 pub(crate) fn plan(
@@ -562,40 +608,11 @@ pub(crate) fn plan(
         let Some(source) = published.by_sha.get(&info.sha256) else {
             continue; // could not be read: published.problems has it
         };
-        let object = match &source.decision {
-            Decision::Manifest | Decision::Upgrade(_) => {
-                let entry = match &source.decision {
-                    Decision::Upgrade(e) => {
-                        plan.upgrades.insert(info.sha256.clone(), e.clone());
-                        e
-                    }
-                    _ => &manifest.objects[&info.sha256],
-                };
-                let planned = Planned {
-                    url: entry.url.clone(),
-                    key: entry.key.clone(),
-                    status: Status::Manifest,
-                };
-                plan.by_sha.insert(info.sha256.clone(), planned);
-                continue;
-            }
-            Decision::New(object) => object,
+        let Decision::New(object) = &source.decision else {
+            plan.reuse(manifest, &info.sha256, &source.decision);
+            continue;
         };
-        plan.extras.insert(
-            info.sha256.clone(),
-            Entry {
-                transform: Some(published.transform.clone()),
-                published_sha256: (object.sha256 != info.sha256).then(|| object.sha256.clone()),
-                location: source.location.clone(),
-                ..Entry::default()
-            },
-        );
-        // Another source already publishes these very bytes in this run.
-        if let Some(sources) = plan.sources.get_mut(&object.sha256) {
-            sources.push(info.sha256.clone());
-            let first = &plan.by_sha[&sources[0]];
-            let planned = first.clone();
-            plan.by_sha.insert(info.sha256.clone(), planned);
+        if plan.share(&info.sha256, object, source, published) {
             continue;
         }
         let key = new_key(cfg, r, &object.sha256, object.kind.ext, now);

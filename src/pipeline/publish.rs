@@ -95,33 +95,7 @@ pub(crate) fn publish(
         transform: transform.clone(),
         ..Published::default()
     };
-    // Each distinct source, with its first reference (for messages).
-    let mut todo: Vec<(usize, String, PathBuf, ImageType, u64)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, r) in located.refs.iter().enumerate() {
-        let Some(info) = hashed.image(&r.file) else {
-            continue;
-        };
-        if !seen.insert(&info.sha256) {
-            continue;
-        }
-        match manifest.objects.get(&info.sha256) {
-            Some(entry) if entry.transform.as_deref() == Some(transform.as_str()) => {
-                let source = Source {
-                    decision: Decision::Manifest,
-                    location: entry.location.clone(),
-                };
-                out.by_sha.insert(info.sha256.clone(), source);
-            }
-            _ => todo.push((
-                i,
-                info.sha256.clone(),
-                r.file.clone(),
-                info.kind.expect("an image"),
-                info.size,
-            )),
-        }
-    }
+    let todo = sources_to_read(manifest, located, hashed, &transform, &mut out);
     if todo.is_empty() {
         return out;
     }
@@ -169,19 +143,8 @@ pub(crate) fn publish(
                 for w in warnings {
                     tracing::warn!("{at}: {}: {w}", located.shown(file).display());
                 }
-                if let (Some(entry), Decision::New(obj)) =
-                    (manifest.objects.get(sha), &source.decision)
-                    && !source.location.is_empty()
-                    && settings.strip != StripMetadata::None
-                    && entry.transform() == crate::manifest::UNTRANSFORMED
-                {
-                    tracing::warn!(
-                        "{at}: {} was published with its location as {}; republished without it under a new key ({} bytes); delete the old object from the bucket",
-                        located.shown(file).display(),
-                        entry.key,
-                        obj.size,
-                    );
-                }
+                let entry = manifest.objects.get(sha);
+                warn_republished(settings, entry, &source, &at, &located.shown(file));
                 out.by_sha.insert(sha.clone(), source);
             }
             Err(source) => out.problems.push(located.error_at(
@@ -196,6 +159,70 @@ pub(crate) fn publish(
     }
     out._tmp = tmp;
     out
+}
+
+/// A distinct source that must be read: its first reference, SHA-256, file,
+/// type and size.
+type Todo = (usize, String, PathBuf, ImageType, u64);
+
+/// Decides from the manifest alone what it can (entries made with these
+/// settings); returns the sources that must be read.
+fn sources_to_read(
+    manifest: &Manifest,
+    located: &Located,
+    hashed: &Hashed,
+    transform: &str,
+    out: &mut Published,
+) -> Vec<Todo> {
+    let mut todo: Vec<Todo> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, r) in located.refs.iter().enumerate() {
+        let Some(info) = hashed.image(&r.file) else {
+            continue;
+        };
+        if !seen.insert(&info.sha256) {
+            continue;
+        }
+        match manifest.objects.get(&info.sha256) {
+            Some(entry) if entry.transform.as_deref() == Some(transform) => {
+                let source = Source {
+                    decision: Decision::Manifest,
+                    location: entry.location.clone(),
+                };
+                out.by_sha.insert(info.sha256.clone(), source);
+            }
+            _ => todo.push((
+                i,
+                info.sha256.clone(),
+                r.file.clone(),
+                info.kind.expect("an image"),
+                info.size,
+            )),
+        }
+    }
+    todo
+}
+
+/// The warning for a photo whose old object still carries its location.
+fn warn_republished(
+    settings: &transform::Settings,
+    entry: Option<&Entry>,
+    source: &Source,
+    at: &Location,
+    shown: &Path,
+) {
+    if let (Some(entry), Decision::New(obj)) = (entry, &source.decision)
+        && !source.location.is_empty()
+        && settings.strip != StripMetadata::None
+        && entry.transform() == crate::manifest::UNTRANSFORMED
+    {
+        tracing::warn!(
+            "{at}: {} was published with its location as {}; republished without it under a new key ({} bytes); delete the old object from the bucket",
+            shown.display(),
+            entry.key,
+            obj.size,
+        );
+    }
 }
 
 /// Reads and transforms one source file.
