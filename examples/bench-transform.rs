@@ -36,7 +36,7 @@ fn picture(w: u32, h: u32, seed: u32) -> RgbImage {
 fn screenshot(w: u32, h: u32, seed: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
         let band = (y / 24 + seed) % 5;
-        let text = (x / 6 + y / 3 + seed) % 7 == 0 && x % 200 < 150;
+        let text = (x / 6 + y / 3 + seed).is_multiple_of(7) && x % 200 < 150;
         if text {
             image::Rgb([30, 30, 30])
         } else {
@@ -121,7 +121,8 @@ fn main() {
     println!();
     println!("| images | settings | MB/s (source) | published / source |");
     println!("|---|---|---:|---:|");
-    let cases: Vec<(&str, &[Vec<u8>], ImageType, Settings, usize)> = vec![
+    type Case<'a> = (&'a str, &'a [Vec<u8>], ImageType, Settings, usize);
+    let cases: Vec<Case> = vec![
         ("JPEG photos", &photos, jpeg, Settings::default(), repeats),
         (
             "JPEG photos",
