@@ -28,7 +28,7 @@ data.mkdir(parents=True)
 print(subprocess.run([BIN / "examples" / "bench-transform", "5"], check=True, capture_output=True, text=True).stdout)
 
 synthetic = data / "synthetic"
-B.generate(synthetic, 200, 1000, 400, 200, 5)
+B.generate(synthetic, 100, 500, 200, 100, 5)
 photos = data / "photos"
 (photos / "posts").mkdir(parents=True)
 subprocess.run([BIN / "examples" / "bench-transform", "--write", photos / "posts" / "img", "48"], check=True)
