@@ -38,7 +38,7 @@ use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{Resolver, Skip, Url};
-use crate::rewrite::{Replacement, encode_for};
+use crate::rewrite::{Replacement, replacement};
 use crate::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
@@ -351,6 +351,22 @@ pub(crate) fn locate(
 }
 
 impl Located {
+    /// A local image the renderer shows but the scanner cannot place would be
+    /// left as written: each is a problem instead.
+    fn unmapped(&mut self, d: usize, doc: &Document, unmapped: &[Reference]) {
+        for r in unmapped {
+            if let Url::Local { .. } = crate::resolve::classify(&r.url, r.context) {
+                self.problems.push((
+                    (d, r.span.start),
+                    ReferenceError {
+                        at: Location::new(&doc.name, &doc.text, r.span.clone()),
+                        problem: Problem::Unmapped { url: r.url.clone() },
+                    },
+                ));
+            }
+        }
+    }
+
     /// The references of document `d`'s scan. A document that cannot be
     /// scanned (front matter that does not parse) is a problem; values kept by
     /// rule are shown with `-v`.
@@ -361,6 +377,7 @@ impl Located {
     ) -> Vec<Reference> {
         match scanned {
             Ok(scanned) => {
+                self.unmapped(d, doc, &scanned.unmapped);
                 for kept in &scanned.kept {
                     let at = Location::new(&doc.name, &doc.text, kept.span.clone());
                     tracing::debug!("{at}: {}", kept.rule);
@@ -798,7 +815,14 @@ pub(crate) fn splice(
         let url = format!("{}{}", planned.url, r.suffix);
         replacements[r.doc].push(Replacement {
             span: r.reference.span.clone(),
-            text: encode_for(r.reference.context, &url),
+            text: replacement(
+                r.reference.context,
+                &url,
+                docs[r.doc]
+                    .text
+                    .get(r.reference.span.clone())
+                    .unwrap_or_default(),
+            ),
         });
         let mut record = located.record(&docs[r.doc], r.doc, &r.reference, planned.status);
         record.url = Some(url);
