@@ -54,6 +54,7 @@ pub mod rewrite;
 pub mod scan;
 mod statcache;
 mod store;
+pub mod transform;
 mod upload;
 
 pub use config::{Config, ConfigError, OnMissing, Settings};

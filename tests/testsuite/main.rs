@@ -34,6 +34,7 @@ mod moto;
 mod nextjs;
 mod npm;
 mod orphans;
+mod privacy;
 mod properties;
 mod release;
 mod scanner;
