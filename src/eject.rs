@@ -7,7 +7,9 @@
 //!    folder to a recorded path is chosen, so `img/a.png` in one post and
 //!    `../img/a.png` in another come back as they were;
 //! 2. each missing file is downloaded once (GET from the bucket, or from the
-//!    public URL), its SHA-256 checked against the manifest, and put in place
+//!    public URL), its SHA-256 checked against the manifest (the published
+//!    bytes' when the object was stripped or converted: those come back, with
+//!    a warning, as the original never reached the bucket), and put in place
 //!    atomically; a file already there with the same bytes is left alone, one
 //!    with other bytes is never overwritten;
 //! 3. the URL is spliced back to the path as written.
@@ -232,7 +234,9 @@ fn missing(
                 missing.entry(sha.clone()).or_default().push(file.clone());
             }
             _ => match object::hash_file(&path) {
-                Ok(info) if info.sha256 == *sha => ejected.present += 1,
+                Ok(info) if info.sha256 == *sha || Some(info.sha256.as_str()) == published(manifest, sha) => {
+                    ejected.present += 1
+                }
                 _ => conflicts.push((file.clone(), sha.clone())),
             },
         }
@@ -291,6 +295,15 @@ fn fetch_and_place(
         })?;
     }
     for (sha, files) in missing {
+        if published(manifest, sha).is_some() {
+            let how = manifest.objects[sha].transform();
+            for file in files {
+                tracing::warn!(
+                    "{}: restored as published ({how}): the bucket never held the original bytes",
+                    file.display()
+                );
+            }
+        }
         for file in files {
             place(&staging.path().join(sha), &root.join(file)).map_err(|source| Error::Output {
                 path: file.clone(),
@@ -421,7 +434,8 @@ async fn fetch_one(source: &Source, sha: &str, entry: &Entry, to: &Path) -> Resu
                 source,
             })
         })?;
-    if info.sha256 == sha && info.size == entry.size {
+    let expected = entry.published_sha256.as_deref().unwrap_or(sha);
+    if info.sha256 == expected && info.size == entry.size {
         return Ok(info.size);
     }
     Err(Failed::Corrupt {
@@ -431,8 +445,14 @@ async fn fetch_one(source: &Source, sha: &str, entry: &Entry, to: &Path) -> Resu
         } else {
             info.sha256
         },
-        expected: sha.to_string(),
+        expected: expected.to_string(),
     })
+}
+
+/// The SHA-256 of the object made from source `sha`, when it is not the
+/// source's own (stripped of its location, converted, scaled down).
+fn published<'m>(manifest: &'m Manifest, sha: &str) -> Option<&'m str> {
+    manifest.objects[sha].published_sha256.as_deref()
 }
 
 enum Source {

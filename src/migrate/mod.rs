@@ -7,7 +7,9 @@
 //!
 //! - it is a regular file inside the root, reached through no symlink, and no
 //!   symlink points at it or at a folder holding it ([`mentions`]);
-//! - its bytes are still the object's (SHA-256);
+//! - its bytes are still the object's (SHA-256), and the object is these
+//!   very bytes: a file published stripped of its location, converted or
+//!   scaled down stays, as the bucket lacks its original;
 //! - no text file of the repository names it any more ([`mentions`]);
 //! - the bucket holds its object: a HEAD answers the manifest's size and the
 //!   `x-amz-meta-sha256` r2filter wrote.
@@ -53,6 +55,9 @@ pub enum Keep {
     NotAFile,
     /// Its bytes changed since they were published.
     Changed,
+    /// The bucket holds a transformed copy (location stripped, converted,
+    /// scaled down), not these bytes: `eject` could not give them back.
+    Transformed(String),
     /// The bucket does not hold its object as the manifest describes it.
     NotInBucket { key: String, detail: String },
     /// It could not be read.
@@ -71,6 +76,10 @@ impl std::fmt::Display for Keep {
             Keep::Symlink => f.write_str("a symlink, or reached through one"),
             Keep::NotAFile => f.write_str("not a regular file"),
             Keep::Changed => f.write_str("its bytes changed since they were published"),
+            Keep::Transformed(how) => write!(
+                f,
+                "the bucket holds it transformed ({how}), not these bytes"
+            ),
             Keep::NotInBucket { key, detail } => write!(f, "the bucket's {key} {detail}"),
             Keep::Unreadable(e) => write!(f, "cannot be read: {e}"),
         }
@@ -100,6 +109,7 @@ pub fn plan(cfg: &Config, docs: &[Document]) -> Result<Plan, Error> {
     let root = canonical_root(cfg)?;
     let mut plan = Plan::default();
     let local = local_checks(&root, claims(cfg, docs, &manifest), &mut plan);
+    let local = untransformed(&manifest, local, &mut plan);
     let unmentioned = unmentioned(cfg, &root, local, &mut plan);
     let checks = confirm(cfg, &manifest, &unmentioned)?;
     for (c, problem) in unmentioned.into_iter().zip(checks) {
@@ -202,6 +212,19 @@ fn local_check(
         Ok(_) => Err((rel, Keep::Changed)),
         Err(e) => Err((rel, Keep::Unreadable(e.to_string()))),
     })
+}
+
+/// The candidates whose object is their very bytes; the rest go to
+/// `plan.kept`.
+fn untransformed(manifest: &Manifest, local: Vec<Candidate>, plan: &mut Plan) -> Vec<Candidate> {
+    let (same, transformed): (Vec<_>, Vec<_>) = local
+        .into_iter()
+        .partition(|c| manifest.objects[&c.sha256].published_sha256.is_none());
+    for c in transformed {
+        let how = manifest.objects[&c.sha256].transform().to_string();
+        plan.kept.push((c.path, Keep::Transformed(how)));
+    }
+    same
 }
 
 /// The candidates no text file or symlink of the repository names; the rest
