@@ -339,3 +339,62 @@ fn a_file_git_has_changes_for_is_not_dropped() {
     );
     assert!(site.path("posts/img/a.png").exists());
 }
+
+#[test]
+fn a_photo_published_without_its_location_stays_and_eject_says_what_it_restores() {
+    let s3 = S3Server::start();
+    let site = Site::new();
+    let located = crate::privacy::located_jpeg();
+    site.write("posts/img/trip.jpg", &located);
+    site.write("posts/img/fine.png", photo(1));
+    site.write("posts/a.md", "![t](img/trip.jpg) ![f](img/fine.png)\n");
+    let out = site
+        .r2filter()
+        .against(&s3)
+        .args(["migrate", "posts", "--delete"])
+        .run();
+    out.success();
+    // The bucket holds the photo stripped: deleting it would lose its
+    // location for good, so it stays.
+    assert_eq!(
+        out.stdout,
+        format!(
+            "deleted posts/img/fine.png ({})\n\
+             kept posts/img/trip.jpg: the bucket holds it transformed (strip-metadata=location), not these bytes\n",
+            indicatif::HumanBytes(photo(1).len() as u64),
+        )
+    );
+    // eject: the photo is there with its own bytes (present), fine.png comes back.
+    let out = site.r2filter().against(&s3).args(["eject", "posts"]).run();
+    out.success();
+    assert_eq!(std::fs::read(site.path("posts/img/trip.jpg")).unwrap(), located);
+    assert_eq!(std::fs::read(site.path("posts/img/fine.png")).unwrap(), photo(1));
+    assert_eq!(
+        site.read("posts/a.md"),
+        "![t](img/trip.jpg) ![f](img/fine.png)\n"
+    );
+    // Deleted by hand and ejected again: the only bytes left are the
+    // published ones, checked against published_sha256, and eject says so.
+    site.r2filter()
+        .against(&s3)
+        .args(["--in-place", "posts"])
+        .run()
+        .success();
+    std::fs::remove_file(site.path("posts/img/trip.jpg")).unwrap();
+    let out = site.r2filter().against(&s3).args(["eject", "posts"]).run();
+    out.success();
+    assert!(
+        out.stderr.contains(
+            "posts/img/trip.jpg: restored as published (strip-metadata=location): the bucket never held the original bytes"
+        ),
+        "{}",
+        out.stderr
+    );
+    let restored = std::fs::read(site.path("posts/img/trip.jpg")).unwrap();
+    assert_ne!(restored, located);
+    let manifest = site.manifest().unwrap();
+    assert_eq!(
+        manifest["objects"][sha256_hex(&located)]["published_sha256"],
+        sha256_hex(&restored).as_str()
+    );
+}
