@@ -234,7 +234,10 @@ fn missing(
                 missing.entry(sha.clone()).or_default().push(file.clone());
             }
             _ => match object::hash_file(&path) {
-                Ok(info) if info.sha256 == *sha || Some(info.sha256.as_str()) == published(manifest, sha) => {
+                Ok(info)
+                    if info.sha256 == *sha
+                        || Some(info.sha256.as_str()) == published(manifest, sha) =>
+                {
                     ejected.present += 1
                 }
                 _ => conflicts.push((file.clone(), sha.clone())),

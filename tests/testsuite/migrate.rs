@@ -367,8 +367,14 @@ fn a_photo_published_without_its_location_stays_and_eject_says_what_it_restores(
     // eject: the photo is there with its own bytes (present), fine.png comes back.
     let out = site.r2filter().against(&s3).args(["eject", "posts"]).run();
     out.success();
-    assert_eq!(std::fs::read(site.path("posts/img/trip.jpg")).unwrap(), located);
-    assert_eq!(std::fs::read(site.path("posts/img/fine.png")).unwrap(), photo(1));
+    assert_eq!(
+        std::fs::read(site.path("posts/img/trip.jpg")).unwrap(),
+        located
+    );
+    assert_eq!(
+        std::fs::read(site.path("posts/img/fine.png")).unwrap(),
+        photo(1)
+    );
     assert_eq!(
         site.read("posts/a.md"),
         "![t](img/trip.jpg) ![f](img/fine.png)\n"
