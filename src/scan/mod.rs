@@ -22,10 +22,6 @@
 
 #![deny(clippy::string_slice)]
 
-// Rewritten around a real YAML parser by issue 11, which turns the lint on for
-// it; until then it slices by byte offsets that its own scanning keeps on
-// character boundaries.
-#[allow(clippy::string_slice)]
 pub mod frontmatter;
 pub mod hexo;
 pub(crate) mod html;

@@ -17,11 +17,12 @@ pub(super) fn scan(
     keys: &[String],
     out: &mut Scanned,
 ) -> Result<(), FrontMatterError> {
-    let table = DeTable::parse(&source[body.clone()]).map_err(|e| FrontMatterError {
-        format: Format::Toml,
-        offset: body.start + e.span().map_or(0, |s| s.start),
-        message: e.message().trim_end().to_string(),
-    })?;
+    let table =
+        DeTable::parse(source.get(body.clone()).unwrap_or("")).map_err(|e| FrontMatterError {
+            format: Format::Toml,
+            offset: body.start + e.span().map_or(0, |s| s.start),
+            message: e.message().trim_end().to_string(),
+        })?;
     // A worklist, not recursion: nesting depth is the document's to choose.
     let mut todo: Vec<(&Spanned<DeValue<'_>>, Under)> = Vec::new();
     push_table(&mut todo, table.get_ref(), Under::Outside, keys);
@@ -29,7 +30,8 @@ pub(super) fn scan(
         match value.get_ref() {
             DeValue::String(s) if under == Under::Value => {
                 let span = body.start + value.span().start..body.start + value.span().end;
-                let raw = &source[span.clone()];
+                // (An empty `raw`, from a span off a character boundary, is refused below.)
+                let raw = source.get(span.clone()).unwrap_or("");
                 let style = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
                     out.kept.push(Kept {
                         span,

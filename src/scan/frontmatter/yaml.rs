@@ -27,7 +27,7 @@ pub(super) fn scan(
     keys: &[String],
     out: &mut Scanned,
 ) -> Result<(), FrontMatterError> {
-    let text = &source[body.clone()];
+    let text = source.get(body.clone()).unwrap_or("");
     let chars = Chars::new(text);
     let error = |e: ScanError| FrontMatterError {
         format: Format::Yaml,
@@ -198,7 +198,7 @@ impl<'t> Tree<'t> {
                     // A flow collection's span ends with its bracket; a block
                     // collection's is empty.
                     let span = chars.range(&span);
-                    let flow = in_flow || text[span].ends_with(['[', '{']);
+                    let flow = in_flow || text.get(span).is_some_and(|t| t.ends_with(['[', '{']));
                     let empty = Children {
                         first: NONE,
                         last: NONE,
@@ -358,7 +358,8 @@ impl Walk<'_, '_> {
         // The span must hold the scalar itself: a quoted one starts and ends
         // with its quote, a plain one with its text. Anything else would splice
         // the wrong bytes, so it is refused loudly rather than guessed.
-        let raw = &self.source[in_doc.clone()];
+        // (An empty `raw`, from a span off a character boundary, is refused below.)
+        let raw = self.source.get(in_doc.clone()).unwrap_or("");
         let shaped = match style {
             Style::YamlSingle => raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\''),
             Style::YamlDouble => raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"'),
