@@ -7,14 +7,17 @@
 //!
 //! Writing is all-or-nothing in the way a file system allows: every output is
 //! first written to a temporary file in its target folder, and only when all of
-//! them are written is each renamed over its target (an atomic replace). A run
-//! that fails therefore leaves every file as it was; at worst (a rename failing
-//! midway) some files are fully rewritten and the rest untouched, never half.
+//! them are written (and on disk) is each renamed over its target (an atomic
+//! replace). A run that fails therefore leaves every file as it was; at worst
+//! (a rename failing midway) some files are fully rewritten and the rest
+//! untouched, never half. Durability costs one wait for the whole batch and
+//! one fsync per target folder, not one fsync per file: see [`crate::durable`].
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::durable;
 use crate::error::Error;
 use crate::pipeline::Document;
 use crate::scan::Flavor;
@@ -220,7 +223,9 @@ pub fn write_all(
     cwd: &Path,
 ) -> Result<Written, Error> {
     let mut written = Written::default();
-    let mut staged: Vec<(tempfile::NamedTempFile, PathBuf, PathBuf)> = Vec::new();
+    // Closed temp files (deleted if dropped): 10,000 open ones would pass the
+    // usual limit of 1,024 file descriptors.
+    let mut staged: Vec<(tempfile::TempPath, PathBuf, PathBuf)> = Vec::new();
     for (input, output) in inputs.iter().zip(outputs) {
         let shown = input.target(target);
         let to = cwd.join(&shown);
@@ -240,23 +245,38 @@ pub fn write_all(
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(fail)?;
-        tmp.write_all(output.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(fail)?;
+        tmp.write_all(output.as_bytes()).map_err(fail)?;
+        durable::start(tmp.as_file());
         // A replaced file keeps its permissions (a temp file is 0600).
         let like = std::fs::metadata(&to).or_else(|_| std::fs::metadata(&input.path));
         if let Ok(meta) = like {
             std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(fail)?;
         }
-        staged.push((tmp, shown, to));
+        staged.push((tmp.into_temp_path(), shown, to));
     }
-    // Every output is on disk: now replace the targets.
+    // Every output is written: wait until all of it is on disk, then replace
+    // the targets, then make the renames durable.
+    for (tmp, shown, _) in &staged {
+        durable::wait([tmp.as_ref()]).map_err(|source| Error::Output {
+            path: shown.clone(),
+            source,
+        })?;
+    }
+    let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new(); // folder → an output in it
     for (tmp, shown, to) in staged {
         tmp.persist(&to).map_err(|e| Error::Output {
             path: shown.clone(),
             source: e.error,
         })?;
+        let dir = to.parent().unwrap_or(Path::new(".")).to_path_buf();
+        dirs.entry(dir).or_insert_with(|| shown.clone());
         written.changed.push(shown);
+    }
+    for (dir, shown) in &dirs {
+        durable::sync_dirs([dir.as_path()]).map_err(|source| Error::Output {
+            path: shown.clone(),
+            source,
+        })?;
     }
     Ok(written)
 }

@@ -14,7 +14,8 @@
 //!    is missing under bounded concurrency,
 //! 6. [`rewrite`] splices the new URLs into the source bytes.
 //!
-//! [`pipeline::run`] drives them over a batch of documents; [`config`] and
+//! [`pipeline::run`] drives them over a batch of documents ([`batch`] writes
+//! them back, made durable by [`durable`]); [`config`] and
 //! [`cli`] are the edges. [`audit`] holds `r2filter check` (offline: is every
 //! image in the manifest?) and `r2filter verify` (is every manifest object in
 //! the bucket?).
@@ -23,6 +24,7 @@ pub mod audit;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod durable;
 pub mod error;
 pub mod manifest;
 pub mod mdbook;

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Existing, Head, PutRequest, StoreError, compare};
+use super::{Existing, Head, Put, PutRequest, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -42,7 +42,7 @@ impl LocalStore {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
         let dest = self.dir.join(req.key);
         let io = |source| StoreError::Io {
             path: dest.clone(),
@@ -52,15 +52,22 @@ impl LocalStore {
         tokio::fs::create_dir_all(parent).await.map_err(io)?;
         let (src, tmp_dir) = (req.path.to_path_buf(), parent.to_path_buf());
         let dest2 = dest.clone();
-        // Copy to a temp file beside the target, then rename: never a
-        // half-written object.
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        // Copy to a temp file beside the target, then link it in place unless
+        // something is there already (as `If-None-Match: *`): never a
+        // half-written object, never an overwrite.
+        tokio::task::spawn_blocking(move || -> std::io::Result<Put> {
+            if dest2.exists() {
+                return Ok(Put::Exists);
+            }
             let tmp = tempfile::Builder::new()
                 .prefix(".r2filter-")
                 .tempfile_in(tmp_dir)?;
             std::fs::copy(&src, tmp.path())?;
-            tmp.persist(&dest2).map_err(|e| e.error)?;
-            Ok(())
+            match tmp.persist_noclobber(&dest2) {
+                Ok(_) => Ok(Put::Created),
+                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Put::Exists),
+                Err(e) => Err(e.error),
+            }
         })
         .await
         .map_err(|e| io(std::io::Error::other(e)))?

@@ -39,6 +39,35 @@ pub struct PutRequest<'a> {
     pub acl: Option<&'a str>,
 }
 
+/// What a conditional PUT (`If-None-Match: *`) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// The object was created.
+    Created,
+    /// Something is already stored under the key (412 PreconditionFailed):
+    /// nothing was written; a HEAD tells whether it is the same bytes.
+    Exists,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// The ETag as the store gives it (quotes removed), when it gives one: for
+    /// an object sent in one PUT without KMS encryption, S3, R2, MinIO and moto
+    /// make it the body's MD5.
+    pub etag: Option<String>,
+}
+
+/// One page of a listing under a prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub objects: Vec<Listed>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<String>,
+}
+
 /// What the store already holds under a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Existing {
@@ -158,11 +187,26 @@ impl Store {
         }
     }
 
-    /// Uploads one file, streaming it from disk.
-    pub async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+    /// Uploads one file, streaming it from disk, unless something is stored
+    /// under its key already (`If-None-Match: *`): never overwrites.
+    pub async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
         match self {
             Store::S3(s) => s.put(req).await,
             Store::Local(l) => l.put(req).await,
+        }
+    }
+
+    /// One page (up to 1,000 objects) of the keys under `prefix`, from the
+    /// `next` of the page before. `None` for a store where a listing saves
+    /// nothing (the local folder answers a check without a request).
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        next: Option<&str>,
+    ) -> Option<Result<Page, StoreError>> {
+        match self {
+            Store::S3(s) => Some(s.list_page(prefix, next).await),
+            Store::Local(_) => None,
         }
     }
 }
@@ -247,11 +291,19 @@ mod tests {
             cache_control: "public",
             acl: None,
         };
-        store.put(&req).await.unwrap();
+        assert_eq!(store.put(&req).await.unwrap(), Put::Created);
         assert_eq!(
             std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
             b"png bytes"
         );
+        // Never over an existing object.
+        std::fs::write(&src, b"other bytes").unwrap();
+        assert_eq!(store.put(&req).await.unwrap(), Put::Exists);
+        assert_eq!(
+            std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
+            b"png bytes"
+        );
+        std::fs::write(&src, b"png bytes").unwrap();
         assert_eq!(
             store
                 .check("x/a.png", &info.sha256, info.size)

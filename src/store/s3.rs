@@ -1,7 +1,15 @@
 //! The S3-compatible bucket (aws-sdk-s3), tuned for R2: region `auto`,
 //! path-style, no CRC32 trailer, the body signed with its SHA-256, every 429
 //! retried.
+//!
+//! A PUT is conditional (`If-None-Match: *`): one request for a new object,
+//! and an existing one is never overwritten (412, and the caller HEADs it to
+//! tell the same bytes from a collision). S3, R2, MinIO, moto and s3s-fs honour
+//! the condition; a store that answers 501 to it gets HEAD-then-PUT instead for
+//! the rest of the run.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -21,7 +29,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use super::{Existing, Head, PutRequest, S3Settings, SHA256_META, StoreError, compare};
+use super::{
+    Existing, Head, Listed, Page, Put, PutRequest, S3Settings, SHA256_META, StoreError, compare,
+};
 
 /// A client for one bucket.
 #[derive(Debug, Clone)]
@@ -29,6 +39,8 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     endpoint: String,
+    /// Cleared when the store answers 501 to `If-None-Match`.
+    conditional: Arc<AtomicBool>,
 }
 
 impl S3Store {
@@ -64,6 +76,7 @@ impl S3Store {
             client: Client::from_conf(config),
             bucket: settings.bucket.clone(),
             endpoint: settings.endpoint.clone().unwrap_or_else(|| "AWS S3".into()),
+            conditional: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -108,7 +121,27 @@ impl S3Store {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
+        if self.conditional.load(Ordering::Relaxed) {
+            match self.send_put(req, true).await {
+                Err(StoreError::Service { status: 501, .. }) if req.acl.is_none() => {
+                    // The store does not implement conditional writes (with
+                    // `acl` set, the 501 is R2 refusing x-amz-acl: reported).
+                    tracing::warn!(
+                        "the store answered 501 to If-None-Match: checking each key with a HEAD before its PUT instead"
+                    );
+                    self.conditional.store(false, Ordering::Relaxed);
+                }
+                done => return done,
+            }
+        }
+        match self.check(req.key, req.sha256, req.size).await? {
+            Existing::Missing | Existing::Unknown => self.send_put(req, false).await,
+            Existing::Same | Existing::Different(_) => Ok(Put::Exists),
+        }
+    }
+
+    async fn send_put(&self, req: &PutRequest<'_>, conditional: bool) -> Result<Put, StoreError> {
         let body = ByteStream::from_path(req.path)
             .await
             .map_err(|e| StoreError::Io {
@@ -125,15 +158,67 @@ impl S3Store {
             .content_type(req.content_type)
             .cache_control(req.cache_control)
             .metadata(SHA256_META, req.sha256);
+        if conditional {
+            put = put.if_none_match("*");
+        }
         if let Some(acl) = req.acl {
             put = put.acl(acl.into());
         }
-        put.customize()
+        match put
+            .customize()
             .interceptor(PayloadHash(req.sha256.to_string()))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("PUT", req.key, &self.endpoint, req.acl.is_some(), e))
+        {
+            Ok(_) => Ok(Put::Created),
+            Err(SdkError::ServiceError(e)) if conditional && e.raw().status().as_u16() == 412 => {
+                Ok(Put::Exists)
+            }
+            Err(e) => Err(sdk_error(
+                "PUT",
+                req.key,
+                &self.endpoint,
+                req.acl.is_some(),
+                e,
+            )),
+        }
+    }
+
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        next: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_continuation_token(next.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| sdk_error("LIST", prefix, &self.endpoint, false, e))?;
+        let objects = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(Listed {
+                    key: o.key()?.to_string(),
+                    size: u64::try_from(o.size()?).ok()?,
+                    etag: o
+                        .e_tag()
+                        .map(|t| t.trim_matches('"').to_string())
+                        .filter(|t| !t.is_empty()),
+                })
+            })
+            .collect();
+        Ok(Page {
+            objects,
+            next: out
+                .next_continuation_token()
+                .filter(|_| out.is_truncated() == Some(true))
+                .map(str::to_string),
+        })
     }
 }
 
