@@ -55,8 +55,8 @@ pub struct Listed {
     pub key: String,
     pub size: u64,
     /// The ETag as the store gives it (quotes removed), when it gives one: for
-    /// an object sent in one PUT without KMS encryption, S3, R2, MinIO and moto
-    /// make it the body's MD5.
+    /// an object sent in one PUT without KMS encryption, S3, R2 and moto make
+    /// it the body's MD5.
     pub etag: Option<String>,
 }
 
