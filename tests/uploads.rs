@@ -154,6 +154,34 @@ fn a_foreign_object_under_a_key_is_reported_and_kept() {
 }
 
 #[test]
+fn a_store_without_conditional_writes_gets_a_head_before_each_put() {
+    let s3 = S3Server::start_with(Quirks {
+        reject_conditional: true,
+        ..Quirks::default()
+    });
+    let site = Site::new();
+    let doc = gallery(&site, 0, 3);
+    let out = site.r2filter().against(&s3).args(FLAT).stdin(&doc).run();
+    out.success();
+    assert!(
+        out.stderr.contains("answered 501 to If-None-Match"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s3.keys().len(), 3);
+    // At most one refused conditional PUT per concurrent upload before the
+    // switch; then a HEAD and a plain PUT each.
+    let plain: Vec<_> = s3
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && !r.headers.contains_key("if-none-match"))
+        .collect();
+    assert_eq!(plain.len(), 3);
+    assert_eq!(s3.count("HEAD"), 3);
+    assert!(s3.stored_puts().values().all(|&n| n == 1));
+}
+
+#[test]
 fn many_outputs_stay_under_a_low_file_descriptor_limit() {
     // Outputs are staged as closed temp files: 300 of them under `ulimit -n
     // 64` would fail with "Too many open files" if each stayed open.
