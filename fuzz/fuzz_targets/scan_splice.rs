@@ -1,5 +1,5 @@
 //! Any bytes that are UTF-8, as Markdown and as MDX: scan + splice must not
-//! panic and must keep every property in tests/props/mod.rs (bytes outside
+//! panic and must keep every property in tests/testsuite/props/mod.rs (bytes outside
 //! reference spans untouched, idempotent, URLs parse back, same events).
 #![no_main]
 #![allow(dead_code)]
@@ -20,7 +20,7 @@ mod r2 {
     pub(crate) use crate::{resolve, rewrite, scan};
 }
 
-#[path = "../../tests/props/mod.rs"]
+#[path = "../../tests/testsuite/props/mod.rs"]
 mod props;
 
 fuzz_target!(|data: &[u8]| {

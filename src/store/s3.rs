@@ -5,7 +5,7 @@
 //! A PUT is conditional (`If-None-Match: *`): one request for a new object,
 //! and an existing one is never overwritten (412, and the caller HEADs it to
 //! tell the same bytes from a collision). S3 and R2 document the condition;
-//! moto and s3s-fs 0.14 honour it (tests/uploads.rs, tests/moto.rs). A store
+//! moto and s3s-fs 0.14 honour it (tests/testsuite/uploads.rs, moto.rs). A store
 //! that answers 501 to it gets HEAD-then-PUT instead for the rest of the run.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The scan + splice properties, shared by the proptest suite
-//! (tests/properties.rs) and the cargo-fuzz target (fuzz/), which includes
+//! (tests/testsuite/properties.rs) and the cargo-fuzz target (fuzz/), which includes
 //! this file by path. It reaches the library through `crate::r2`, which each
 //! includer defines.
 #![allow(dead_code)]

@@ -3,16 +3,14 @@
 //! Between the kill and the rerun, the manifest is absent or valid and lists
 //! only objects that are in the bucket with their full bytes.
 //!
-//! CI runs 10 trials; `R2FILTER_FULL=1 cargo test --test crash -- --nocapture`
+//! CI runs 10 trials; `R2FILTER_FULL=1 cargo test --test testsuite -- --nocapture crash::`
 //! runs 50. Batch mode and mdBook, when they land, get an arm in `start`
 //! (and `--in-place` / `--out-dir` a check that each file is old or new whole).
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const IMAGES: u32 = 300;
 

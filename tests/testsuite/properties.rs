@@ -3,16 +3,11 @@
 //! spans; applying the rewrite twice equals applying it once; the new URLs
 //! parse back to themselves; the output parses to the same pulldown-cmark
 //! events but for image/link destinations. The checks themselves are in
-//! tests/props/mod.rs, shared with the cargo-fuzz target in fuzz/.
+//! tests/testsuite/props/mod.rs, shared with the cargo-fuzz target in fuzz/.
 //!
-//! `PROPTEST_CASES=20000 cargo test --test properties` for a longer run.
+//! `PROPTEST_CASES=20000 cargo test --test testsuite properties::` for a longer run.
 
-mod props;
-
-/// What `props` reaches the library through.
-mod r2 {
-    pub use r2filter::{resolve, rewrite, scan};
-}
+use crate::props;
 
 use proptest::prelude::*;
 use r2filter::scan::Flavor;

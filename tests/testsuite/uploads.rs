@@ -1,12 +1,10 @@
 //! What an upload costs in requests, against the real s3s-fs server: one
 //! conditional PUT (`If-None-Match: *`) per new image; one ListObjectsV2 per
 //! prefix when 20 or more uploads are pending; a HEAD only to tell an object
-//! that is already there (412, or listed) from a collision. tests/moto.rs runs
+//! that is already there (412, or listed) from a collision. moto.rs runs
 //! the same against moto, whose listings carry the MD5 ETag.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
 /// r2filter lists a prefix from this many pending uploads on (upload::LIST_MIN).
@@ -114,7 +112,7 @@ fn a_lost_manifest_costs_a_listing_not_a_put_per_image() {
     );
     // One listing and no PUT. s3s-fs lists no ETag, so each listed key is
     // confirmed by its recorded SHA-256 (a HEAD); moto, S3 and R2 list the MD5
-    // and need none (tests/moto.rs).
+    // and need none (moto.rs).
     assert_eq!((lists(&s3), s3.count("PUT"), s3.count("HEAD")), (1, 0, 30));
     assert!(s3.stored_puts().values().all(|&n| n == 1));
 }

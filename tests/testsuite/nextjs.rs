@@ -7,13 +7,11 @@
 //! npm the test says so and passes — except when `CI` is set, where a missing
 //! npm is a failure, never a silent skip.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// Generous bounds: `npm ci` downloads ~150 packages on a cold cache and
 /// `next build` compiles on a busy 2-core machine.

@@ -2,11 +2,9 @@
 //! a changed image is noticed even with its size and mtime put back, and a
 //! corrupt cache is rebuilt without a word.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{S3Server, Site, png};
+use crate::support::{S3Server, Site, png};
 
 const DOC: &str = "![a](img/a.png)\n\n![b](img/b.png)\n";
 const CACHE: &str = "r2filter-manifest.json.cache";

@@ -3,19 +3,17 @@
 //! exit code, an empty stdout, and that nothing was uploaded or written (the
 //! site's files are the same before and after the run).
 //!
-//! A few cases also appear in tests/filter.rs as part of longer stories; here
+//! A few cases also appear in tests/testsuite/filter.rs as part of longer stories; here
 //! each stands alone with the full set of assertions.
-
-mod support;
 
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 /// Runs `doc` through the filter against `s3`, expecting failure `code`, and
-/// checks nothing was uploaded or written. Returns stderr.
+/// checks nothing was uploaded or written.
 #[track_caller]
-fn refused(site: &Site, s3: &S3Server, run: Run, code: i32) -> String {
+fn refused(site: &Site, s3: &S3Server, run: Run, code: i32) -> Output {
     let before = tree(&site.root);
     let manifest_before = std::fs::read(site.path("r2filter-manifest.json")).ok();
     let out = run.run();
@@ -32,16 +30,16 @@ fn refused(site: &Site, s3: &S3Server, run: Run, code: i32) -> String {
         s3.keys()
     );
     assert!(s3.stored_puts().is_empty(), "a PUT was stored\n{err}");
-    err
+    out
 }
 
 /// As [`refused`], and no request reached the store at all (the problem was
 /// caught before any network use).
 #[track_caller]
-fn refused_offline(site: &Site, s3: &S3Server, run: Run, code: i32) -> String {
-    let err = refused(site, s3, run, code);
-    assert_eq!(s3.requests().len(), 0, "a request was sent\n{err}");
-    err
+fn refused_offline(site: &Site, s3: &S3Server, run: Run, code: i32) -> Output {
+    let out = refused(site, s3, run, code);
+    assert_eq!(s3.requests().len(), 0, "a request was sent\n{}", out.stderr);
+    out
 }
 
 #[track_caller]
@@ -66,15 +64,15 @@ fn missing_file_suggests_the_near_miss() {
         .r2filter()
         .against(&s3)
         .stdin("# Post\n\n![s](img/sunset.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "error: <stdin>:3:6: image file not found: \"img/sunset.png\"",
-            "3 | ![s](img/sunset.png)\n  |      ^^^^^^^^^^^^^^",
-            "hint: did you mean \"Sunset.png\"?",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:3:6: image file not found: "img/sunset.png" (looked for img/sunset.png)
+  |
+3 | ![s](img/sunset.png)
+  |      ^^^^^^^^^^^^^^
+  = hint: did you mean "Sunset.png"?
+
+"#]]);
 }
 
 #[test]
@@ -82,14 +80,15 @@ fn a_directory_is_not_an_image() {
     let (s3, site) = (S3Server::start(), Site::new());
     std::fs::create_dir_all(site.path("img/folder.png")).unwrap();
     let run = site.r2filter().against(&s3).stdin("![d](img/folder.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: \"img/folder.png\" is a directory, not an image file",
-            "hint: point the reference at an image file",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: "img/folder.png" is a directory, not an image file
+  |
+1 | ![d](img/folder.png)
+  |      ^^^^^^^^^^^^^^
+  = hint: point the reference at an image file
+
+"#]]);
 }
 
 #[test]
@@ -105,11 +104,15 @@ fn a_fifo_is_refused_without_being_opened() {
         .unwrap();
     assert!(status.success());
     let run = site.r2filter().against(&s3).stdin("![p](img/pipe.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &["<stdin>:1:6: \"img/pipe.png\" is not a regular file (a FIFO)"],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: "img/pipe.png" is not a regular file (a FIFO), not an image file
+  |
+1 | ![p](img/pipe.png)
+  |      ^^^^^^^^^^^^
+  = hint: point the reference at an image file
+
+"#]]);
 }
 
 #[test]
@@ -128,14 +131,15 @@ fn an_unreadable_file_is_named() {
         }
         run = run.run_as(65534, 65534);
     }
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: cannot read img/locked.png: Permission denied",
-            "hint: check the file's permissions",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: cannot read img/locked.png: Permission denied (os error 13)
+  |
+1 | ![l](img/locked.png)
+  |      ^^^^^^^^^^^^^^
+  = hint: check the file's permissions
+
+"#]]);
 }
 
 fn is_root() -> bool {
@@ -147,14 +151,15 @@ fn an_empty_file_is_not_an_image() {
     let (s3, site) = (S3Server::start(), Site::new());
     site.write("img/empty.png", "");
     let run = site.r2filter().against(&s3).stdin("![e](img/empty.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: img/empty.png is not an image",
-            "hint: only images are published",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: img/empty.png is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)
+  |
+1 | ![e](img/empty.png)
+  |      ^^^^^^^^^^^^^
+  = hint: only images are published: fix the reference, or replace the file with a real image
+
+"#]]);
 }
 
 #[test]
@@ -165,9 +170,16 @@ fn text_with_an_image_extension_is_not_published() {
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n",
     );
     let run = site.r2filter().against(&s3).stdin("![k](img/id_rsa.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(&err, &["<stdin>:1:6: img/id_rsa.png is not an image"]);
-    assert!(!err.contains("BEGIN OPENSSH"), "{err}");
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: img/id_rsa.png is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)
+  |
+1 | ![k](img/id_rsa.png)
+  |      ^^^^^^^^^^^^^^
+  = hint: only images are published: fix the reference, or replace the file with a real image
+
+"#]]);
+    assert!(!out.stderr.contains("BEGIN OPENSSH"), "{}", out.stderr);
 }
 
 #[test]
@@ -179,16 +191,21 @@ fn dot_dot_traversal_is_refused() {
         .r2filter()
         .against(&s3)
         .stdin("![a](img/a.png) ![x](../secret.png) ![y](img/../../secret.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:22: image path \"../secret.png\" leaves the root folder",
-            "<stdin>:1:42: image path \"img/../../secret.png\" leaves the root folder",
-            "hint: only files inside the root can be published",
-            "2 references failed; nothing was written",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:22: image path "../secret.png" leaves the root folder [ROOT]
+  |
+1 | ![a](img/a.png) ![x](../secret.png) ![y](img/../../secret.png)
+  |                      ^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: <stdin>:1:42: image path "img/../../secret.png" leaves the root folder [ROOT]
+  |
+1 | ![a](img/a.png) ![x](../secret.png) ![y](img/../../secret.png)
+  |                                          ^^^^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: 2 references failed; nothing was written
+
+"#]]);
 }
 
 #[test]
@@ -199,14 +216,21 @@ fn percent_encoded_traversal_is_refused() {
         .r2filter()
         .against(&s3)
         .stdin("![x](%2e%2e%2fsecret.png) ![y](img/%2E%2E/..%2F%2e%2e/secret.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: image path \"../secret.png\" leaves the root folder",
-            "<stdin>:1:32: image path \"img/../../../secret.png\" leaves the root folder",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: image path "../secret.png" leaves the root folder [ROOT]
+  |
+1 | ![x](%2e%2e%2fsecret.png) ![y](img/%2E%2E/..%2F%2e%2e/secret.png)
+  |      ^^^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: <stdin>:1:32: image path "img/../../../secret.png" leaves the root folder [ROOT]
+  |
+1 | ![x](%2e%2e%2fsecret.png) ![y](img/%2E%2E/..%2F%2e%2e/secret.png)
+  |                                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: 2 references failed; nothing was written
+
+"#]]);
 }
 
 #[test]
@@ -217,14 +241,15 @@ fn an_absolute_path_resolves_inside_the_site_root_only() {
     let secret = secret_outside(&site);
     let doc = format!("![x]({})\n", secret.display());
     let run = site.r2filter().against(&s3).stdin(&doc);
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[&format!(
-            "<stdin>:1:6: image file not found: \"{}\"",
-            secret.display()
-        )],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: image file not found: "[TMP]/secret.png" (looked for [..]/secret.png)
+  |
+1 | ![x]([TMP]/secret.png)
+  |      ^[..]
+  = hint: fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = "warn"` in the config) to keep the link as it is
+
+"#]]);
 }
 
 #[test]
@@ -236,17 +261,21 @@ fn backslashes_are_refused() {
         .r2filter()
         .against(&s3)
         .stdin("<img src=\"..\\secret.png\">\n\n![a](img\\a.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:11: image path \"..\\\\secret.png\" contains a backslash",
-            "hint: write paths with forward slashes",
-        ],
-    );
-    // A backslash before a letter is not a Markdown escape: it stays, and is
-    // refused too.
-    says(&err, &["<stdin>:3:6: image path \"img\\\\a.png\""]);
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:11: image path "..\\secret.png" contains a backslash or NUL
+  |
+1 | <img src="..\secret.png">
+  |           ^^^^^^^^^^^^^
+  = hint: write paths with forward slashes
+error: <stdin>:3:6: image path "img\\a.png" contains a backslash or NUL
+  |
+3 | ![a](img\a.png)
+  |      ^^^^^^^^^
+  = hint: write paths with forward slashes
+error: 2 references failed; nothing was written
+
+"#]]);
 }
 
 #[test]
@@ -261,14 +290,21 @@ fn a_symlink_out_of_the_root_is_refused() {
         .r2filter()
         .against(&s3)
         .stdin("![i](img/innocent.png)\n![u](img/up/secret.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: image path \"img/innocent.png\" leaves the root folder",
-            "<stdin>:2:6: image path \"img/up/secret.png\" leaves the root folder",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:6: image path "img/innocent.png" leaves the root folder [ROOT]
+  |
+1 | ![i](img/innocent.png)
+  |      ^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: <stdin>:2:6: image path "img/up/secret.png" leaves the root folder [ROOT]
+  |
+2 | ![u](img/up/secret.png)
+  |      ^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: 2 references failed; nothing was written
+
+"#]]);
 }
 
 #[test]
@@ -279,14 +315,12 @@ fn invalid_utf8_is_refused() {
         .r2filter()
         .against(&s3)
         .stdin(b"![a](a.png)\n\xc3\x28 latin-1 caf\xe9\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "error: <stdin> is not UTF-8 text (byte 12)",
-            "hint: save the document as UTF-8",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: <stdin> is not UTF-8 text (byte 12)
+  = hint: save the document as UTF-8
+
+"#]]);
 }
 
 #[test]
@@ -296,14 +330,12 @@ fn a_corrupt_manifest_is_never_overwritten() {
     let conflict = "{\n<<<<<<< HEAD\n  \"version\": 1,\n=======\n>>>>>>> branch\n}\n";
     site.write("r2filter-manifest.json", conflict);
     let run = site.r2filter().against(&s3).stdin("![a](a.png)\n");
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "r2filter-manifest.json is not valid: line 2 column 1",
-            "it was left as it is",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: manifest [ROOT]/r2filter-manifest.json is not valid: line 2 column 1: key must be a string
+  = hint: it was left as it is: fix it (git checkout it, or resolve the merge conflict), or delete it to rebuild it from the bucket
+
+"#]]);
     assert_eq!(site.read("r2filter-manifest.json"), conflict);
 }
 
@@ -326,18 +358,12 @@ fn a_manifest_for_another_destination_is_refused() {
         serde_json::to_string_pretty(&other).unwrap(),
     );
     let run = site.r2filter().against(&s3).stdin("![a](a.png)\n");
-    let err = refused_offline(&site, &s3, run, 2);
-    says(
-        &err,
-        &[
-            "was made for bucket production-assets at https://0123456789abcdef.r2.cloudflarestorage.com",
-            &format!(
-                "but this run publishes to bucket {BUCKET} at {}",
-                s3.endpoint
-            ),
-            "hint: pass --manifest",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 2);
+    out.stderr_eq(str![[r#"
+error: manifest [ROOT]/r2filter-manifest.json was made for bucket production-assets at https://0123456789abcdef.r2.cloudflarestorage.com, served from https://assets.example.org, but this run publishes to bucket test-bucket at [ENDPOINT], served from https://assets.example.com
+  = hint: pass --manifest with another file for this destination, or delete the manifest to start over
+
+"#]]);
 }
 
 #[test]
@@ -351,7 +377,7 @@ fn a_wrong_secret_gets_403_and_is_never_printed() {
         .credentials(ACCESS_KEY, wrong)
         .args(["-vv"])
         .stdin("![a](a.png)\n");
-    let err = refused(&site, &s3, run, 1);
+    let err = refused(&site, &s3, run, 1).stderr;
     says(
         &err,
         &[
@@ -396,7 +422,7 @@ fn a_skewed_clock_gets_request_time_too_skewed() {
         return;
     };
     let run = run.env("AWS_DISABLE_CLOCK_SKEW_CORRECTION", "true");
-    let err = refused(&site, &s3, run, 1);
+    let err = refused(&site, &s3, run, 1).stderr;
     says(
         &err,
         &[
@@ -433,15 +459,17 @@ fn no_such_bucket_is_explained() {
         .against(&s3)
         .args(["--bucket", "no-such-bucket"])
         .stdin("![a](a.png)\n");
-    let err = refused(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: uploading a.png: PUT ",
-            "HTTP 404 NoSuchBucket",
-            "hint: create the bucket, or fix `bucket` / `endpoint` / `account-id`",
-        ],
-    );
+    let out = refused(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 404 NoSuchBucket: The specified bucket does not exist: no-such-bucket
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: create the bucket, or fix `bucket` / `endpoint` / `account-id`
+
+"#]]);
     assert!(!Path::new(&s3.dir.path().join("no-such-bucket")).exists());
 }
 
@@ -456,15 +484,17 @@ fn an_unreachable_endpoint_is_explained() {
         .credentials(ACCESS_KEY, SECRET_KEY)
         .stdin("![a](a.png)\n");
     // Unused, but lets `refused` check that nothing landed anywhere.
-    let err = refused_offline(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: uploading a.png: ",
-            &format!("cannot reach the store at {dead}"),
-            "hint: check `endpoint`",
-        ],
-    );
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: cannot reach the store at [ENDPOINT]: dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: check `endpoint` (or `account-id`) and the network; a run with every image in the manifest needs no network
+
+"#]]);
 }
 
 #[test]
@@ -480,13 +510,15 @@ fn r2s_501_on_x_amz_acl_is_explained() {
         .against(&s3)
         .args(["--acl", "public-read"])
         .stdin("![a](a.png)\n");
-    let err = refused(&site, &s3, run, 1);
-    says(
-        &err,
-        &[
-            "<stdin>:1:6: uploading a.png: PUT ",
-            "HTTP 501 NotImplemented",
-            "hint: R2 does not implement x-amz-acl: remove `acl`",
-        ],
-    );
+    let out = refused(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 501 NotImplemented: Header 'x-amz-acl' with value 'public-read' not implemented
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)
+
+"#]]);
 }

@@ -1,11 +1,9 @@
 //! Batch modes (`--in-place`, `--out-dir`) against a real S3 server: front
 //! matter, MDX, the site root, all-or-nothing writes.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
-use support::*;
+use crate::support::*;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
@@ -105,12 +103,15 @@ fn in_place_rewrites_front_matter_markdown_and_mdx_with_one_upload_each() {
             .len(),
         3
     );
-    assert!(
-        out.stderr.contains("wrote content/posts/hello.md"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("1 file(s) unchanged"), "{}", out.stderr);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+r2filter: wrote content/posts/components.mdx
+r2filter: wrote content/posts/hello.md
+r2filter: 1 file(s) unchanged
+r2filter: 11 references in 3 documents: 3 uploaded (162 B), 0 from manifest, 0 already in bucket, 0 remote skipped in [ELAPSED]
+
+"#]]);
 }
 
 #[test]
@@ -145,7 +146,11 @@ fn warm_in_place_run_touches_no_file_and_no_network() {
         let meta = std::fs::metadata(b.site.path(&format!("content/posts/{f}"))).unwrap();
         assert_eq!(meta.modified().unwrap(), old, "{f} was rewritten");
     }
-    assert!(out.stderr.contains("3 file(s) unchanged"), "{}", out.stderr);
+    out.stderr_eq(str![[r#"
+r2filter: 3 file(s) unchanged
+r2filter: 11 references in 3 documents: 0 uploaded (0 B), 0 from manifest, 0 already in bucket, 11 remote skipped in [ELAPSED]
+
+"#]]);
 }
 
 #[test]
@@ -190,21 +195,22 @@ fn one_bad_reference_writes_nothing_and_uploads_nothing() {
         "---\ncover: images/cover.png\n---\n\n![a](images/shot.png)\n\n![b](images/nope.png)\n";
     b.site.write("content/posts/zz-bad.md", bad);
     let before_md = b.site.read("content/posts/hello.md");
-    let err = b
+    let out = b
         .site
         .r2filter()
         .against(&s3)
         .args(FLAT)
         .args(["--in-place", "content/posts"])
-        .run()
-        .failure(1)
-        .to_string();
-    assert!(
-        err.contains(
-            "error: content/posts/zz-bad.md:7:6: image file not found: \"images/nope.png\""
-        ),
-        "{err}"
-    );
+        .run();
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+error: content/posts/zz-bad.md:7:6: image file not found: "images/nope.png" (looked for content/posts/images/nope.png)
+  |
+7 | ![b](images/nope.png)
+  |      ^^^^^^^^^^^^^^^
+  = hint: fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = "warn"` in the config) to keep the link as it is
+
+"#]]);
     assert_eq!(b.site.read("content/posts/hello.md"), before_md);
     assert_eq!(b.site.read("content/posts/zz-bad.md"), bad);
     assert_eq!(b.site.read("content/posts/components.mdx"), MDX_POST);
@@ -241,22 +247,40 @@ fn front_matter_values_that_are_not_images_or_not_local_stay() {
 fn paths_need_a_destination_and_must_exist() {
     let site = Site::new();
     site.write("a.md", "x\n");
-    let err = site.r2filter().arg("a.md").run().failure(2).to_string();
-    assert!(err.contains("--in-place or --out-dir"), "{err}");
-    let err = site
+    let out = site.r2filter().arg("a.md").run();
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: files given: say where the results go, with --in-place or --out-dir DIR
+(to filter standard input, give no PATH)
+
+Usage: r2filter [OPTIONS] [PATH]... [COMMAND]
+
+For more information, try '--help'.
+
+"#]]);
+    let out = site
         .r2filter()
         .args(["--local-store", "bucket", "--in-place", "nope.md"])
-        .run()
-        .failure(2)
-        .to_string();
-    assert!(err.contains("nope.md: no such file or folder"), "{err}");
-    let err = site
+        .run();
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: nope.md: no such file or folder
+  = hint: check the path (relative to the current folder)
+
+"#]]);
+    let out = site
         .r2filter()
         .args(["--in-place", "a.md", "--out-dir", "out"])
-        .run()
-        .failure(2)
-        .to_string();
-    assert!(err.contains("cannot be used with"), "{err}");
+        .run();
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: the argument '--in-place' cannot be used with '--out-dir <DIR>'
+
+Usage: r2filter --in-place <PATH>...
+
+For more information, try '--help'.
+
+"#]]);
     assert_eq!(site.read("a.md"), "x\n");
 }
 
@@ -271,12 +295,26 @@ fn dry_run_plans_the_batch_and_writes_nothing() {
         .args(FLAT)
         .args(["--dry-run", "--in-place", "content/posts"])
         .run();
-    let plan = out.success();
-    assert!(
-        plan.contains("content/posts/hello.md:3:8")
-            && plan.contains("content/posts/components.mdx:"),
-        "{plan}"
-    );
+    out.success();
+    out.stdout_eq(str![[r#"
+LOCATION                            ACTION  IMAGE                  KEY                                                                   URL
+content/posts/components.mdx:2:14   upload  ./images/cover.png     38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png  https://assets.example.com/38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png
+content/posts/components.mdx:9:13   upload  ./images/cover.png     38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png  https://assets.example.com/38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png
+content/posts/components.mdx:12:11  upload  images/shot.png        4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png  https://assets.example.com/4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png
+content/posts/components.mdx:12:31  upload  images/cover.png       38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png  https://assets.example.com/38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png
+content/posts/components.mdx:16:16  upload  images/shot.png        4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png  https://assets.example.com/4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png
+content/posts/hello.md:3:8          upload  ./images/cover.png     38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png  https://assets.example.com/38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png
+content/posts/hello.md:5:5          upload  images/shot.png        4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png  https://assets.example.com/4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png
+content/posts/hello.md:6:6          upload  images/cover.png       38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png  https://assets.example.com/38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png
+content/posts/hello.md:7:19         upload  images/shot.png        4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png  https://assets.example.com/4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png
+content/posts/hello.md:8:9          upload  /static/images/me.png  3428bbf5a5d2418d111bc8e1b1807b733a29e6b74764371bf3d2c02d8e130339.png  https://assets.example.com/3428bbf5a5d2418d111bc8e1b1807b733a29e6b74764371bf3d2c02d8e130339.png
+content/posts/hello.md:13:9         upload  images/shot.png        4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png  https://assets.example.com/4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png
+
+"#]]);
+    out.stderr_eq(str![[r#"
+r2filter: 11 references in 3 documents: 3 to upload (162 B), 0 from manifest, 0 already in bucket, 0 remote skipped in [ELAPSED]
+
+"#]]);
     assert_eq!(b.site.read("content/posts/hello.md"), MD_POST);
     assert_eq!(b.site.read("content/posts/components.mdx"), MDX_POST);
     assert_eq!(s3.requests().len(), 0);

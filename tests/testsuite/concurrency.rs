@@ -6,13 +6,11 @@
 //! (`--in-place`, `--out-dir`) and the mdBook preprocessor land, each is a new
 //! variant and a match arm in [`Entry::run`]; the test mixes all variants.
 //!
-//! `R2FILTER_FULL=1 cargo test --test concurrency -- --nocapture` runs more rounds.
-
-mod support;
+//! `R2FILTER_FULL=1 cargo test --test testsuite -- --nocapture concurrency::` runs more rounds.
 
 use std::collections::BTreeSet;
 
-use support::*;
+use crate::support::*;
 
 /// A way to run r2filter over one document.
 #[derive(Debug, Clone, Copy)]

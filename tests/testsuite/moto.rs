@@ -10,14 +10,12 @@
 //! end. Without moto the tests skip, unless `CI` is set: then they fail.
 //! `MOTO_SERVER` may name the executable (default: `moto_server` on PATH).
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
 

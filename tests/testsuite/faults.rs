@@ -5,14 +5,12 @@
 //! bounded retries with a clear error and a manifest that lists only objects
 //! that exist.
 //!
-//! CI counts by default; `R2FILTER_FULL=1 cargo test --test faults -- --nocapture`
+//! CI counts by default; `R2FILTER_FULL=1 cargo test --test testsuite -- --nocapture faults::`
 //! runs the full ones (and prints what was injected either way).
-
-mod support;
 
 use std::collections::BTreeSet;
 
-use support::*;
+use crate::support::*;
 
 /// Short timeouts so a stall (1.5 s) outlasts the read timeout; more tries than
 /// the default so a run at a 15% fault rate is not a coin toss.

@@ -1,8 +1,6 @@
 //! The stdin/stdout filter against a real S3 server (s3s-fs, SigV4 on).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// `{hash}.{ext}` keys make every URL computable from the bytes alone.
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
@@ -120,7 +118,12 @@ fn cold_run_uploads_each_image_once_and_splices_only_urls() {
             key.split('.').next().unwrap()
         );
     }
-    assert!(out.stderr.contains("5 uploaded"), "{}", out.stderr);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+r2filter: 11 references in 1 document: 5 uploaded (270 B), 0 from manifest, 0 already in bucket, 2 remote skipped in [ELAPSED]
+
+"#]]);
 
     let m = f.site.manifest().expect("manifest written");
     assert_eq!(m["version"], 1);
@@ -163,7 +166,10 @@ fn warm_run_needs_no_network_and_no_credentials() {
         .run();
     assert_eq!(warm.success(), cold);
     assert_eq!(f.site.read("r2filter-manifest.json"), manifest_before);
-    assert!(warm.stderr.contains("0 uploaded"), "{}", warm.stderr);
+    warm.stderr_eq(str![[r#"
+r2filter: 11 references in 1 document: 0 uploaded (0 B), 9 from manifest, 0 already in bucket, 2 remote skipped in [ELAPSED]
+
+"#]]);
 }
 
 #[test]
@@ -280,11 +286,12 @@ fn lost_manifest_costs_requests_not_duplicates() {
     // confirms the bytes.
     assert!(s3.stored_puts().values().all(|&n| n == 1));
     assert_eq!(s3.count("HEAD"), 5);
-    assert!(
-        again.stderr.contains("5 already in bucket"),
-        "{}",
-        again.stderr
-    );
+    again.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+r2filter: 11 references in 1 document: 0 uploaded (0 B), 0 from manifest, 5 already in bucket, 2 remote skipped in [ELAPSED]
+
+"#]]);
     assert_eq!(
         f.site.manifest().unwrap()["objects"]
             .as_object()
@@ -307,12 +314,16 @@ fn wrong_secret_fails_with_the_r2_hint_and_never_prints_the_secret() {
         .stdin("Look: ![a](a.png)\n")
         .run();
     let err = out.failure(1);
-    assert!(
-        err.contains("error: <stdin>:1:12: uploading a.png: PUT "),
-        "{err}"
-    );
-    assert!(err.contains("HTTP 403 SignatureDoesNotMatch"), "{err}");
-    assert!(err.contains("region must be `auto`"), "{err}");
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:12: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 403 SignatureDoesNotMatch
+  |
+1 | Look: ![a](a.png)
+  |            ^^^^^
+  = hint: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); for R2 the region must be `auto`
+
+"#]]);
     assert!(!err.contains(wrong) && !err.contains(SECRET_KEY), "{err}");
     assert!(site.manifest().is_none(), "nothing recorded");
     assert!(s3.keys().is_empty());
@@ -332,12 +343,17 @@ fn acl_is_sent_only_when_configured_and_r2s_501_is_explained() {
         .args(["--acl", "public-read"])
         .stdin("![a](a.png)\n")
         .run();
-    let err = out.failure(1);
-    assert!(err.contains("HTTP 501 NotImplemented"), "{err}");
-    assert!(
-        err.contains("R2 does not implement x-amz-acl: remove `acl`"),
-        "{err}"
-    );
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 501 NotImplemented: Header 'x-amz-acl' with value 'public-read' not implemented
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)
+
+"#]]);
     assert!(s3.keys().is_empty());
     // Without it, the same server takes the upload.
     site.r2filter()
@@ -361,19 +377,29 @@ fn unreachable_endpoint_is_a_clear_error() {
         .stdin("![a](a.png)\n")
         .run();
     // An explicit config file that does not exist is a configuration error.
-    assert!(out.failure(2).contains("none.toml"), "{}", out.stderr);
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: cannot read [ROOT]/none.toml: No such file or directory (os error 2)
+  = hint: check the path and its permissions
+
+"#]]);
     let out = site
         .r2filter()
         .endpoint(&dead)
         .credentials(ACCESS_KEY, SECRET_KEY)
         .stdin("![a](a.png)\n")
         .run();
-    let err = out.failure(1);
-    assert!(
-        err.contains(&format!("cannot reach the store at {dead}")),
-        "{err}"
-    );
-    assert!(err.contains("check `endpoint`"), "{err}");
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: cannot reach the store at [ENDPOINT]: dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: check `endpoint` (or `account-id`) and the network; a run with every image in the manifest needs no network
+
+"#]]);
     assert!(site.manifest().is_none());
 }
 
@@ -387,8 +413,22 @@ fn missing_credentials_are_explained() {
         .endpoint(&s3.endpoint)
         .stdin("![a](a.png)\n")
         .run();
-    let err = out.failure(1);
-    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
+ WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
+error: <stdin>:1:6: uploading a.png: no usable AWS credentials: dispatch failure: other: the credential provider was not enabled: no credentials found in chain. Attempted:
+  Environment: the credential provider was not enabled: environment variable not set
+  Profile: the credential provider was not enabled
+  WebIdentityToken: the credential provider was not enabled: $AWS_WEB_IDENTITY_TOKEN_FILE was not set
+  EcsContainer: the credential provider was not enabled: ECS provider not configured
+  Ec2InstanceMetadata: the credential provider was not enabled: IMDS disabled by AWS_EC2_METADATA_DISABLED env var set to `true`
+  |
+1 | ![a](a.png)
+  |      ^^^^^
+  = hint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); runs with every image in the manifest need none
+
+"#]]);
     assert_eq!(s3.requests().len(), 0);
 }
 
@@ -401,24 +441,26 @@ fn bad_references_fail_before_any_upload() {
     std::fs::write(site.dir.path().join("secret.png"), png(2)).unwrap();
     let doc = "# Post\n\n![ok](img/Shot.png)\n![missing](img/shot.png)\n![text](img/notes.png)\n![escape](../secret.png) ![enc](%2e%2e/secret.png)\n";
     let out = site.r2filter().against(&s3).stdin(doc).run();
-    let err = out.failure(1);
-    assert!(
-        err.contains("error: <stdin>:4:12: image file not found: \"img/shot.png\""),
-        "{err}"
-    );
-    assert!(err.contains("did you mean \"Shot.png\"?"), "{err}");
-    assert!(
-        err.contains("error: <stdin>:6:11: image path \"../secret.png\" leaves the root folder"),
-        "{err}"
-    );
-    assert!(
-        err.contains("error: <stdin>:6:33: image path \"../secret.png\" leaves the root folder"),
-        "{err}"
-    );
-    assert!(
-        err.contains("4 | ![missing](img/shot.png)\n  |            ^^^^^^^^^^^^"),
-        "{err}"
-    );
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:4:12: image file not found: "img/shot.png" (looked for img/shot.png)
+  |
+4 | ![missing](img/shot.png)
+  |            ^^^^^^^^^^^^
+  = hint: did you mean "Shot.png"?
+error: <stdin>:6:11: image path "../secret.png" leaves the root folder [ROOT]
+  |
+6 | ![escape](../secret.png) ![enc](%2e%2e/secret.png)
+  |           ^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: <stdin>:6:33: image path "../secret.png" leaves the root folder [ROOT]
+  |
+6 | ![escape](../secret.png) ![enc](%2e%2e/secret.png)
+  |                                 ^^^^^^^^^^^^^^^^^
+  = hint: only files inside the root can be published; move the image inside it or set --root / `root`
+error: 3 references failed; nothing was written
+
+"#]]);
     // Resolution fails first, so the non-image is not even read yet.
     assert_eq!(s3.requests().len(), 0);
     assert!(site.manifest().is_none());
@@ -428,8 +470,15 @@ fn bad_references_fail_before_any_upload() {
         .against(&s3)
         .stdin("![text](img/notes.png)\n")
         .run();
-    let err = out.failure(1);
-    assert!(err.contains("img/notes.png is not an image"), "{err}");
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+error: <stdin>:1:9: img/notes.png is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)
+  |
+1 | ![text](img/notes.png)
+  |         ^^^^^^^^^^^^^
+  = hint: only images are published: fix the reference, or replace the file with a real image
+
+"#]]);
     assert_eq!(s3.requests().len(), 0);
 }
 
@@ -444,11 +493,11 @@ fn on_missing_warn_keeps_the_link() {
         .stdin("![a](gone.png)\n")
         .run();
     assert_eq!(out.success(), "![a](gone.png)\n");
-    assert!(
-        out.stderr.contains("image file not found"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_eq(str![[r#"
+ WARN <stdin>:1:6: image file not found: "gone.png" (looked for gone.png); kept as written
+r2filter: 1 reference in 1 document: 0 uploaded (0 B), 0 from manifest, 0 already in bucket, 0 remote skipped, 1 missing kept in [ELAPSED]
+
+"#]]);
 }
 
 #[test]
@@ -458,11 +507,12 @@ fn corrupt_manifest_is_an_error_and_left_alone() {
     site.image("a.png", 1);
     site.write("r2filter-manifest.json", "{\n<<<<<<< HEAD\n");
     let out = site.r2filter().against(&s3).stdin("![a](a.png)\n").run();
-    let err = out.failure(1);
-    assert!(
-        err.contains("r2filter-manifest.json is not valid: line 2"),
-        "{err}"
-    );
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+error: manifest [ROOT]/r2filter-manifest.json is not valid: line 2 column 1: key must be a string
+  = hint: it was left as it is: fix it (git checkout it, or resolve the merge conflict), or delete it to rebuild it from the bucket
+
+"#]]);
     assert_eq!(site.read("r2filter-manifest.json"), "{\n<<<<<<< HEAD\n");
     assert_eq!(s3.requests().len(), 0);
 }
@@ -483,9 +533,12 @@ fn manifest_for_another_destination_is_refused() {
         .args(["--public-url", "https://other.example.com"])
         .stdin("![a](a.png)\n")
         .run();
-    let err = out.failure(2);
-    assert!(err.contains("was made for bucket test-bucket"), "{err}");
-    assert!(err.contains("--manifest"), "{err}");
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: manifest [ROOT]/r2filter-manifest.json was made for bucket test-bucket at [ENDPOINT], served from https://assets.example.com, but this run publishes to bucket test-bucket at [ENDPOINT], served from https://other.example.com
+  = hint: pass --manifest with another file for this destination, or delete the manifest to start over
+
+"#]]);
 }
 
 #[test]
@@ -543,7 +596,11 @@ fn secrets_in_config_files_are_refused() {
     );
     let out = site.r2filter().stdin("x\n").run();
     let err = out.failure(2);
-    assert!(err.contains("looks like a credential"), "{err}");
+    out.stderr_eq(str![[r#"
+error: [ROOT]/r2filter.toml: `secret_access_key` looks like a credential, and credentials are never read from config files
+  = hint: remove it, and provide credentials as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile
+
+"#]]);
     assert!(!err.contains("hunter2"), "{err}");
 }
 
@@ -571,9 +628,12 @@ fn usage_errors_exit_2() {
     let out = site.r2filter().arg("--no-such-flag").run();
     out.failure(2);
     let out = site.r2filter().stdin("x").run();
-    let err = out.failure(2);
-    assert!(err.contains("no bucket configured"), "{err}");
-    assert!(err.contains("--local-store"), "{err}");
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: no bucket configured
+  = hint: set --bucket (or R2FILTER_BUCKET), or use --local-store DIR to try it without an account
+
+"#]]);
 }
 
 #[test]
@@ -584,10 +644,10 @@ fn invalid_utf8_input_is_refused() {
         .args(["--local-store", "b"])
         .stdin(b"ok\n\xff\xfe")
         .run();
-    assert!(
-        out.failure(1)
-            .contains("<stdin> is not UTF-8 text (byte 3)"),
-        "{}",
-        out.stderr
-    );
+    out.failure(1);
+    out.stderr_eq(str![[r#"
+error: <stdin> is not UTF-8 text (byte 3)
+  = hint: save the document as UTF-8
+
+"#]]);
 }
