@@ -333,6 +333,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="r2filter -j")
     ap.add_argument("--work", type=Path, default=REPO / "target" / "bench")
     ap.add_argument("--profile", default="release", choices=["release", "debug"])
+    ap.add_argument("--bin-dir", type=Path, help="use the binaries in this folder (r2filter, mdbook-r2filter, examples/s3-server, examples/bench-batch) instead of building")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     ap.add_argument("--smoke", action="store_true", help="CI: tiny sizes, debug build, install nothing")
@@ -348,10 +349,13 @@ def main():
     data.mkdir(parents=True)
     watch = LoadWatch()
 
-    log(f"== building ({a.profile})")
-    prof = ["--release"] if a.profile == "release" else []
-    subprocess.run(["cargo", "build", "-q", *prof, "--bin", "r2filter", "--bin", "mdbook-r2filter", "--example", "s3-server", "--example", "bench-batch"], cwd=REPO, check=True)
-    bindir = REPO / "target" / a.profile
+    if a.bin_dir:
+        bindir = a.bin_dir.resolve()
+    else:
+        log(f"== building ({a.profile})")
+        prof = ["--release"] if a.profile == "release" else []
+        subprocess.run(["cargo", "build", "-q", *prof, "--bin", "r2filter", "--bin", "mdbook-r2filter", "--example", "s3-server", "--example", "bench-batch"], cwd=REPO, check=True)
+        bindir = REPO / "target" / a.profile
 
     rclone = None if a.no_peers else ensure_rclone(install)
     venv = work / "venv"
