@@ -7,20 +7,15 @@
 //! - [`verify`]: asks the store (HEAD) about every object the manifest lists,
 //!   and reports the ones that are missing or differ in size, type or hash.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
-use crate::config::{Config, StoreConfig};
-use crate::error::{Error, Located, Location, Problem};
+use crate::config::{Config, OnMissing};
+use crate::document::Document;
+use crate::error::{Error, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
-use crate::object;
-use crate::pipeline::Document;
-use crate::resolve::{self, Kind, Resolver};
-use crate::scan::{self, ScanOptions};
-use crate::store::{Head, Store, StoreError};
+use crate::pipeline::{self, Status};
+use crate::progress::NoProgress;
+use crate::store::{Head, Store};
 
 /// What [`check`] looked at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,76 +25,46 @@ pub struct Checked {
     pub references: usize,
 }
 
-/// Checks `docs` against the disk and the manifest without any network use.
-/// Every problem is reported (not only the first), as [`Error::Documents`].
+/// Checks `docs` against the disk and the manifest without any network use:
+/// the pipeline's locate, hash and plan phases (a missing file is always a
+/// problem here, whatever `on-missing` says), writing nothing. Every problem
+/// of every reference is reported, in document order, as
+/// [`Error::Documents`].
 pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
-    let resolver =
-        Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
-            Error::Root {
-                path: cfg.root.clone(),
-                source,
-            }
-        })?;
+    let located = pipeline::locate(cfg, docs, OnMissing::Error, &NoProgress)?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let root = cfg.root.canonicalize().unwrap_or_else(|_| cfg.root.clone());
-    let shown = |p: &Path| p.strip_prefix(&root).unwrap_or(p).to_path_buf();
-    // A file referenced many times is hashed once.
-    let mut hashed: std::collections::HashMap<PathBuf, std::io::Result<object::FileInfo>> =
-        Default::default();
-    let mut problems = Vec::new();
-    let mut references = 0;
-    for doc in docs {
-        let base = doc
-            .base_dir
-            .canonicalize()
-            .unwrap_or_else(|_| doc.base_dir.clone());
-        let opts = ScanOptions {
-            flavor: doc.flavor,
-            front_matter_keys: cfg.front_matter_keys.clone(),
-        };
-        for reference in scan::scan(&doc.text, &opts) {
-            let Kind::Local { path, .. } = resolve::classify(&reference.url, reference.context)
-            else {
-                continue;
-            };
-            references += 1;
-            let at = || Location::new(&doc.name, &doc.text, reference.span.clone());
-            let file = match resolver.resolve(&base, &path) {
-                Ok(file) => file,
-                Err(e) => {
-                    problems.push(Located {
-                        at: at(),
-                        problem: e.into(),
-                    });
+    let hashed = pipeline::hash(cfg, &located, false, &NoProgress);
+    let plan = pipeline::plan(cfg, &manifest, docs, &located, &hashed, true);
+    let mut problems: Vec<((usize, usize), ReferenceError)> = Vec::new();
+    for (i, r) in located.refs.iter().enumerate() {
+        let problem = match hashed.problem(&located, &r.file) {
+            Some(p) => p,
+            None => {
+                let sha = &hashed.image(&r.file).expect("an image").sha256;
+                if plan.by_sha.get(sha).map(|p| p.status) == Some(Status::Manifest) {
                     continue;
                 }
-            };
-            let info = hashed
-                .entry(file.clone())
-                .or_insert_with(|| object::hash_file(&file));
-            let problem = match info {
-                Err(e) => Problem::Read {
-                    path: shown(&file),
-                    source: std::io::Error::new(e.kind(), e.to_string()),
-                },
-                Ok(info) if info.kind.is_none() => Problem::NotAnImage { path: shown(&file) },
-                Ok(info) if !manifest.objects.contains_key(&info.sha256) => Problem::NotUploaded {
-                    path: shown(&file),
+                Problem::NotUploaded {
+                    path: located.shown(&r.file),
                     manifest: cfg.manifest.clone(),
-                },
-                Ok(_) => continue,
-            };
-            problems.push(Located { at: at(), problem });
-        }
+                }
+            }
+        };
+        let at = (r.doc, r.reference.span.start);
+        problems.push((at, located.error_at(docs, i, problem)));
     }
+    let references = located.local;
+    problems.extend(located.problems);
     if problems.is_empty() {
-        Ok(Checked {
+        return Ok(Checked {
             documents: docs.len(),
             references,
-        })
-    } else {
-        Err(Error::Documents(problems))
+        });
     }
+    problems.sort_by_key(|(at, _)| *at);
+    Err(Error::Documents(
+        problems.into_iter().map(|(_, p)| p).collect(),
+    ))
 }
 
 /// One way an object differs from its manifest entry.
@@ -139,41 +104,24 @@ pub struct Verified {
 /// Asks the store about every object in the manifest, `cfg.concurrency` at a
 /// time. A store error (credentials, network) ends the audit; what the store
 /// answered is compared with the manifest.
-pub async fn verify(cfg: &Config) -> Result<Verified, VerifyError> {
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination).map_err(Error::from)?;
-    let store = match &cfg.store {
-        StoreConfig::S3(s3) => Store::s3(s3).await,
-        StoreConfig::Local(dir) => Store::local(dir.clone()),
-    };
-    let permits = Arc::new(Semaphore::new(cfg.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (sha256, entry) in manifest.objects {
-        let (store, permits) = (store.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("never closed");
-            let head = store.head(&entry.key).await;
-            (sha256, entry, head)
-        });
-    }
+pub fn verify(cfg: &Config) -> Result<Verified, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let heads = crate::upload::runtime().block_on(async {
+        let store = Store::new(&cfg.store).await;
+        stream::iter(&manifest.objects)
+            .map(|(_, entry)| store.head(&entry.key))
+            .buffered(cfg.concurrency.max(1))
+            .try_collect::<Vec<_>>()
+            .await
+    });
+    let heads = heads.map_err(Error::Verify)?;
     let mut verified = Verified::default();
-    while let Some(joined) = tasks.join_next().await {
-        let (sha256, entry, head) = match joined {
-            Ok(r) => r,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
+    for ((sha256, entry), head) in manifest.objects.iter().zip(heads) {
         verified.objects += 1;
-        verified.mismatches.extend(compare(&sha256, &entry, head?));
+        verified.mismatches.extend(compare(sha256, entry, head));
     }
     verified.mismatches.sort_by_key(ToString::to_string);
     Ok(verified)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    #[error(transparent)]
-    Run(#[from] Error),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 fn compare(sha256: &str, entry: &Entry, head: Option<Head>) -> Vec<Mismatch> {

@@ -14,13 +14,10 @@
 //! one fsync per target folder, not one fsync per file: see [`crate::durable`].
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::document::{Document, ReadError};
 use crate::durable;
-use crate::error::Error;
-use crate::pipeline::Document;
-use crate::scan::Flavor;
 
 /// File extensions a folder walk picks up.
 pub const EXTENSIONS: &[&str] = &["md", "mdx", "markdown"];
@@ -38,6 +35,11 @@ pub enum BatchError {
         second: PathBuf,
         target: PathBuf,
     },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl BatchError {
@@ -48,7 +50,13 @@ impl BatchError {
             BatchError::SameTarget { .. } => {
                 "give one folder, or files with different names, per --out-dir".into()
             }
+            BatchError::Write { .. } => "check the folder exists and is writable".into(),
         }
+    }
+
+    /// Paths that cannot be used (a usage error), not a failed write.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, BatchError::Write { .. })
     }
 }
 
@@ -159,7 +167,7 @@ pub fn is_markdown(path: &Path) -> bool {
 }
 
 /// Refuses two inputs that would land on the same output file.
-pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
+pub fn distinct_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError> {
     let mut by_target: HashMap<PathBuf, &Input> = HashMap::new();
     for input in inputs {
         let t = input.target(target);
@@ -176,30 +184,10 @@ pub fn check_targets(inputs: &[Input], target: &Target) -> Result<(), BatchError
 
 /// Reads the inputs as pipeline documents (UTF-8; flavor from the extension;
 /// relative images resolve against each file's own folder).
-pub fn read(inputs: &[Input]) -> Result<Vec<Document>, Error> {
+pub fn read(inputs: &[Input]) -> Result<Vec<Document>, ReadError> {
     inputs
         .iter()
-        .map(|input| {
-            let bytes = std::fs::read(&input.path).map_err(|source| Error::Input {
-                path: input.name.clone(),
-                source,
-            })?;
-            let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-                path: input.name.clone(),
-                offset: e.utf8_error().valid_up_to(),
-            })?;
-            let base_dir = input
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            Ok(Document {
-                name: input.name.to_string_lossy().into_owned(),
-                base_dir,
-                text,
-                flavor: Flavor::from_path(&input.path),
-            })
-        })
+        .map(|input| Document::read(&input.name, &input.path))
         .collect()
 }
 
@@ -221,9 +209,9 @@ pub fn write_all(
     outputs: &[String],
     target: &Target,
     cwd: &Path,
-) -> Result<Written, Error> {
+) -> Result<Written, BatchError> {
     let mut written = Written::default();
-    // Closed temp files (deleted if dropped): 10,000 open ones would pass the
+    // Closed temp files (removed if dropped): 10,000 open ones would pass the
     // usual limit of 1,024 file descriptors.
     let mut staged: Vec<(tempfile::TempPath, PathBuf, PathBuf)> = Vec::new();
     for (input, output) in inputs.iter().zip(outputs) {
@@ -233,38 +221,32 @@ pub fn write_all(
             written.unchanged += 1;
             continue;
         }
-        let fail = |source| Error::Output {
+        let fail = |source| BatchError::Write {
             path: shown.clone(),
             source,
         };
         let dir = to.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(fail)?;
-        // In the target's folder, so the rename cannot cross file systems.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".r2filter-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(fail)?;
-        tmp.write_all(output.as_bytes()).map_err(fail)?;
-        durable::start(tmp.as_file());
+        // Not durable one by one: the batch waits once, below.
+        let tmp = crate::atomic::stage(&to, output.as_bytes(), false).map_err(fail)?;
         // A replaced file keeps its permissions (a temp file is 0600).
         let like = std::fs::metadata(&to).or_else(|_| std::fs::metadata(&input.path));
         if let Ok(meta) = like {
             std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(fail)?;
         }
-        staged.push((tmp.into_temp_path(), shown, to));
+        staged.push((tmp.start_and_close(), shown, to));
     }
     // Every output is written: wait until all of it is on disk, then replace
     // the targets, then make the renames durable.
     for (tmp, shown, _) in &staged {
-        durable::wait([tmp.as_ref()]).map_err(|source| Error::Output {
+        durable::wait([tmp.as_ref()]).map_err(|source| BatchError::Write {
             path: shown.clone(),
             source,
         })?;
     }
     let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new(); // folder → an output in it
     for (tmp, shown, to) in staged {
-        tmp.persist(&to).map_err(|e| Error::Output {
+        tmp.persist(&to).map_err(|e| BatchError::Write {
             path: shown.clone(),
             source: e.error,
         })?;
@@ -273,7 +255,7 @@ pub fn write_all(
         written.changed.push(shown);
     }
     for (dir, shown) in &dirs {
-        durable::sync_dirs([dir.as_path()]).map_err(|source| Error::Output {
+        durable::sync_dirs([dir.as_path()]).map_err(|source| BatchError::Write {
             path: shown.clone(),
             source,
         })?;
@@ -342,8 +324,8 @@ mod tests {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         let inputs = collect(&["a/x.md".into(), "b/x.md".into()], dir.path()).unwrap();
-        assert!(check_targets(&inputs, &Target::InPlace).is_ok());
-        let err = check_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
+        assert!(distinct_targets(&inputs, &Target::InPlace).is_ok());
+        let err = distinct_targets(&inputs, &Target::OutDir("out".into())).unwrap_err();
         assert_eq!(
             err.to_string(),
             "a/x.md and b/x.md would both be written to out/x.md"

@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
+pub use crate::store::StoreConfig;
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -24,7 +25,7 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const DEFAULT_REGION: &str = "auto";
 
 /// What to do when a referenced image file does not exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnMissing {
     #[default]
@@ -33,69 +34,101 @@ pub enum OnMissing {
     Warn,
 }
 
-/// One layer of configuration. In TOML the keys are kebab-case (`public-url`);
-/// snake_case is accepted too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// One layer of configuration, declared once: the flags (clap), the config
+/// file's keys (serde: kebab-case as in book.toml, snake_case accepted) and
+/// the `R2FILTER_*` variables (the rule: `R2FILTER_` + the key in upper snake
+/// case, for every flag but `--base-dir` and `--image-dir`) all come from this
+/// struct. Every field is optional; [`Settings::or`] stacks layers and
+/// [`Settings::resolve`] checks the result into a [`Config`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Settings {
+    /// Bucket name [env: R2FILTER_BUCKET]
+    #[arg(long, value_name = "NAME")]
     pub bucket: Option<String>,
+    /// S3 endpoint URL [env: R2FILTER_ENDPOINT] [default: from --account-id]
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Cloudflare account id: endpoint https://<ID>.r2.cloudflarestorage.com [env: R2FILTER_ACCOUNT_ID]
     #[serde(alias = "account_id")]
+    #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+    /// Signing region [env: R2FILTER_REGION] [default: auto]
+    #[arg(long)]
     pub region: Option<String>,
+    /// Base URL objects are served from, e.g. https://assets.example.com [env: R2FILTER_PUBLIC_URL]
     #[serde(alias = "public_url")]
+    #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Use a local folder as the bucket: no account, no network [env: R2FILTER_LOCAL_STORE]
     #[serde(alias = "local_store")]
+    #[arg(long, value_name = "DIR")]
     pub local_store: Option<PathBuf>,
+    /// Key prefix, e.g. blog [env: R2FILTER_PREFIX]
+    #[arg(long)]
     pub prefix: Option<String>,
+    /// Key template [env: R2FILTER_KEY_TEMPLATE] [default: {year}/{month}/{hash:12}.{ext}]
     #[serde(alias = "key_template")]
+    #[arg(long, value_name = "TEMPLATE")]
     pub key_template: Option<String>,
+    /// Manifest file [env: R2FILTER_MANIFEST] [default: r2filter-manifest.json beside the config]
+    #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
+    /// Only files inside this folder may be published [env: R2FILTER_ROOT] [default: .]
+    #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Folder that relative paths in standard input resolve against [default: .]
     #[serde(alias = "base_dir")]
+    #[arg(long, value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
+    /// Folder a leading `/` resolves against [env: R2FILTER_SITE_ROOT] [default: public/ if present]
     #[serde(alias = "site_root")]
+    #[arg(long, value_name = "DIR")]
     pub site_root: Option<PathBuf>,
+    /// Another folder to look for images in (repeatable)
     #[serde(alias = "image_dirs")]
+    #[arg(long = "image-dir", value_name = "DIR")]
     pub image_dirs: Option<Vec<PathBuf>>,
+    /// Uploads at once [env: R2FILTER_CONCURRENCY] [default: 16]
+    #[arg(short = 'j', long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Cache-Control of new objects [default: public, max-age=31536000, immutable]
     #[serde(alias = "cache_control")]
+    #[arg(long, value_name = "VALUE")]
     pub cache_control: Option<String>,
+    /// Canned ACL to send (R2 does not implement it: leave unset there)
+    #[arg(long)]
     pub acl: Option<String>,
+    /// What to do with a reference to a missing file
     #[serde(alias = "on_missing")]
+    #[arg(long, value_enum, value_name = "WHAT")]
     pub on_missing: Option<OnMissing>,
+    /// Front-matter keys whose values are images (config file only).
     #[serde(alias = "front_matter_keys")]
+    #[arg(skip)]
     pub front_matter_keys: Option<Vec<String>>,
-    /// Tries per request for transient failures (default 5).
+    /// Tries per request for transient failures (default 5; config file only).
     #[serde(alias = "max_attempts")]
+    #[arg(skip)]
     pub max_attempts: Option<u32>,
 }
 
-macro_rules! each_field {
-    ($m:ident) => {
-        $m!(
-            bucket,
-            endpoint,
-            account_id,
-            region,
-            public_url,
-            local_store,
-            prefix,
-            key_template,
-            manifest,
-            root,
-            base_dir,
-            site_root,
-            image_dirs,
-            concurrency,
-            cache_control,
-            acl,
-            on_missing,
-            front_matter_keys,
-            max_attempts
-        )
-    };
-}
+/// The keys read from `R2FILTER_*` variables: `R2FILTER_` + the key in upper
+/// snake case (the contract's table; the other flags have none).
+const FROM_ENV: &[&str] = &[
+    "bucket",
+    "endpoint",
+    "account_id",
+    "region",
+    "public_url",
+    "local_store",
+    "prefix",
+    "key_template",
+    "manifest",
+    "root",
+    "site_root",
+    "concurrency",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -154,40 +187,54 @@ const MDBOOK_KEYS: &[&str] = &[
 ];
 
 impl Settings {
-    /// Fills every unset field of `self` from `lower`.
+    /// Fills every unset field of `self` from `lower` (through serde, so no
+    /// field is named here: a new key needs nothing more).
     pub fn or(self, lower: Settings) -> Settings {
-        macro_rules! merge {
-            ($($f:ident),*) => { Settings { $($f: self.$f.or(lower.$f)),* } };
-        }
-        each_field!(merge)
+        let table = |s: &Settings| match toml::Value::try_from(s) {
+            Ok(toml::Value::Table(t)) => t,
+            other => unreachable!("settings serialize to a table: {other:?}"),
+        };
+        let mut merged = table(&lower);
+        merged.extend(table(&self));
+        merged.try_into().expect("merged settings deserialize")
     }
 
-    /// The `R2FILTER_*` variables (read through `var`, so tests need not touch the
-    /// process environment).
+    /// The `R2FILTER_*` variables (read through `var`, so tests need not touch
+    /// the process environment), each parsed as its flag would be.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let s = |name: &str| var(name).filter(|v| !v.is_empty());
-        let concurrency = match s("R2FILTER_CONCURRENCY") {
-            Some(v) => Some(v.parse().map_err(|_| ConfigError::Env {
-                var: "R2FILTER_CONCURRENCY".into(),
-                problem: format!("{v:?} is not a whole number"),
-            })?),
-            None => None,
-        };
-        Ok(Settings {
-            bucket: s("R2FILTER_BUCKET"),
-            endpoint: s("R2FILTER_ENDPOINT"),
-            account_id: s("R2FILTER_ACCOUNT_ID"),
-            region: s("R2FILTER_REGION"),
-            public_url: s("R2FILTER_PUBLIC_URL"),
-            local_store: s("R2FILTER_LOCAL_STORE").map(PathBuf::from),
-            prefix: s("R2FILTER_PREFIX"),
-            key_template: s("R2FILTER_KEY_TEMPLATE"),
-            manifest: s("R2FILTER_MANIFEST").map(PathBuf::from),
-            root: s("R2FILTER_ROOT").map(PathBuf::from),
-            site_root: s("R2FILTER_SITE_ROOT").map(PathBuf::from),
-            concurrency,
-            ..Settings::default()
-        })
+        use clap::{Args as _, FromArgMatches as _};
+        let command = Settings::augment_args(clap::Command::new("r2filter").no_binary_name(true));
+        let mut settings = Settings::default();
+        for arg in command.get_arguments() {
+            let (id, Some(long)) = (arg.get_id().as_str(), arg.get_long()) else {
+                continue;
+            };
+            let name = format!("R2FILTER_{}", id.to_ascii_uppercase());
+            let Some(value) = FROM_ENV
+                .contains(&id)
+                .then(|| var(&name))
+                .flatten()
+                .filter(|v| !v.is_empty())
+            else {
+                continue;
+            };
+            let parse = |v: &str| {
+                command
+                    .clone()
+                    .try_get_matches_from([format!("--{long}"), v.to_string()])
+                    .and_then(|m| Settings::from_arg_matches(&m))
+            };
+            let layer = parse(&value).map_err(|e| ConfigError::Env {
+                problem: if arg.get_value_names() == Some(&["N".into()]) {
+                    format!("{value:?} is not a whole number")
+                } else {
+                    format!("{value:?}: {}", e.kind())
+                },
+                var: name,
+            })?;
+            settings = layer.or(settings);
+        }
+        Ok(settings)
     }
 
     /// Reads a TOML file: the whole file, or the table at `table` (dotted, e.g.
@@ -229,13 +276,32 @@ impl Settings {
                 };
             }
         }
-        let toml::Value::Table(mut t) = value else {
+        let toml::Value::Table(t) = value else {
             return Err(at(
                 None,
                 format!("`{}` is not a table", table.unwrap_or("")),
             ));
         };
-        if table.is_some() {
+        // A mistake inside the table is reported at the table's header (a
+        // position inside the extracted table means nothing in the file).
+        let header = table.and_then(|name| {
+            let header = format!("[{name}]");
+            text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+        });
+        Settings::from_table(t, file, table.is_some(), header)
+    }
+
+    /// The settings of a TOML table already parsed (`mdbook` is true for a
+    /// preprocessor table: the keys mdBook puts there are dropped). Keys that
+    /// look like credentials are refused; relative paths are taken relative
+    /// to `file`'s folder; errors point at `line` (or 1) of `file`.
+    pub fn from_table(
+        mut t: toml::Table,
+        file: &Path,
+        mdbook: bool,
+        line: Option<usize>,
+    ) -> Result<Settings, ConfigError> {
+        if mdbook {
             for k in MDBOOK_KEYS {
                 t.remove(*k);
             }
@@ -259,20 +325,14 @@ impl Settings {
                 });
             }
         }
-        let settings: Settings = t.try_into().map_err(|e: toml::de::Error| {
-            // A position inside the extracted table means nothing in the file, so
-            // point at the table (or the top) instead.
-            let line = table.and_then(|name| {
-                let header = format!("[{name}]");
-                text.lines().position(|l| l.trim() == header).map(|i| i + 1)
-            });
-            ConfigError::File {
+        let settings: Settings = t
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::File {
                 file: file.into(),
                 line: line.unwrap_or(1),
                 col: 1,
                 message: e.message().to_string(),
-            }
-        })?;
+            })?;
         let dir = file.parent().unwrap_or(Path::new("."));
         Ok(settings.relative_to(dir))
     }
@@ -309,52 +369,7 @@ impl Settings {
             let public = root.join("public");
             public.is_dir().then_some(public)
         });
-        let (store, destination_base) = match (&s.local_store, &s.bucket) {
-            (Some(dir), _) => (StoreConfig::Local(dir.clone()), None),
-            (None, Some(bucket)) => {
-                if !valid_bucket(bucket) {
-                    return Err(ConfigError::Invalid {
-                        key: "bucket",
-                        value: bucket.clone(),
-                        problem: "not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')"
-                            .into(),
-                    });
-                }
-                let endpoint = match (&s.endpoint, &s.account_id) {
-                    (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
-                    (None, Some(id)) => {
-                        if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                            return Err(ConfigError::Invalid {
-                                key: "account-id",
-                                value: id.clone(),
-                                problem: "an account id is letters and digits".into(),
-                            });
-                        }
-                        Some(format!("https://{id}.r2.cloudflarestorage.com"))
-                    }
-                    (None, None) => None,
-                };
-                if let Some(e) = &endpoint
-                    && !(e.starts_with("https://") || e.starts_with("http://"))
-                {
-                    return Err(ConfigError::Invalid {
-                        key: "endpoint",
-                        value: e.clone(),
-                        problem: "must start with https:// (or http:// for a local server)".into(),
-                    });
-                }
-                (
-                    StoreConfig::S3(S3Settings {
-                        bucket: bucket.clone(),
-                        endpoint: endpoint.clone(),
-                        region: s.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
-                        max_attempts: s.max_attempts.unwrap_or(5),
-                    }),
-                    Some((endpoint, bucket.clone())),
-                )
-            }
-            (None, None) => return Err(ConfigError::Missing { what: "bucket" }),
-        };
+        let store = s.store()?;
         let public_url = match (&s.public_url, &store) {
             (Some(u), _) => u.trim_end_matches('/').to_string(),
             // A local store is its own public URL unless told otherwise.
@@ -362,18 +377,18 @@ impl Settings {
             (None, _) => return Err(ConfigError::Missing { what: "public-url" }),
         };
         check_public_url(&public_url)?;
-        let destination = match destination_base {
-            Some((endpoint, bucket)) => Destination {
+        let destination = match &store {
+            StoreConfig::S3(s3) => Destination {
                 store: "s3".into(),
-                endpoint,
-                bucket: Some(bucket),
-                public_url: public_url.clone(),
+                endpoint: s3.endpoint.clone(),
+                bucket: Some(s3.bucket.clone()),
+                public_url,
             },
-            None => Destination {
+            StoreConfig::Local(_) => Destination {
                 store: "local".into(),
                 endpoint: None,
                 bucket: None,
-                public_url: public_url.clone(),
+                public_url,
             },
         };
         let prefix = s.prefix.clone().unwrap_or_default();
@@ -422,13 +437,50 @@ impl Settings {
             }),
         })
     }
-}
 
-/// Where objects are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreConfig {
-    S3(S3Settings),
-    Local(PathBuf),
+    /// The store: a local folder, or a valid bucket with its endpoint (given,
+    /// or R2's from the account id).
+    fn store(&self) -> Result<StoreConfig, ConfigError> {
+        let bucket = match (&self.local_store, &self.bucket) {
+            (Some(dir), _) => return Ok(StoreConfig::Local(dir.clone())),
+            (None, Some(bucket)) => bucket,
+            (None, None) => return Err(ConfigError::Missing { what: "bucket" }),
+        };
+        if !valid_bucket(bucket) {
+            return Err(ConfigError::Invalid {
+                key: "bucket",
+                value: bucket.clone(),
+                problem: "not a valid bucket name (3-63 characters: a-z, 0-9, '.', '-')".into(),
+            });
+        }
+        let endpoint = match (&self.endpoint, &self.account_id) {
+            (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
+            (None, Some(id)) if !id.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                return Err(ConfigError::Invalid {
+                    key: "account-id",
+                    value: id.clone(),
+                    problem: "an account id is letters and digits".into(),
+                });
+            }
+            (None, Some(id)) => Some(format!("https://{id}.r2.cloudflarestorage.com")),
+            (None, None) => None,
+        };
+        if let Some(e) = &endpoint
+            && !(e.starts_with("https://") || e.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "endpoint",
+                value: e.clone(),
+                problem: "must start with https:// (or http:// for a local server)".into(),
+            });
+        }
+        Ok(StoreConfig::S3(S3Settings {
+            bucket: bucket.clone(),
+            endpoint,
+            region: self.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
+            max_attempts: self.max_attempts.unwrap_or(5),
+        }))
+    }
 }
 
 /// A checked configuration, ready for a run.
@@ -636,8 +688,34 @@ mod tests {
             bad_bucket.resolve(Path::new("/w"), Path::new("/w")),
             Err(ConfigError::Invalid { key: "bucket", .. })
         ));
-        assert!(
-            Settings::from_env(|k| (k == "R2FILTER_CONCURRENCY").then(|| "many".into())).is_err()
+        let err = Settings::from_env(|k| (k == "R2FILTER_CONCURRENCY").then(|| "many".into()))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "R2FILTER_CONCURRENCY: \"many\" is not a whole number"
+        );
+    }
+
+    #[test]
+    fn env_variables_are_parsed_as_their_flags_and_only_the_contracts() {
+        let s = Settings::from_env(|k| match k {
+            "R2FILTER_CONCURRENCY" => Some("8".into()),
+            "R2FILTER_LOCAL_STORE" => Some("bucket".into()),
+            "R2FILTER_ACCOUNT_ID" => Some("0123abcd".into()),
+            // Empty is unset; base-dir has no variable.
+            "R2FILTER_BUCKET" => Some(String::new()),
+            "R2FILTER_BASE_DIR" => Some("elsewhere".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            s,
+            Settings {
+                concurrency: Some(8),
+                local_store: Some("bucket".into()),
+                account_id: Some("0123abcd".into()),
+                ..Settings::default()
+            }
         );
     }
 }

@@ -9,6 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::batch::BatchError;
 use crate::config::ConfigError;
+use crate::document::ReadError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
 use crate::store::StoreError;
@@ -87,9 +88,9 @@ impl Problem {
     }
 }
 
-/// A problem and where it is.
+/// What is wrong with one reference, and where it is.
 #[derive(Debug)]
-pub struct Located {
+pub struct ReferenceError {
     pub at: Location,
     pub problem: Problem,
 }
@@ -101,14 +102,9 @@ pub enum Error {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error("{} problem(s) with image references", .0.len())]
-    Documents(Vec<Located>),
-    #[error("cannot read {}: {source}", .path.display())]
-    Input {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{} is not UTF-8 text (byte {offset})", .path.display())]
-    NotUtf8 { path: PathBuf, offset: usize },
+    Documents(Vec<ReferenceError>),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("cannot write {}: {source}", .path.display())]
     Output {
         path: PathBuf,
@@ -124,15 +120,45 @@ pub enum Error {
     /// `r2filter init` will not replace a file.
     #[error("{} already exists; nothing was written", .path.display())]
     Exists { path: PathBuf },
+    /// `r2filter verify` could not ask the store.
+    #[error("cannot verify: {0}")]
+    Verify(StoreError),
+    /// `r2filter verify` found objects that differ from the manifest: one
+    /// line per difference, `bad` objects of `objects`.
+    #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
+    Mismatches {
+        lines: Vec<String>,
+        bad: usize,
+        objects: usize,
+    },
+}
+
+/// How a run ends, as the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: everything done.
+    Success = 0,
+    /// 1: a document, an upload or a write failed.
+    Failure = 1,
+    /// 2: usage or configuration: nothing was tried.
+    Usage = 2,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(status as u8)
+    }
 }
 
 impl Error {
-    /// 2 for usage and configuration, 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
+    /// [`ExitStatus::Usage`] for usage and configuration, else
+    /// [`ExitStatus::Failure`].
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } | Error::Batch(_) => 2,
-            Error::Manifest(ManifestError::OtherDestination { .. }) => 2,
-            _ => 1,
+            Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => ExitStatus::Usage,
+            Error::Batch(e) if e.is_usage() => ExitStatus::Usage,
+            Error::Manifest(ManifestError::OtherDestination { .. }) => ExitStatus::Usage,
+            _ => ExitStatus::Failure,
         }
     }
 
@@ -161,6 +187,12 @@ impl Error {
                     );
                 }
             }
+            Error::Mismatches { lines, .. } => {
+                for line in lines {
+                    let _ = writeln!(out, "error: {line}");
+                }
+                block(&mut out, &self.to_string(), &self.hint());
+            }
             _ => block(&mut out, &self.to_string(), &self.hint()),
         }
         out
@@ -172,12 +204,13 @@ impl Error {
             Error::Config(e) => e.hint(),
             Error::Manifest(e) => e.hint(),
             Error::Documents(_) => "see each reference's hint".into(),
-            Error::Input { .. } => "check the path".into(),
-            Error::NotUtf8 { .. } => "save the document as UTF-8".into(),
+            Error::Read(e) => e.hint(),
             Error::Output { .. } => "check the folder exists and is writable".into(),
             Error::Root { .. } => "set --root to an existing folder".into(),
             Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
             Error::Batch(e) => e.hint(),
+            Error::Verify(e) => e.hint(),
+            Error::Mismatches { .. } => "run r2filter on the documents that use them to upload them again, or remove their entries from the manifest".into(),
         }
     }
 }
@@ -187,7 +220,7 @@ fn block(out: &mut String, message: &str, hint: &str) {
     let _ = writeln!(out, "  = hint: {hint}");
 }
 
-fn render_located(out: &mut String, p: &Located) {
+fn render_located(out: &mut String, p: &ReferenceError) {
     let at = &p.at;
     let _ = writeln!(out, "error: {at}: {}", p.problem);
     let num = at.line.to_string();
@@ -218,7 +251,7 @@ mod tests {
         let src = "# T\n\tHere: ![a](img/a.png)\n";
         let start = src.find("img/").unwrap();
         let at = Location::new("post.md", src, start..start + 9);
-        let e = Error::Documents(vec![Located {
+        let e = Error::Documents(vec![ReferenceError {
             at,
             problem: Problem::NotInManifest {
                 path: "img/a.png".into(),

@@ -2,41 +2,67 @@
 //! (Cloudflare R2 first) at build time, and rewrite the Markdown so that only
 //! those URLs change.
 //!
-//! The pipeline, one module per stage:
+//! [`run`] takes a batch of [`Document`]s through five phases
+//! ([`pipeline`]): locate (scan each document for image references with
+//! their byte spans, [`scan`]; resolve local paths to files inside the root,
+//! [`resolve`]), hash (SHA-256 and the sniffed type, [`object`], skipping
+//! unchanged files by the stat cache), plan (a key and URL per content, from
+//! the manifest or new), upload (what the bucket lacks, to S3 or a local
+//! folder) and splice (the new URLs into the source bytes, [`rewrite`]).
 //!
-//! 1. [`scan`] finds image references with their byte spans (pulldown-cmark's
-//!    offset iterator; [`html`] for raw HTML and JSX attributes),
-//! 2. [`resolve`] turns local paths into files, confined to the root,
-//! 3. [`object`] hashes (SHA-256), sniffs the Content-Type and names the key
-//!    ([`statcache`] skips the read for files unchanged since the last run),
-//! 4. [`manifest`] remembers what is already uploaded,
-//! 5. [`store`] talks to the bucket (or a local folder) and [`upload`] sends what
-//!    is missing under bounded concurrency,
-//! 6. [`rewrite`] splices the new URLs into the source bytes.
+//! The public API is that run, its [`Config`] (from [`Settings`] layers), the
+//! pure stages above (used by the fuzz target and the examples) and the
+//! command line ([`cli`]) the binaries run; the rest is internal.
 //!
-//! [`pipeline::run`] drives them over a batch of documents ([`batch`] writes
-//! them back, made durable by [`durable`]); [`config`] and
-//! [`cli`] are the edges. [`audit`] holds `r2filter check` (offline: is every
-//! image in the manifest?) and `r2filter verify` (is every manifest object in
-//! the bucket?).
+//! ```no_run
+//! use r2filter::{Document, Options, Settings, run};
+//! let cfg = Settings {
+//!     local_store: Some("bucket".into()),
+//!     ..Settings::default()
+//! }
+//! .resolve(std::path::Path::new("."), std::path::Path::new("."))?;
+//! let doc = Document {
+//!     name: "post.md".into(),
+//!     base_dir: ".".into(),
+//!     text: "![a](a.png)\n".into(),
+//!     flavor: r2filter::scan::Flavor::Markdown,
+//! };
+//! let outcome = run(&cfg, &[doc], Options::default())?;
+//! print!("{}", outcome.outputs[0]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-pub mod audit;
-pub mod batch;
+mod atomic;
+mod audit;
+mod batch;
 pub mod cli;
-pub mod config;
-pub mod durable;
-pub mod error;
-pub mod manifest;
-pub mod mdbook;
+mod config;
+mod document;
+mod durable;
+mod error;
+mod manifest;
+mod mdbook;
 pub mod object;
-pub mod pipeline;
-pub mod progress;
-pub mod report;
+mod pipeline;
+mod progress;
+mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
-pub mod statcache;
-pub mod store;
-pub mod upload;
+mod statcache;
+mod store;
+mod upload;
 
-pub use error::Error;
+pub use config::{Config, ConfigError, OnMissing, Settings};
+pub use document::{Document, ReadError};
+pub use error::{Error, ExitStatus, Location, Problem, ReferenceError};
+pub use pipeline::{Options, Outcome, Planned, Record, Status, Summary, run};
+pub use progress::{NoProgress, Progress};
+
+/// What `examples/bench-batch.rs` times in-process (the batch writer, the
+/// manifest load): not part of the API, no stability promised.
+#[doc(hidden)]
+pub mod bench_internals {
+    pub use crate::batch::{Target, collect, write_all};
+    pub use crate::manifest::Manifest;
+}

@@ -1,4 +1,4 @@
-//! Stage 4: the committed record of what is already in the bucket.
+//! The plan phase reads it, the upload phase adds to it: the committed record of what is already in the bucket.
 //!
 //! `r2filter-manifest.json` maps each file's SHA-256 to its key and URL. With
 //! every image in it, a run needs no network and no credentials. It is pretty,
@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -148,18 +148,7 @@ impl Manifest {
         }
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
         json.push('\n');
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".r2filter-manifest.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_err)?;
-        tmp.write_all(json.as_bytes()).map_err(write_err)?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(path).map_err(|e| write_err(e.error))?;
+        crate::atomic::write_atomic(path, json.as_bytes(), true).map_err(write_err)?;
         Ok(manifest)
     }
 }

@@ -14,12 +14,13 @@
 
 use std::path::{Path, PathBuf};
 
-use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::{Book, Chapter};
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::config::{Config, ConfigError, Settings};
+use crate::document::Document;
 use crate::error::Error;
-use crate::pipeline::{self, Document, Options, Outcome};
+use crate::pipeline::{self, Options, Outcome};
 use crate::scan::Flavor;
 
 /// The preprocessor's table in book.toml.
@@ -43,9 +44,9 @@ pub fn book_root(ctx: &PreprocessorContext, cwd: &Path) -> PathBuf {
 /// book.toml is read from disk first, so a mistake in it is reported at its
 /// real line. The layer itself is the table mdBook passed in the context: the
 /// same thing, plus any `MDBOOK_PREPROCESSOR__R2FILTER__*` override mdBook
-/// applied. Both go through [`Settings::from_toml`], so keys (kebab- or
-/// snake_case), the refusal of credentials and relative paths behave exactly
-/// as in r2filter.toml.
+/// applied, read as it is (no trip back through TOML text). Both go through
+/// [`Settings::from_table`], so keys (kebab- or snake_case), the refusal of
+/// credentials and relative paths behave exactly as in r2filter.toml.
 pub fn book_settings(ctx: &PreprocessorContext, root: &Path) -> Result<Settings, ConfigError> {
     let file = root.join(BOOK_TOML);
     if file.is_file() {
@@ -57,20 +58,74 @@ pub fn book_settings(ctx: &PreprocessorContext, root: &Path) -> Result<Settings,
         col: 1,
         message: format!("[{TABLE}]: {e:#}"),
     })?;
-    let Some(table) = table else {
-        return Ok(Settings::default());
-    };
-    let mut r2filter = toml::Table::new();
-    r2filter.insert("r2filter".into(), toml::Value::Table(table));
-    let mut doc = toml::Table::new();
-    doc.insert("preprocessor".into(), toml::Value::Table(r2filter));
-    let text = toml::to_string(&doc).map_err(|e| ConfigError::File {
-        file: file.clone(),
-        line: 1,
-        col: 1,
-        message: e.to_string(),
-    })?;
-    Settings::from_toml(&text, &file, Some(TABLE))
+    match table {
+        Some(table) => Settings::from_table(table, &file, true, None),
+        None => Ok(Settings::default()),
+    }
+}
+
+/// r2filter as an mdBook preprocessor: [`config`], then [`process`] over the
+/// whole book. mdBook's `Preprocessor::run` returns only the book, so the
+/// run's [`Outcome`] (for the summary and `--report`) waits in
+/// [`R2filter::take_outcome`].
+#[derive(Debug)]
+pub struct R2filter {
+    flags: Settings,
+    env: Settings,
+    cwd: PathBuf,
+    options: Options,
+    outcome: std::cell::RefCell<Option<Outcome>>,
+}
+
+impl R2filter {
+    /// `flags` and `env` are the layers above book.toml; `cwd` anchors their
+    /// relative paths.
+    pub fn new(flags: Settings, env: Settings, cwd: PathBuf, options: Options) -> R2filter {
+        R2filter {
+            flags,
+            env,
+            cwd,
+            options,
+            outcome: Default::default(),
+        }
+    }
+
+    /// The outcome of the last successful [`Preprocessor::run`].
+    pub fn take_outcome(&self) -> Option<Outcome> {
+        self.outcome.take()
+    }
+
+    /// The r2filter error inside an error `run` returned.
+    pub fn error(e: mdbook_preprocessor::errors::Error) -> Error {
+        e.downcast::<Error>().unwrap_or_else(|e| {
+            Error::Read(crate::document::ReadError::Io {
+                path: "<stdin>".into(),
+                source: std::io::Error::other(format!("{e:#}")),
+            })
+        })
+    }
+}
+
+impl Preprocessor for R2filter {
+    fn name(&self) -> &str {
+        "r2filter"
+    }
+
+    fn run(
+        &self,
+        ctx: &PreprocessorContext,
+        book: Book,
+    ) -> mdbook_preprocessor::errors::Result<Book> {
+        let cfg = config(ctx, self.flags.clone(), self.env.clone(), &self.cwd)?;
+        let (book, outcome) = process(&cfg, ctx, &self.cwd, book, self.options.clone())?;
+        *self.outcome.borrow_mut() = Some(outcome);
+        Ok(book)
+    }
+
+    /// Every renderer: r2filter only changes URLs.
+    fn supports_renderer(&self, _renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
+        Ok(true)
+    }
 }
 
 /// Stacks `flags` > `env` > book.toml > mdBook defaults into a [`Config`].
@@ -93,7 +148,7 @@ pub fn config(
 /// Runs the pipeline over every non-draft chapter of `book` at once and writes
 /// the rewritten text back into the chapters. On error the book is dropped:
 /// mdBook must fail the build rather than render stale links.
-pub async fn process(
+pub fn process(
     cfg: &Config,
     ctx: &PreprocessorContext,
     cwd: &Path,
@@ -111,7 +166,7 @@ pub async fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let outcome = pipeline::run(cfg, &docs, opts).await?;
+    let outcome = pipeline::run(cfg, &docs, opts)?;
     if !dry_run {
         let mut outputs = outcome.outputs.iter();
         book.for_each_chapter_mut(|ch| {
@@ -229,9 +284,7 @@ mod tests {
         ));
         book.push_item(BookItem::Chapter(Chapter::new_draft("Soon", vec![])));
         let cfg = config(&c, Settings::default(), Settings::default(), &root).unwrap();
-        let (out, outcome) = crate::cli::runtime()
-            .block_on(process(&cfg, &c, &root, book, Options::default()))
-            .unwrap();
+        let (out, outcome) = process(&cfg, &c, &root, book, Options::default()).unwrap();
         assert_eq!(outcome.summary.documents, 2);
         assert_eq!(outcome.summary.uploaded, 1);
         let contents: Vec<&str> = out

@@ -1,4 +1,4 @@
-//! Stage 3: what an image file becomes in the bucket: its SHA-256, its sniffed
+//! The hash and plan phases: what an image file becomes in the bucket: its SHA-256, its sniffed
 //! Content-Type, its key and its public URL.
 //!
 //! ```

@@ -1,39 +1,42 @@
-//! The whole pipeline over a batch of documents: scan → resolve → object →
-//! manifest → upload → rewrite. Every entry (filter, batch, mdBook) calls
-//! [`run`] once per batch, so a batch shares one dedupe set, one upload pool and
-//! one manifest write.
+//! The whole pipeline over a batch of documents, in five named phases, each
+//! a function from what the last one found to what the next one needs:
 //!
-//! Nothing is uploaded until every reference of every document has resolved to
-//! an image file inside the root; nothing is returned (so nothing written) unless
-//! every upload succeeded.
+//! 1. [`locate`]: scan each document and resolve its local references to
+//!    files inside the root ([`Located`]);
+//! 2. [`hash`]: each distinct file's SHA-256 and type, from the stat cache
+//!    when it is unchanged ([`Hashed`]);
+//! 3. [`plan`]: a key and URL for each distinct content, from the manifest
+//!    or new ([`Planned`]);
+//! 4. [`upload`]: send what the manifest lacks and record it (the only phase
+//!    with a runtime: everything else runs on the calling thread or rayon);
+//! 5. [`splice`]: put the new URLs into the source text.
+//!
+//! Every entry (filter, batch, mdBook) calls [`run`] once per batch, so a
+//! batch shares one dedupe set, one upload pool and one manifest write.
+//! Nothing is uploaded until every reference of every document has resolved
+//! to an image file inside the root; nothing is returned (so nothing written)
+//! unless every upload succeeded. `r2filter check` runs the first three
+//! phases ([`crate::audit::check`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::{Config, OnMissing, StoreConfig};
-use crate::error::{Error, Located, Location, Problem};
+use rayon::prelude::*;
+
+use crate::config::{Config, OnMissing};
+use crate::document::{Document, Lines};
+use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
-use crate::resolve::{self, Kind, Resolver, Skip};
-use crate::rewrite::{Replacement, encode_for, splice};
-use crate::scan::{self, Flavor, Reference, ScanOptions};
+use crate::resolve::{Resolver, Skip, Url};
+use crate::rewrite::{Replacement, encode_for};
+use crate::scan::{self, Reference, ScanOptions};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
-
-/// A document to process.
-#[derive(Debug, Clone)]
-pub struct Document {
-    /// How errors name it: the path as given, or `<stdin>`.
-    pub name: String,
-    /// Relative image paths resolve against this folder.
-    pub base_dir: PathBuf,
-    pub text: String,
-    pub flavor: Flavor,
-}
 
 /// How a run may touch the world, and who hears about its progress.
 ///
@@ -105,20 +108,21 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         write!(
             f,
             "{} reference{} in {} document{}: {} {} ({}), {} from manifest, {} already in bucket, {} remote skipped",
             self.references,
-            if self.references == 1 { "" } else { "s" },
+            plural(self.references),
             self.documents,
-            if self.documents == 1 { "" } else { "s" },
+            plural(self.documents),
             self.uploaded,
             if self.dry_run {
                 "to upload"
             } else {
                 "uploaded"
             },
-            human_bytes(self.uploaded_bytes),
+            indicatif::HumanBytes(self.uploaded_bytes),
             self.from_manifest,
             self.in_bucket,
             self.remote,
@@ -130,15 +134,6 @@ impl std::fmt::Display for Summary {
     }
 }
 
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
-}
-
 /// The result of a run: one output per input document, in order.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -147,18 +142,137 @@ pub struct Outcome {
     pub summary: Summary,
 }
 
-/// A local reference that resolved to a file.
-struct Found {
-    doc: usize,
-    reference: Reference,
-    file: PathBuf,
-    /// `?query#fragment` carried over.
-    suffix: String,
+/// Runs the pipeline over `docs`, phase by phase; the first phase with a
+/// problem ends the run with all of that phase's problems.
+pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let progress = opts.progress();
+    let mut located = locate(cfg, docs, cfg.on_missing, progress)?;
+    fail_on(located.take_problems())?;
+    let hashed = hash(cfg, &located, !opts.dry_run, progress);
+    fail_on(hashed.first_problems(docs, &located))?;
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let mut plan = plan(cfg, &manifest, docs, &located, &hashed, opts.dry_run);
+    let mut problems = std::mem::take(&mut plan.problems);
+    if opts.offline {
+        problems.extend(plan.pending.iter().map(|(p, i)| {
+            located.error_at(
+                docs,
+                *i,
+                Problem::NotInManifest {
+                    path: located.shown(&p.path),
+                },
+            )
+        }));
+    }
+    fail_on(problems)?;
+    if !opts.dry_run {
+        upload(cfg, &mut plan, docs, &located, &opts)?;
+    }
+    let mut outcome = splice(docs, &located, &hashed, &plan);
+    outcome.summary.dry_run = opts.dry_run;
+    outcome.summary.elapsed_ms = started.elapsed().as_millis();
+    Ok(outcome)
 }
 
-/// Runs the pipeline over `docs`.
-pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
-    let started = Instant::now();
+/// `Err` with `problems`, unless there are none.
+fn fail_on(problems: Vec<ReferenceError>) -> Result<(), Error> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Documents(problems))
+    }
+}
+
+/// A local reference that resolved to a file.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalRef {
+    /// Index of its document.
+    pub(crate) doc: usize,
+    pub(crate) reference: Reference,
+    /// The file, canonical.
+    pub(crate) file: PathBuf,
+    /// `?query#fragment` carried over to the new URL.
+    pub(crate) suffix: String,
+}
+
+/// What [`locate`] found in the documents.
+#[derive(Debug, Default)]
+pub(crate) struct Located {
+    /// Local references that resolved, in document order.
+    pub(crate) refs: Vec<LocalRef>,
+    /// The references left alone (remote, or missing with `on-missing =
+    /// "warn"`), with their records.
+    pub(crate) skipped: Vec<Record>,
+    pub(crate) remote: usize,
+    pub(crate) missing: usize,
+    /// Local references, resolved or not.
+    pub(crate) local: usize,
+    /// What could not be resolved, keyed by (document, offset) for ordering.
+    pub(crate) problems: Vec<((usize, usize), ReferenceError)>,
+    /// The canonical root, to show paths relative to it.
+    root: PathBuf,
+    /// Each document's line starts.
+    lines: Vec<Lines>,
+}
+
+impl Located {
+    /// A path as shown to the user: relative to the root when inside it.
+    pub(crate) fn shown(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// `problem` at local reference `i`.
+    pub(crate) fn error_at(&self, docs: &[Document], i: usize, problem: Problem) -> ReferenceError {
+        let r = &self.refs[i];
+        let doc = &docs[r.doc];
+        ReferenceError {
+            at: Location::new(&doc.name, &doc.text, r.reference.span.clone()),
+            problem,
+        }
+    }
+
+    /// The problems found, in document order.
+    pub(crate) fn take_problems(&mut self) -> Vec<ReferenceError> {
+        std::mem::take(&mut self.problems)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
+    }
+
+    /// The distinct files, sorted.
+    fn files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self.refs.iter().map(|f| f.file.clone()).collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    fn record(&self, doc: &Document, d: usize, r: &Reference, status: Status) -> Record {
+        let (line, column) = self.lines[d].line_col(&doc.text, r.span.start);
+        Record {
+            document: doc.name.clone(),
+            line,
+            column,
+            original: r.url.clone(),
+            url: None,
+            key: None,
+            status,
+        }
+    }
+}
+
+/// Phase 1: scans every document (on all cores: parsing is the CPU-heavy part
+/// of a warm run) and resolves its references in document order. A missing
+/// file is a problem, or with `on_missing` = warn a reference kept as written.
+pub(crate) fn locate(
+    cfg: &Config,
+    docs: &[Document],
+    on_missing: OnMissing,
+    progress: &dyn Progress,
+) -> Result<Located, Error> {
     let resolver =
         Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
             Error::Root {
@@ -166,91 +280,152 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
                 source,
             }
         })?;
-    let scan_opts = |flavor| ScanOptions {
-        flavor,
-        front_matter_keys: cfg.front_matter_keys.clone(),
-    };
-
-    // Scan and resolve everything first: a bad reference anywhere stops the run
-    // before a single byte is uploaded.
-    let mut found: Vec<Found> = Vec::new();
-    let mut problems: Vec<Located> = Vec::new();
-    let mut records: Vec<Record> = Vec::new();
-    let progress = opts.progress();
     progress.scanning(docs.len());
-    let mut summary = Summary {
-        dry_run: opts.dry_run,
-        documents: docs.len(),
-        ..Summary::default()
+    let scanned: Vec<(Vec<Reference>, Lines)> = docs
+        .par_iter()
+        .map(|doc| {
+            let opts = ScanOptions {
+                flavor: doc.flavor,
+                front_matter_keys: cfg.front_matter_keys.clone(),
+            };
+            (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
+        })
+        .collect();
+    let (references, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
+    let mut located = Located {
+        root: resolver.root.clone(),
+        lines,
+        ..Located::default()
     };
-    // Parsing is the CPU-heavy part of a warm run: do it on every core, then
-    // resolve in document order (errors and records keep their order).
-    let (scanned, lines): (Vec<Vec<Reference>>, Vec<Vec<usize>>) = par_map(docs, |doc| {
-        (
-            scan::scan(&doc.text, &scan_opts(doc.flavor)),
-            line_starts(&doc.text),
-        )
-    })
-    .into_iter()
-    .unzip();
-    let mut resolved: HashMap<PathBuf, HashMap<String, PathBuf>> = HashMap::new();
-    for (d, (doc, references)) in docs.iter().zip(scanned).enumerate() {
+    // A path already resolved from a folder resolves the same way again (the
+    // file system is not expected to change during the run).
+    let mut known: HashMap<PathBuf, HashMap<String, PathBuf>> = HashMap::new();
+    for (d, (doc, refs)) in docs.iter().zip(references).enumerate() {
         let base = resolver
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
-        // A path already resolved from this folder resolves the same way again
-        // (the file system is not expected to change during the run).
-        let known = resolved.entry(base.clone()).or_default();
-        for reference in references {
-            let record = |status| record((doc, &lines[d]), &reference, status, None, None);
-            match resolve::classify(&reference.url, reference.context) {
-                Kind::Skip(Skip::Remote) => {
-                    summary.remote += 1;
-                    records.push(record(Status::Remote));
-                }
-                Kind::Skip(_) => {}
-                Kind::Local { path, suffix } => match known
-                    .get(path.as_str())
-                    .cloned()
-                    .map_or_else(|| resolver.resolve(&base, &path), Ok)
-                {
-                    Ok(file) => {
-                        known.entry(path).or_insert_with(|| file.clone());
-                        found.push(Found {
-                            doc: d,
-                            reference,
-                            file,
-                            suffix,
-                        })
-                    }
-                    Err(e @ resolve::ResolveError::NotFound { .. })
-                        if cfg.on_missing == OnMissing::Warn =>
-                    {
-                        let at = Location::new(&doc.name, &doc.text, reference.span.clone());
-                        tracing::warn!("{at}: {e}; kept as written");
-                        summary.missing += 1;
-                        records.push(record(Status::Missing));
-                    }
-                    Err(e) => problems.push(Located {
-                        at: Location::new(&doc.name, &doc.text, reference.span.clone()),
-                        problem: e.into(),
-                    }),
-                },
-            }
+        let known = known.entry(base.clone()).or_default();
+        for reference in refs {
+            located.add(&resolver, on_missing, (d, doc), &base, known, reference);
         }
         progress.scanned();
     }
-    summary.references = found.len() + summary.remote + summary.missing;
-    if !problems.is_empty() {
-        return Err(Error::Documents(problems));
+    Ok(located)
+}
+
+impl Located {
+    /// Classifies and resolves one reference of document `d`.
+    fn add(
+        &mut self,
+        resolver: &Resolver,
+        on_missing: OnMissing,
+        (d, doc): (usize, &Document),
+        base: &Path,
+        known: &mut HashMap<String, PathBuf>,
+        reference: Reference,
+    ) {
+        let (path, suffix) = match crate::resolve::classify(&reference.url, reference.context) {
+            Url::Skip(Skip::Remote) => {
+                self.remote += 1;
+                let record = self.record(doc, d, &reference, Status::Remote);
+                self.skipped.push(record);
+                return;
+            }
+            Url::Skip(_) => return,
+            Url::Local { path, suffix } => (path, suffix),
+        };
+        self.local += 1;
+        let resolved = match known.get(path.as_str()) {
+            Some(file) => Ok(file.clone()),
+            None => resolver.resolve(base, &path),
+        };
+        match resolved {
+            Ok(file) => {
+                known.entry(path).or_insert_with(|| file.clone());
+                self.refs.push(LocalRef {
+                    doc: d,
+                    reference,
+                    file,
+                    suffix,
+                });
+            }
+            Err(e @ crate::resolve::ResolveError::NotFound { .. })
+                if on_missing == OnMissing::Warn =>
+            {
+                let at = Location::new(&doc.name, &doc.text, reference.span.clone());
+                tracing::warn!("{at}: {e}; kept as written");
+                self.missing += 1;
+                let record = self.record(doc, d, &reference, Status::Missing);
+                self.skipped.push(record);
+            }
+            Err(e) => self.problems.push((
+                (d, reference.span.start),
+                ReferenceError {
+                    at: Location::new(&doc.name, &doc.text, reference.span.clone()),
+                    problem: e.into(),
+                },
+            )),
+        }
+    }
+}
+
+/// What [`hash`] found: each distinct file's info, or why it has none.
+#[derive(Debug)]
+pub(crate) struct Hashed {
+    infos: HashMap<PathBuf, std::io::Result<FileInfo>>,
+}
+
+impl Hashed {
+    /// The image `file` is, if it read and sniffed as one.
+    pub(crate) fn image(&self, file: &Path) -> Option<&FileInfo> {
+        match self.infos.get(file) {
+            Some(Ok(info)) if info.kind.is_some() => Some(info),
+            _ => None,
+        }
     }
 
-    // Hash each distinct file once.
-    let mut files: Vec<PathBuf> = found.iter().map(|f| f.file.clone()).collect();
-    files.sort();
-    files.dedup();
-    // Unchanged files (same size, times and inode) come from the stat cache
-    // without a read; the rest are hashed on all cores.
+    /// What is wrong with `file`, if anything (shown as `located` shows it).
+    pub(crate) fn problem(&self, located: &Located, file: &Path) -> Option<Problem> {
+        match self.infos.get(file)? {
+            Ok(info) if info.kind.is_some() => None,
+            Ok(_) => Some(Problem::NotAnImage {
+                path: located.shown(file),
+            }),
+            Err(e) => Some(Problem::Read {
+                path: located.shown(file),
+                source: std::io::Error::new(e.kind(), e.to_string()),
+            }),
+        }
+    }
+
+    /// One problem per bad file, at its first reference, in file order.
+    fn first_problems(&self, docs: &[Document], located: &Located) -> Vec<ReferenceError> {
+        let mut first: HashMap<&Path, usize> = HashMap::new();
+        for (i, r) in located.refs.iter().enumerate() {
+            first.entry(r.file.as_path()).or_insert(i);
+        }
+        located
+            .files()
+            .iter()
+            .filter_map(|file| {
+                let problem = self.problem(located, file)?;
+                Some(located.error_at(docs, first[file.as_path()], problem))
+            })
+            .collect()
+    }
+}
+
+/// Phase 2: hashes each distinct file once. Unchanged files (same size, times
+/// and inode) come from the stat cache without a read; the rest are hashed on
+/// all cores, at most `cfg.concurrency` at once. The cache is written when
+/// `save_cache` (it is only a cache: failing to write it is no error).
+pub(crate) fn hash(
+    cfg: &Config,
+    located: &Located,
+    save_cache: bool,
+    progress: &dyn Progress,
+) -> Hashed {
+    let files = located.files();
     let mut stat_cache = StatCache::load(&statcache::path_for(&cfg.manifest));
     let (infos, cached) = stat_cache.hash_files(&files, |todo| {
         progress.hashing(todo.len());
@@ -262,366 +437,290 @@ pub async fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outco
         files.len(),
         cached.hashed
     );
-    if !opts.dry_run
-        && let Err(e) = stat_cache.save()
-    {
+    if save_cache && let Err(e) = stat_cache.save() {
         tracing::debug!("stat cache not written (it is only a cache): {e}");
     }
-    let mut info_of: HashMap<&Path, FileInfo> = HashMap::with_capacity(files.len());
-    // The first reference of each file, for error locations (one pass, not a
-    // search per file).
-    let mut first_of: HashMap<&Path, &Found> = HashMap::with_capacity(files.len());
-    for f in &found {
-        first_of.entry(f.file.as_path()).or_insert(f);
+    Hashed {
+        infos: files.into_iter().zip(infos).collect(),
     }
-    let locate = |f: &Found| {
-        Location::new(
-            &docs[f.doc].name,
-            &docs[f.doc].text,
-            f.reference.span.clone(),
-        )
-    };
-    for (path, info) in files.iter().zip(infos) {
-        let first = first_of[path.as_path()];
-        match info {
-            Ok(info) if info.kind.is_some() => {
-                info_of.insert(path, info);
-            }
-            Ok(_) => problems.push(Located {
-                at: locate(first),
-                problem: Problem::NotAnImage {
-                    path: display_path(cfg, path),
-                },
-            }),
-            Err(source) => problems.push(Located {
-                at: locate(first),
-                problem: Problem::Read {
-                    path: display_path(cfg, path),
-                    source,
-                },
-            }),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Documents(problems));
-    }
+}
 
-    // Decide a key and URL for each distinct content.
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+/// Hashes files on at most `max_threads` cores; results in the order of `files`.
+fn hash_files(
+    files: &[PathBuf],
+    max_threads: usize,
+    progress: &dyn Progress,
+) -> Vec<std::io::Result<FileInfo>> {
+    let hash_all = || {
+        files
+            .par_iter()
+            .map(|path| {
+                let r = object::hash_file(path);
+                progress.hashed();
+                r
+            })
+            .collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if max_threads >= cores {
+        return hash_all();
+    }
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(max_threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(hash_all),
+        Err(_) => hash_all(),
+    }
+}
+
+/// Where a distinct content goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub url: String,
+    pub key: String,
+    pub status: Status,
+}
+
+/// What [`plan`] decided.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// By SHA-256.
+    pub(crate) by_sha: HashMap<String, Planned>,
+    /// What the manifest lacks, with the index of its first reference.
+    pub(crate) pending: Vec<(Pending, usize)>,
+    /// Shortened-hash collisions.
+    pub(crate) problems: Vec<ReferenceError>,
+}
+
+/// Phase 3: a key and URL for each distinct content: the manifest's, or a
+/// new one from the key template (to upload, or `Planned` in a dry run).
+pub(crate) fn plan(
+    cfg: &Config,
+    manifest: &Manifest,
+    docs: &[Document],
+    located: &Located,
+    hashed: &Hashed,
+    dry_run: bool,
+) -> Plan {
     let now = time::OffsetDateTime::now_utc();
-    let mut urls: HashMap<String, (String, String, Status)> = HashMap::new(); // sha → (url, key, status)
-    let mut pending: Vec<(Pending, usize)> = Vec::new(); // with the index of its first reference
-    let mut keys_in_use = manifest.by_key();
+    let mut plan = Plan::default();
+    let keys_in_use = manifest.by_key();
     let mut new_keys: HashMap<String, String> = HashMap::new(); // key → sha
-    for (i, f) in found.iter().enumerate() {
-        let info = &info_of[f.file.as_path()];
-        if urls.contains_key(&info.sha256) {
+    for (i, r) in located.refs.iter().enumerate() {
+        let Some(info) = hashed.image(&r.file) else {
+            continue;
+        };
+        if plan.by_sha.contains_key(&info.sha256) {
             continue;
         }
         if let Some(entry) = manifest.objects.get(&info.sha256) {
-            urls.insert(
-                info.sha256.clone(),
-                (entry.url.clone(), entry.key.clone(), Status::Manifest),
-            );
+            let planned = Planned {
+                url: entry.url.clone(),
+                key: entry.key.clone(),
+                status: Status::Manifest,
+            };
+            plan.by_sha.insert(info.sha256.clone(), planned);
             continue;
         }
-        let kind = info.kind.expect("checked above");
-        let stem = Path::new(&f.reference.url)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let key = cfg.key_template.render(
-            &cfg.prefix,
-            &KeyInputs {
-                hash: &info.sha256,
-                ext: kind.ext,
-                stem: &stem,
-                year: now.year(),
-                month: now.month() as u8,
-                day: now.day(),
-            },
-        );
+        let key = new_key(cfg, r, info, now);
         let clash = keys_in_use
             .get(key.as_str())
             .map(|s| s.to_string())
             .or_else(|| new_keys.get(&key).cloned());
         if let Some(other) = clash.filter(|other| *other != info.sha256) {
-            problems.push(Located {
-                at: locate(f),
-                problem: Problem::Store {
-                    path: display_path(cfg, &f.file),
-                    source: StoreError::Collision {
-                        key,
-                        detail: format!("sha256 {other}, this file is {}", info.sha256),
-                    },
-                },
-            });
+            let source = StoreError::Collision {
+                key,
+                detail: format!("sha256 {other}, this file is {}", info.sha256),
+            };
+            let path = located.shown(&r.file);
+            plan.problems
+                .push(located.error_at(docs, i, Problem::Store { path, source }));
             continue;
         }
         new_keys.insert(key.clone(), info.sha256.clone());
-        let url = public_url(&cfg.destination.public_url, &key);
-        let status = if opts.dry_run {
-            summary.uploaded_bytes += info.size;
-            Status::Planned
-        } else {
-            Status::Uploaded
-        };
-        urls.insert(info.sha256.clone(), (url, key.clone(), status));
-        pending.push((
-            Pending {
-                sha256: info.sha256.clone(),
-                key,
-                path: f.file.clone(),
-                size: info.size,
-                content_type: kind.mime.to_string(),
+        let planned = Planned {
+            url: public_url(&cfg.destination.public_url, &key),
+            key: key.clone(),
+            status: if dry_run {
+                Status::Planned
+            } else {
+                Status::Uploaded
             },
-            i,
-        ));
+        };
+        plan.by_sha.insert(info.sha256.clone(), planned);
+        let kind = info.kind.expect("an image");
+        let pending = Pending {
+            sha256: info.sha256.clone(),
+            key,
+            path: r.file.clone(),
+            size: info.size,
+            content_type: kind.mime.to_string(),
+        };
+        plan.pending.push((pending, i));
     }
-    keys_in_use.clear();
-    if opts.offline {
-        for (p, i) in &pending {
-            problems.push(Located {
-                at: locate(&found[*i]),
-                problem: Problem::NotInManifest {
-                    path: display_path(cfg, &p.path),
-                },
-            });
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::Documents(problems));
-    }
+    plan
+}
 
-    // Upload what the manifest lacks, then record what succeeded, failures or not.
-    if !pending.is_empty() && !opts.dry_run {
-        let store = match &cfg.store {
-            StoreConfig::S3(s3) => Store::s3(s3).await,
-            StoreConfig::Local(dir) => Store::local(dir.clone()),
-        };
-        let upload_opts = UploadOptions {
-            concurrency: cfg.concurrency,
-            cache_control: cfg.cache_control.clone(),
-            acl: cfg.acl.clone(),
-            progress: opts.progress.clone(),
-        };
-        progress.uploading(pending.len(), pending.iter().map(|(p, _)| p.size).sum());
-        let items: Vec<Pending> = pending.iter().map(|(p, _)| p.clone()).collect();
-        let results = upload::upload_all(&store, items, &upload_opts).await;
-        let mut new_entries = BTreeMap::new();
-        let uploaded_at = now
-            .replace_nanosecond(0)
-            .unwrap_or(now)
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("a UTC time formats");
-        for ((p, i), result) in pending.iter().zip(results) {
-            match result {
-                Ok(how) => {
-                    let url = urls[&p.sha256].0.clone();
-                    if how == Uploaded::AlreadyThere {
-                        urls.get_mut(&p.sha256).expect("planned").2 = Status::InBucket;
-                    } else {
-                        summary.uploaded_bytes += p.size;
-                    }
-                    new_entries.insert(
-                        p.sha256.clone(),
-                        Entry {
-                            key: p.key.clone(),
-                            url,
-                            size: p.size,
-                            content_type: p.content_type.clone(),
-                            uploaded: uploaded_at.clone(),
-                        },
-                    );
+/// The key template's answer for the file of `r`.
+fn new_key(cfg: &Config, r: &LocalRef, info: &FileInfo, now: time::OffsetDateTime) -> String {
+    let stem = Path::new(&r.reference.url)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    cfg.key_template.render(
+        &cfg.prefix,
+        &KeyInputs {
+            hash: &info.sha256,
+            ext: info.kind.expect("an image").ext,
+            stem: &stem,
+            year: now.year(),
+            month: now.month() as u8,
+            day: now.day(),
+        },
+    )
+}
+
+/// Phase 4: uploads what the plan marks pending, then records what succeeded
+/// in the manifest, failures or not. The only phase with an async runtime,
+/// built here and dropped when the uploads are done; the manifest is written
+/// (under its lock) after it.
+pub(crate) fn upload(
+    cfg: &Config,
+    plan: &mut Plan,
+    docs: &[Document],
+    located: &Located,
+    opts: &Options,
+) -> Result<(), Error> {
+    if plan.pending.is_empty() {
+        return Ok(());
+    }
+    let upload_opts = UploadOptions {
+        concurrency: cfg.concurrency,
+        cache_control: cfg.cache_control.clone(),
+        acl: cfg.acl.clone(),
+        progress: opts.progress.clone(),
+    };
+    let items: Vec<Pending> = plan.pending.iter().map(|(p, _)| p.clone()).collect();
+    opts.progress()
+        .uploading(items.len(), items.iter().map(|p| p.size).sum());
+    let results = upload::runtime().block_on(async {
+        let store = Store::new(&cfg.store).await;
+        upload::upload_all(&store, &items, &upload_opts).await
+    });
+    let now = time::OffsetDateTime::now_utc();
+    let uploaded_at = now
+        .replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time formats");
+    let mut new_entries = BTreeMap::new();
+    let mut problems = Vec::new();
+    for ((p, i), result) in plan.pending.iter().zip(results) {
+        let planned = plan.by_sha.get_mut(&p.sha256).expect("planned");
+        match result {
+            Ok(how) => {
+                if how == Uploaded::AlreadyThere {
+                    planned.status = Status::InBucket;
                 }
-                Err(source) => problems.push(Located {
-                    at: locate(&found[*i]),
-                    problem: Problem::Store {
-                        path: display_path(cfg, &p.path),
-                        source,
-                    },
-                }),
+                let entry = Entry {
+                    key: p.key.clone(),
+                    url: planned.url.clone(),
+                    size: p.size,
+                    content_type: p.content_type.clone(),
+                    uploaded: uploaded_at.clone(),
+                };
+                new_entries.insert(p.sha256.clone(), entry);
             }
-        }
-        if !new_entries.is_empty() {
-            Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
-        }
-        if !problems.is_empty() {
-            return Err(Error::Documents(problems));
+            Err(source) => problems.push(located.error_at(
+                docs,
+                *i,
+                Problem::Store {
+                    path: located.shown(&p.path),
+                    source,
+                },
+            )),
         }
     }
+    if !new_entries.is_empty() {
+        Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
+    }
+    fail_on(problems)
+}
 
-    // Splice the new URLs in.
+/// Phase 5: splices the new URLs into each document and accounts for every
+/// reference.
+pub(crate) fn splice(
+    docs: &[Document],
+    located: &Located,
+    hashed: &Hashed,
+    plan: &Plan,
+) -> Outcome {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
-    for f in &found {
-        let info = &info_of[f.file.as_path()];
-        let (url, key, status) = &urls[&info.sha256];
-        let full = format!("{url}{}", f.suffix);
-        replacements[f.doc].push(Replacement {
-            span: f.reference.span.clone(),
-            text: encode_for(f.reference.context, &full),
+    let mut records = located.skipped.clone();
+    for r in &located.refs {
+        let info = hashed.image(&r.file).expect("hashed");
+        let planned = &plan.by_sha[&info.sha256];
+        let url = format!("{}{}", planned.url, r.suffix);
+        replacements[r.doc].push(Replacement {
+            span: r.reference.span.clone(),
+            text: encode_for(r.reference.context, &url),
         });
-        records.push(record(
-            (&docs[f.doc], &lines[f.doc]),
-            &f.reference,
-            *status,
-            Some(full),
-            Some(key.clone()),
-        ));
+        let mut record = located.record(&docs[r.doc], r.doc, &r.reference, planned.status);
+        record.url = Some(url);
+        record.key = Some(planned.key.clone());
+        records.push(record);
     }
-    let mut counted = std::collections::HashSet::new();
-    for f in &found {
-        let sha = &info_of[f.file.as_path()].sha256;
+    records.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
+    let outputs = docs
+        .iter()
+        .zip(replacements.iter_mut())
+        .map(|(doc, reps)| {
+            reps.sort_by_key(|r| r.span.start);
+            crate::rewrite::splice(&doc.text, reps)
+        })
+        .collect();
+    Outcome {
+        outputs,
+        records,
+        summary: summary(docs, located, hashed, plan),
+    }
+}
+
+/// The totals of a run (its time and dry-run flag are the caller's).
+fn summary(docs: &[Document], located: &Located, hashed: &Hashed, plan: &Plan) -> Summary {
+    let mut summary = Summary {
+        documents: docs.len(),
+        references: located.refs.len() + located.remote + located.missing,
+        remote: located.remote,
+        missing: located.missing,
+        ..Summary::default()
+    };
+    let mut counted = HashSet::new();
+    for r in &located.refs {
+        let sha = &hashed.image(&r.file).expect("hashed").sha256;
+        let status = plan.by_sha[sha].status;
+        if status == Status::Manifest {
+            summary.from_manifest += 1;
+        }
         if counted.insert(sha) {
-            match urls[sha].2 {
+            match status {
                 Status::Uploaded | Status::Planned => summary.uploaded += 1,
                 Status::InBucket => summary.in_bucket += 1,
                 _ => {}
             }
         }
     }
-    summary.from_manifest = found
+    summary.uploaded_bytes = plan
+        .pending
         .iter()
-        .filter(|f| urls[&info_of[f.file.as_path()].sha256].2 == Status::Manifest)
-        .count();
-    let outputs = docs
-        .iter()
-        .zip(replacements.iter_mut())
-        .map(|(doc, reps)| {
-            reps.sort_by_key(|r| r.span.start);
-            splice(&doc.text, reps)
+        .filter(|(p, _)| {
+            matches!(
+                plan.by_sha[&p.sha256].status,
+                Status::Uploaded | Status::Planned
+            )
         })
-        .collect();
-    records.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
-    summary.elapsed_ms = started.elapsed().as_millis();
-    Ok(Outcome {
-        outputs,
-        records,
-        summary,
-    })
-}
-
-fn record(
-    (doc, lines): (&Document, &[usize]),
-    r: &Reference,
-    status: Status,
-    url: Option<String>,
-    key: Option<String>,
-) -> Record {
-    // Same answer as scan::line_col, without counting from the top of the
-    // document for every reference (the largest cost of a warm run).
-    let offset = r.span.start.min(doc.text.len());
-    let line = lines.partition_point(|&start| start <= offset);
-    let line_start = lines[line - 1];
-    let column = doc.text[line_start..offset].chars().count() + 1;
-    Record {
-        document: doc.name.clone(),
-        line,
-        column,
-        original: r.url.clone(),
-        url,
-        key,
-        status,
-    }
-}
-
-/// Byte offsets where the lines of `text` start.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        )
-        .collect()
-}
-
-/// A path as shown to the user: relative to the root when inside it.
-fn display_path(cfg: &Config, path: &Path) -> PathBuf {
-    let root = cfg.root.canonicalize().unwrap_or_else(|_| cfg.root.clone());
-    path.strip_prefix(&root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// `f` over `items` on all cores (contiguous chunks); results in order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 2 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("scanning does not panic"))
-            .collect()
-    })
-}
-
-/// Hashes files on all cores; results in the order of `files`.
-fn hash_files(
-    files: &[PathBuf],
-    max_threads: usize,
-    progress: &dyn Progress,
-) -> Vec<std::io::Result<FileInfo>> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(max_threads.max(1))
-        .min(files.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<std::io::Result<FileInfo>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    let r = object::hash_file(path);
-                    progress.hashed();
-                    results.lock().expect("no panics while locked")[i] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("no panics while locked")
-        .into_iter()
-        .map(|r| r.expect("every file hashed"))
-        .collect()
-}
-
-#[cfg(test)]
-mod line_tests {
-    use super::*;
-
-    #[test]
-    fn record_positions_match_line_col() {
-        let text = "a\n\n截图 ![x](y.png)\r\nlast ![z](w.png)";
-        let doc = Document {
-            name: "d.md".into(),
-            base_dir: ".".into(),
-            text: text.into(),
-            flavor: Flavor::Markdown,
-        };
-        let lines = line_starts(text);
-        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
-            let reference = Reference {
-                span: offset..offset,
-                url: String::new(),
-                context: scan::Context::MarkdownImage,
-            };
-            let r = record((&doc, &lines), &reference, Status::Remote, None, None);
-            assert_eq!((r.line, r.column), scan::line_col(text, offset), "{offset}");
-        }
-    }
+        .map(|(p, _)| p.size)
+        .sum();
+    summary
 }

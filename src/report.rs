@@ -2,7 +2,6 @@
 //! and the `--dry-run` plan table. Both are built from the pipeline's
 //! [`Outcome`] (or its [`Error`]), so every front end can offer them.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
@@ -65,7 +64,12 @@ impl Report {
     /// or the new one, never half of one.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
         let json = serde_json::to_string_pretty(self).expect("a report always serializes");
-        write_atomic(path, format!("{json}\n").as_bytes())
+        crate::atomic::write_atomic(path, format!("{json}\n").as_bytes(), true).map_err(|source| {
+            Error::Output {
+                path: path.to_path_buf(),
+                source,
+            }
+        })
     }
 }
 
@@ -89,24 +93,6 @@ fn errors_of(e: &Error) -> Vec<ReportError> {
             hint: other.hint(),
         }],
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a
-/// rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::Output {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
 }
 
 /// What a plan line says will happen to a reference.
@@ -200,8 +186,8 @@ p.md:13:1  remote       https://x.org/y.png  -         -
 
     #[test]
     fn a_failed_run_reports_each_error_with_its_place() {
-        use crate::error::{Located, Location, Problem};
-        let e = Error::Documents(vec![Located {
+        use crate::error::{Location, Problem, ReferenceError};
+        let e = Error::Documents(vec![ReferenceError {
             at: Location::new("p.md", "x ![a](b.png)\n", 7..12),
             problem: Problem::NotInManifest {
                 path: "b.png".into(),

@@ -1,4 +1,4 @@
-//! Stage 2: decide which URLs are local images and find their files, confined
+//! The locate phase, second half: decide which URLs are local images and find their files, confined
 //! to `root`.
 //!
 //! A document is untrusted input (think of a pull request): it may only make the
@@ -23,7 +23,7 @@ pub const IMAGE_EXTENSIONS: &[&str] = &[
 
 /// What a URL is, before touching the file system.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum Url {
     /// Left alone, and why.
     Skip(Skip),
     /// A local file path (percent-decoded) and the `?query#fragment` that
@@ -44,27 +44,27 @@ pub enum Skip {
 /// Classifies `url` found in `context`.
 ///
 /// ```
-/// use r2filter::resolve::{classify, Kind, Skip};
+/// use r2filter::resolve::{classify, Url, Skip};
 /// use r2filter::scan::Context;
 /// let img = Context::MarkdownImage;
-/// assert_eq!(classify("https://x.org/a.png", img), Kind::Skip(Skip::Remote));
-/// assert_eq!(classify("//cdn/a.png", img), Kind::Skip(Skip::Remote));
-/// assert_eq!(classify("data:image/png;base64,AA", img), Kind::Skip(Skip::Remote));
+/// assert_eq!(classify("https://x.org/a.png", img), Url::Skip(Skip::Remote));
+/// assert_eq!(classify("//cdn/a.png", img), Url::Skip(Skip::Remote));
+/// assert_eq!(classify("data:image/png;base64,AA", img), Url::Skip(Skip::Remote));
 /// assert_eq!(
 ///     classify("caf%C3%A9.png#wide", img),
-///     Kind::Local { path: "café.png".into(), suffix: "#wide".into() }
+///     Url::Local { path: "café.png".into(), suffix: "#wide".into() }
 /// );
-/// assert_eq!(classify("notes.md", Context::MarkdownLink), Kind::Skip(Skip::NotAnImage));
+/// assert_eq!(classify("notes.md", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
 /// ```
-pub fn classify(url: &str, context: Context) -> Kind {
+pub fn classify(url: &str, context: Context) -> Url {
     let url = url.trim();
     if url.starts_with("//") || has_scheme(url) {
-        return Kind::Skip(Skip::Remote);
+        return Url::Skip(Skip::Remote);
     }
     let cut = url.find(['?', '#']).unwrap_or(url.len());
     let (raw_path, suffix) = url.split_at(cut);
     if raw_path.is_empty() {
-        return Kind::Skip(Skip::NotAPath);
+        return Url::Skip(Skip::NotAPath);
     }
     let path = percent_decode_str(raw_path)
         .decode_utf8_lossy()
@@ -80,9 +80,9 @@ pub fn classify(url: &str, context: Context) -> Kind {
     // say so by its extension.
     let candidate = image_ext || (ext.is_none() && context.is_image_syntax());
     if !candidate {
-        return Kind::Skip(Skip::NotAnImage);
+        return Url::Skip(Skip::NotAnImage);
     }
-    Kind::Local {
+    Url::Local {
         path,
         suffix: suffix.to_string(),
     }
@@ -351,8 +351,8 @@ mod tests {
 
     const IMG: Context = Context::MarkdownImage;
 
-    fn local(path: &str, suffix: &str) -> Kind {
-        Kind::Local {
+    fn local(path: &str, suffix: &str) -> Url {
+        Url::Local {
             path: path.into(),
             suffix: suffix.into(),
         }
@@ -369,22 +369,18 @@ mod tests {
             (
                 "diagram",
                 Context::MarkdownLink,
-                Kind::Skip(Skip::NotAnImage),
+                Url::Skip(Skip::NotAnImage),
             ),
             (
                 "clip.mp4",
                 Context::Attribute { quote: None },
-                Kind::Skip(Skip::NotAnImage),
+                Url::Skip(Skip::NotAnImage),
             ),
-            ("doc.pdf", IMG, Kind::Skip(Skip::NotAnImage)),
-            ("#top", IMG, Kind::Skip(Skip::NotAPath)),
-            ("", IMG, Kind::Skip(Skip::NotAPath)),
-            ("HTTP://x/a.png", IMG, Kind::Skip(Skip::Remote)),
-            (
-                "mailto:a@b",
-                Context::MarkdownLink,
-                Kind::Skip(Skip::Remote),
-            ),
+            ("doc.pdf", IMG, Url::Skip(Skip::NotAnImage)),
+            ("#top", IMG, Url::Skip(Skip::NotAPath)),
+            ("", IMG, Url::Skip(Skip::NotAPath)),
+            ("HTTP://x/a.png", IMG, Url::Skip(Skip::Remote)),
+            ("mailto:a@b", Context::MarkdownLink, Url::Skip(Skip::Remote)),
             ("C:/x.png", IMG, local("C:/x.png", "")),
             ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
         ];

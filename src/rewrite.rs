@@ -1,4 +1,4 @@
-//! Last stage: splice new URLs into the source bytes.
+//! The splice phase: put new URLs into the source bytes.
 //!
 //! The document is never re-rendered: every byte outside the replaced spans is
 //! copied as it was (front matter, JSX, `{{#include}}`, tables, line endings).

@@ -20,7 +20,7 @@
 //! hashed again next run, and cached then.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -145,16 +145,19 @@ impl StatCache {
     }
 
     /// The same, trusting files changed up to `window` before hashing (tests).
+    #[cfg(test)]
     pub fn with_racy_window(mut self, window: Duration) -> StatCache {
         self.racy_window = window;
         self
     }
 
     /// Number of cached files.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -250,20 +253,10 @@ impl StatCache {
     }
 }
 
+/// No fsync: losing the cache in a crash costs a re-hash, nothing more.
 fn write_atomically(path: &Path, disk: &OnDisk) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
     let json = serde_json::to_vec(disk).map_err(io::Error::other)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".r2filter-cache.")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(&json)?;
-    // No fsync: losing the cache in a crash costs a re-hash, nothing more.
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::atomic::write_atomic(path, &json, false)
 }
 
 #[cfg(test)]

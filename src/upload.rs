@@ -1,6 +1,6 @@
-//! Stage 6: send what the bucket lacks, each distinct file once, under bounded
-//! concurrency. Transient failures are retried by the SDK (standard mode, with
-//! backoff).
+//! Sending what the bucket lacks, each distinct file once, at most
+//! `concurrency` at a time (a `futures` buffered stream). Transient failures
+//! are retried by the SDK (standard mode, with backoff).
 //!
 //! One request per new object: each PUT is conditional (`If-None-Match: *`),
 //! so it never overwrites, and an object that is already there answers 412;
@@ -10,13 +10,16 @@
 //! tells first what is there: a listed key of the right size whose ETag is the
 //! file's MD5 needs no request at all, so a lost manifest costs about N/1,000
 //! requests, not N HEADs.
+//!
+//! This is the async edge of the library: [`runtime`] is built by the phase
+//! that uploads ([`crate::pipeline::upload`]) and by `r2filter verify`, and
+//! dropped when they are done.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use futures::stream::{self, StreamExt};
 
 use crate::progress::Progress;
 use crate::store::{Existing, Listed, Put, PutRequest, Store, StoreError};
@@ -65,43 +68,35 @@ enum Known {
     Listed(Listed),
 }
 
+/// The runtime the store's requests run on (the AWS SDK needs tokio).
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
 /// Uploads `items`; the results come back in the same order.
 pub async fn upload_all(
     store: &Store,
-    items: Vec<Pending>,
+    items: &[Pending],
     opts: &UploadOptions,
 ) -> Vec<Result<Uploaded, StoreError>> {
-    let known = Arc::new(survey(store, &items, opts.concurrency).await);
-    let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    let n = items.len();
-    for (i, item) in items.into_iter().enumerate() {
-        let (store, opts, permits, known) =
-            (store.clone(), opts.clone(), permits.clone(), known.clone());
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
+    let known = survey(store, items, opts.concurrency).await;
+    stream::iter(items)
+        .map(|item| {
             let state = known.get(&item.key).cloned().unwrap_or(Known::Unknown);
-            let result = ensure(&store, &item, state, &opts).await;
-            if let (Ok(_), Some(p)) = (&result, &opts.progress) {
-                p.uploaded(item.size);
+            async move {
+                let result = ensure(store, item, state, opts).await;
+                if let (Ok(_), Some(p)) = (&result, &opts.progress) {
+                    p.uploaded(item.size);
+                }
+                result
             }
-            (i, result)
-        });
-    }
-    let mut results: Vec<Option<Result<Uploaded, StoreError>>> = (0..n).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, r)) => results[i] = Some(r),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-    results
-        .into_iter()
-        .map(|r| r.expect("every task reports"))
+        })
+        .buffered(opts.concurrency.max(1))
         .collect()
+        .await
 }
 
 /// The folder part of a key: what ListObjectsV2 is asked for.
@@ -121,33 +116,21 @@ async fn survey(store: &Store, items: &[Pending], concurrency: usize) -> HashMap
             .or_default()
             .push(&item.key);
     }
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (prefix, mut keys) in by_prefix {
-        if keys.len() < LIST_MIN {
-            continue;
-        }
-        keys.sort_unstable();
-        let keys: Vec<String> = keys.into_iter().map(str::to_string).collect();
-        let (store, prefix, permits) = (store.clone(), prefix.to_string(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("never closed");
-            list_prefix(&store, &prefix, keys).await
-        });
-    }
-    let mut known = HashMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(part) => known.extend(part),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-    known
+    let listed: Vec<HashMap<String, Known>> = stream::iter(by_prefix)
+        .filter(|(_, keys)| std::future::ready(keys.len() >= LIST_MIN))
+        .map(|(prefix, mut keys)| {
+            keys.sort_unstable();
+            list_prefix(store, prefix, keys)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    listed.into_iter().flatten().collect()
 }
 
 /// What the listing of `prefix` says about `keys` (sorted).
-async fn list_prefix(store: &Store, prefix: &str, keys: Vec<String>) -> HashMap<String, Known> {
-    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+async fn list_prefix(store: &Store, prefix: &str, keys: Vec<&str>) -> HashMap<String, Known> {
+    let wanted: HashSet<&str> = keys.iter().copied().collect();
     let budget = keys.len() / LIST_MIN;
     let mut found: HashMap<String, Known> = HashMap::new();
     let mut next: Option<String> = None;
@@ -181,9 +164,8 @@ async fn list_prefix(store: &Store, prefix: &str, keys: Vec<String>) -> HashMap<
         keys.len()
     );
     for key in keys {
-        let decided = covered.as_deref().is_none_or(|last| key.as_str() <= last);
-        if decided {
-            found.entry(key).or_insert(Known::Absent);
+        if covered.as_deref().is_none_or(|last| key <= last) {
+            found.entry(key.to_string()).or_insert(Known::Absent);
         }
     }
     found
@@ -216,7 +198,7 @@ async fn ensure(
             Put::Exists => {}
         }
     }
-    match store.check(&item.key, &item.sha256, item.size).await? {
+    match store.existing(&item.key, &item.sha256, item.size).await? {
         Existing::Same => {
             tracing::debug!(key = %item.key, "already in the bucket");
             Ok(Uploaded::AlreadyThere)
@@ -292,7 +274,7 @@ async fn md5_hex(path: &Path) -> Result<String, StoreError> {
             .collect())
     })
     .await
-    .map_err(|e| std::io::Error::other(e))
+    .map_err(std::io::Error::other)
     .and_then(|r| r)
     .map_err(|source| StoreError::Io {
         path: path.to_path_buf(),

@@ -1,21 +1,19 @@
 //! `r2filter --in-place PATH...` and `r2filter PATH... --out-dir DIR`: many
 //! documents, one pipeline run (one dedupe set, one upload pool, one manifest
-//! write), then every output written atomically, all or nothing.
+//! write), then every output written atomically, all or nothing. Like the
+//! filter it ends with one summary line; `-v` lists the files written.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::Path;
 
-use super::{Cli, load_config, runtime};
+use super::{Cli, Printer, load_config};
 use crate::batch::{self, Input, Target};
 use crate::error::Error;
-use crate::pipeline::{self, Options, Outcome};
-use crate::progress::{Bar, Progress};
+use crate::pipeline::{self, Outcome};
 use crate::report;
 
 /// Runs the batch modes. With `--dry-run`, stdout gets the plan and no file
 /// is written.
-pub fn run(args: &Cli) -> Result<(), Error> {
+pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
     let target = match (&args.out_dir, args.in_place) {
         (Some(dir), _) => Target::OutDir(dir.clone()),
         (None, true) => Target::InPlace,
@@ -32,80 +30,40 @@ pub fn run(args: &Cli) -> Result<(), Error> {
     };
     let cwd = super::cwd()?;
     let mut inputs = Vec::new();
-    let result = process(args, &target, &cwd, &mut inputs);
-    finish(args, result, &inputs, &target, &cwd)
+    let result = process(args, printer, &target, &cwd, &mut inputs);
+    super::write_report(args, printer, result.as_ref())?;
+    let outcome = result?;
+    if args.dry_run {
+        printer.stdout(report::plan(&outcome.records).as_bytes())?;
+    } else {
+        let written = batch::write_all(&inputs, &outcome.outputs, &target, &cwd)?;
+        for path in &written.changed {
+            printer.detail(format_args!("wrote {}", path.display()));
+        }
+        if written.unchanged > 0 {
+            printer.detail(format_args!("{} file(s) unchanged", written.unchanged));
+        }
+    }
+    printer.summary(&outcome.summary);
+    Ok(())
 }
 
 /// Reads the configuration and the documents, and runs the pipeline once.
 fn process(
     args: &Cli,
+    printer: &Printer,
     target: &Target,
-    cwd: &std::path::Path,
+    cwd: &Path,
     inputs: &mut Vec<Input>,
 ) -> Result<Outcome, Error> {
-    let cfg = load_config(
-        args.settings.clone().into_settings(),
-        args.config.as_deref(),
-        None,
-        cwd,
-    )?;
+    let cfg = load_config(args.settings.clone(), args.config.as_deref(), cwd)?;
     *inputs = batch::collect(&args.paths, cwd)?;
-    batch::check_targets(inputs, target)?;
-    if inputs.is_empty() && !args.quiet {
-        eprintln!("r2filter: no .md, .mdx or .markdown files found; nothing to do");
+    batch::distinct_targets(inputs, target)?;
+    if inputs.is_empty() {
+        printer.note("no .md, .mdx or .markdown files found; nothing to do");
     }
     let docs = batch::read(inputs)?;
-    let bar = Bar::for_stderr(args.quiet);
-    // `..Default::default()` so options other entries add keep their defaults.
-    #[allow(clippy::needless_update)]
-    let opts = Options {
-        dry_run: args.dry_run,
-        offline: args.offline,
-        progress: bar.clone().map(|b| b as Arc<dyn Progress>),
-        ..Default::default()
-    };
-    let result = runtime().block_on(pipeline::run(&cfg, &docs, opts));
-    drop(bar);
-    result
-}
-
-/// The report, then the files (or the plan), then the summary.
-fn finish(
-    args: &Cli,
-    result: Result<Outcome, Error>,
-    inputs: &[Input],
-    target: &Target,
-    cwd: &std::path::Path,
-) -> Result<(), Error> {
-    super::write_report(
-        args.report.as_deref(),
-        result.as_ref(),
-        args.dry_run,
-        args.offline,
-    )?;
-    let outcome = result?;
-    if args.dry_run {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(report::plan(&outcome.records).as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Output {
-                path: PathBuf::from("<stdout>"),
-                source,
-            })?;
-    } else {
-        let written = batch::write_all(inputs, &outcome.outputs, target, cwd)?;
-        if !args.quiet {
-            for path in &written.changed {
-                eprintln!("r2filter: wrote {}", path.display());
-            }
-            if written.unchanged > 0 {
-                eprintln!("r2filter: {} file(s) unchanged", written.unchanged);
-            }
-        }
-    }
-    if !args.quiet {
-        eprintln!("r2filter: {}", outcome.summary);
-    }
-    Ok(())
+    printer.with_progress(args.dry_run, args.offline, |opts| {
+        pipeline::run(&cfg, &docs, opts)
+    })
 }

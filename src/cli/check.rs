@@ -10,8 +10,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs};
+use super::{Cli, Printer};
 use crate::audit;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::scan::Flavor;
 
@@ -24,7 +25,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
@@ -35,11 +36,11 @@ pub struct CheckArgs {
     pub mdx: bool,
 }
 
-pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
+pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let docs = if args.paths.is_empty() {
-        vec![super::stdin_document(
+        vec![crate::document::Document::stdin(
             &cfg.base_dir,
             if args.mdx || cli.mdx {
                 Flavor::Mdx
@@ -51,15 +52,13 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<(), Error> {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
     let checked = audit::check(&cfg, &docs)?;
-    if !cli.quiet {
-        eprintln!(
-            "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
-            checked.references,
-            if checked.references == 1 { "" } else { "s" },
-            checked.documents,
-            if checked.documents == 1 { "" } else { "s" },
-            cfg.manifest.display()
-        );
-    }
+    printer.say(format_args!(
+        "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
+        checked.references,
+        if checked.references == 1 { "" } else { "s" },
+        checked.documents,
+        if checked.documents == 1 { "" } else { "s" },
+        cfg.manifest.display()
+    ));
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::Printer;
 use crate::config::CONFIG_FILE;
 use crate::error::Error;
 
@@ -138,16 +139,9 @@ pub fn mdbook_table() -> String {
 }
 
 /// Runs `r2filter init`.
-pub fn run(args: &InitArgs, quiet: bool) -> Result<(), Error> {
+pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
     if args.mdbook {
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(mdbook_table().as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|source| Error::Output {
-                path: "<stdout>".into(),
-                source,
-            });
+        return printer.stdout(mdbook_table().as_bytes());
     }
     let path = &args.path;
     let fail = |source| Error::Output {
@@ -155,7 +149,7 @@ pub fn run(args: &InitArgs, quiet: bool) -> Result<(), Error> {
         source,
     };
     if args.force {
-        crate::report::write_atomic(path, config_template().as_bytes())?;
+        crate::atomic::write_atomic(path, config_template().as_bytes(), true).map_err(fail)?;
     } else {
         // create_new, not "check, then write": a file that appears in between is
         // still never replaced.
@@ -173,12 +167,10 @@ pub fn run(args: &InitArgs, quiet: bool) -> Result<(), Error> {
             .and_then(|()| file.sync_all())
             .map_err(fail)?;
     }
-    if !quiet {
-        eprintln!(
-            "r2filter: wrote {}: set bucket, public-url and account-id (or endpoint) in it",
-            path.display()
-        );
-    }
+    printer.note(format_args!(
+        "wrote {}: set bucket, public-url and account-id (or endpoint) in it",
+        path.display()
+    ));
     Ok(())
 }
 

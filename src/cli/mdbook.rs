@@ -1,23 +1,25 @@
 //! `r2filter mdbook` and the `mdbook-r2filter` binary: mdBook's preprocessor
-//! protocol around [`crate::mdbook`].
+//! protocol around [`crate::mdbook::R2filter`], which implements
+//! [`mdbook_preprocessor::Preprocessor`].
 //!
 //! mdBook first runs `CMD supports RENDERER` (exit 0: yes — r2filter only
 //! changes URLs, so every renderer is supported), then pipes `[context, book]`
 //! JSON into `CMD` and reads the book back from standard output. Standard
-//! output carries that JSON and nothing else; logs, warnings and the summary go
-//! to standard error, which mdBook passes through.
+//! output carries that JSON and nothing else; logs, warnings, the plan of a
+//! dry run and the summary go to standard error, which mdBook passes through.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use mdbook_preprocessor::Preprocessor as _;
+use mdbook_preprocessor::book::Book;
 
-use super::{Cli, init_logging, runtime};
+use super::{Cli, Printer, init_logging};
 use crate::config::Settings;
+use crate::document::ReadError;
 use crate::error::Error;
-use crate::pipeline::{Options, Outcome};
-use crate::progress::{Bar, Progress};
+use crate::mdbook::R2filter;
+use crate::pipeline::Outcome;
 use crate::report;
 
 /// Runs r2filter as an mdBook preprocessor: put `[preprocessor.r2filter]` in
@@ -42,17 +44,15 @@ pub struct Outer {
     pub offline: bool,
     pub dry_run: bool,
     pub report: Option<PathBuf>,
-    pub quiet: bool,
 }
 
 impl Outer {
     pub fn from_cli(args: &Cli) -> Outer {
         Outer {
-            settings: args.settings.clone().into_settings(),
+            settings: args.settings.clone(),
             offline: args.offline,
             dry_run: args.dry_run,
             report: args.report.clone(),
-            quiet: args.quiet,
         }
     }
 }
@@ -60,23 +60,19 @@ impl Outer {
 /// `mdbook-r2filter`: runs the preprocessor; returns the process exit code.
 pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
     init_logging(false, 0);
-    match run(args, Outer::default()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprint!("{}", e.render());
-            std::process::ExitCode::from(e.exit_code())
-        }
-    }
+    let printer = Printer::default();
+    super::exit(&printer, run(args, Outer::default(), &printer))
 }
 
 /// `supports RENDERER`, or `[context, book]` on stdin → book on stdout.
-pub fn run(args: &MdbookArgs, outer: Outer) -> Result<(), Error> {
+pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Error> {
     if let Some(MdbookCommand::Supports { .. }) = args.command {
         return Ok(());
     }
-    let result = process(&outer);
-    super::write_report(
+    let result = process(&outer, printer);
+    super::write_report_file(
         outer.report.as_deref(),
+        printer,
         result.as_ref().map(|(_, o)| o),
         outer.dry_run,
         outer.offline,
@@ -84,27 +80,21 @@ pub fn run(args: &MdbookArgs, outer: Outer) -> Result<(), Error> {
     let (book, outcome) = result?;
     if outer.dry_run {
         // stdout belongs to mdBook: the plan goes to stderr, the book unchanged.
-        eprint!("{}", report::plan(&outcome.records));
+        printer.stderr(&report::plan(&outcome.records));
     }
-    let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer(&mut stdout, &book)
-        .map_err(std::io::Error::from)
-        .and_then(|()| stdout.flush())
-        .map_err(|source| Error::Output {
-            path: "<stdout>".into(),
-            source,
-        })?;
-    if !outer.quiet {
-        eprintln!("r2filter: {}", outcome.summary);
-    }
+    let json = serde_json::to_vec(&book).expect("a book serializes");
+    printer.stdout(&json)?;
+    printer.summary(&outcome.summary);
     Ok(())
 }
 
-/// Reads mdBook's input and configuration, and runs the whole book.
-fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), Error> {
+/// Reads mdBook's input and configuration, and runs the whole book through
+/// the preprocessor, behind the progress bar: mdBook passes its terminal
+/// through as our stderr, so a cold build of a big book shows progress.
+fn process(outer: &Outer, printer: &Printer) -> Result<(Book, Outcome), Error> {
     let cwd = super::cwd()?;
     let (ctx, book) =
-        mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| Error::Input {
+        mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| ReadError::Io {
             path: "<stdin>".into(),
             source: std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -119,23 +109,15 @@ fn process(outer: &Outer) -> Result<(mdbook_preprocessor::book::Book, Outcome), 
         );
     }
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
-    let cfg = crate::mdbook::config(&ctx, outer.settings.clone(), env, &cwd)?;
-    // mdBook passes its terminal through as our stderr, so a cold build of a
-    // big book shows progress; the bar is gone before the summary or an error.
-    let bar = Bar::for_stderr(outer.quiet);
-    #[allow(
-        clippy::needless_update,
-        reason = "other branches add fields to Options; new ones stay at their default here"
-    )]
-    let opts = Options {
-        dry_run: outer.dry_run,
-        offline: outer.offline,
-        progress: bar.clone().map(|b| b as Arc<dyn Progress>),
-        ..Default::default()
-    };
-    let result = runtime().block_on(crate::mdbook::process(&cfg, &ctx, &cwd, book, opts));
-    drop(bar);
-    result
+    printer.with_progress(outer.dry_run, outer.offline, |options| {
+        let pre = R2filter::new(outer.settings.clone(), env, cwd, options);
+        let book = pre.run(&ctx, book).map_err(R2filter::error)?;
+        Ok((
+            book,
+            pre.take_outcome()
+                .expect("a run that succeeded has an outcome"),
+        ))
+    })
 }
 
 /// `0.5.4` and `0.5.1` speak the same protocol; `0.4.x` may not.

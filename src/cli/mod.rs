@@ -10,16 +10,18 @@ pub mod filter;
 pub mod help;
 pub mod init;
 pub mod mdbook;
+pub mod output;
 pub mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::config::{CONFIG_FILE, Config, OnMissing, Settings};
+use crate::config::{CONFIG_FILE, Config, Settings};
 use crate::error::Error;
+pub use output::{Printer, exit};
 
 /// Moves a static site's images to S3-compatible storage (Cloudflare R2) at build
 /// time and rewrites the Markdown byte-exactly.
@@ -36,7 +38,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Markdown/MDX files or folders (walked for .md, .mdx, .markdown, honouring
     /// .gitignore); needs --in-place or --out-dir. None: standard input
@@ -96,88 +98,6 @@ pub enum Command {
     Verify(verify::VerifyArgs),
 }
 
-/// The settings a flag can set; each mirrors a config key and an R2FILTER_*
-/// variable.
-#[derive(Debug, Clone, Default, Args)]
-pub struct SettingsArgs {
-    /// Bucket name [env: R2FILTER_BUCKET]
-    #[arg(long, value_name = "NAME")]
-    pub bucket: Option<String>,
-    /// S3 endpoint URL [env: R2FILTER_ENDPOINT] [default: from --account-id]
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// Cloudflare account id: endpoint https://<ID>.r2.cloudflarestorage.com [env: R2FILTER_ACCOUNT_ID]
-    #[arg(long, value_name = "ID")]
-    pub account_id: Option<String>,
-    /// Signing region [env: R2FILTER_REGION] [default: auto]
-    #[arg(long)]
-    pub region: Option<String>,
-    /// Base URL objects are served from, e.g. https://assets.example.com [env: R2FILTER_PUBLIC_URL]
-    #[arg(long, value_name = "URL")]
-    pub public_url: Option<String>,
-    /// Use a local folder as the bucket: no account, no network [env: R2FILTER_LOCAL_STORE]
-    #[arg(long, value_name = "DIR")]
-    pub local_store: Option<PathBuf>,
-    /// Key prefix, e.g. blog [env: R2FILTER_PREFIX]
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// Key template [env: R2FILTER_KEY_TEMPLATE] [default: {year}/{month}/{hash:12}.{ext}]
-    #[arg(long, value_name = "TEMPLATE")]
-    pub key_template: Option<String>,
-    /// Manifest file [env: R2FILTER_MANIFEST] [default: r2filter-manifest.json beside the config]
-    #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
-    /// Only files inside this folder may be published [env: R2FILTER_ROOT] [default: .]
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
-    /// Folder that relative paths in standard input resolve against [default: .]
-    #[arg(long, value_name = "DIR")]
-    pub base_dir: Option<PathBuf>,
-    /// Folder a leading `/` resolves against [env: R2FILTER_SITE_ROOT] [default: public/ if present]
-    #[arg(long, value_name = "DIR")]
-    pub site_root: Option<PathBuf>,
-    /// Another folder to look for images in (repeatable)
-    #[arg(long = "image-dir", value_name = "DIR")]
-    pub image_dirs: Vec<PathBuf>,
-    /// Uploads at once [env: R2FILTER_CONCURRENCY] [default: 16]
-    #[arg(short = 'j', long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Cache-Control of new objects [default: public, max-age=31536000, immutable]
-    #[arg(long, value_name = "VALUE")]
-    pub cache_control: Option<String>,
-    /// Canned ACL to send (R2 does not implement it: leave unset there)
-    #[arg(long)]
-    pub acl: Option<String>,
-    /// What to do with a reference to a missing file
-    #[arg(long, value_enum, value_name = "WHAT")]
-    pub on_missing: Option<OnMissing>,
-}
-
-impl SettingsArgs {
-    pub fn into_settings(self) -> Settings {
-        Settings {
-            bucket: self.bucket,
-            endpoint: self.endpoint,
-            account_id: self.account_id,
-            region: self.region,
-            public_url: self.public_url,
-            local_store: self.local_store,
-            prefix: self.prefix,
-            key_template: self.key_template,
-            manifest: self.manifest,
-            root: self.root,
-            base_dir: self.base_dir,
-            site_root: self.site_root,
-            image_dirs: (!self.image_dirs.is_empty()).then_some(self.image_dirs),
-            concurrency: self.concurrency,
-            cache_control: self.cache_control,
-            acl: self.acl,
-            on_missing: self.on_missing,
-            ..Settings::default()
-        }
-    }
-}
-
 /// Sets up logging on stderr: warnings by default, `-q` errors only, `-v`
 /// debug, `-vv` trace; `RUST_LOG` wins.
 pub fn init_logging(quiet: bool, verbose: u8) {
@@ -200,16 +120,10 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         .try_init();
 }
 
-/// Stacks flags > environment > config file into a checked [`Config`].
-/// `table` names a table inside the config file (book.toml's
-/// `preprocessor.r2filter`); `home` is where the manifest and root default to
-/// when there is no config file.
-pub fn load_config(
-    flags: Settings,
-    config: Option<&Path>,
-    table: Option<&str>,
-    cwd: &Path,
-) -> Result<Config, Error> {
+/// Stacks flags > environment > config file into a checked [`Config`]. The
+/// manifest and root default to the config file's folder, or `cwd` when
+/// there is none.
+pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
     let explicit = config
         .map(Path::to_path_buf)
@@ -220,7 +134,7 @@ pub fn load_config(
     };
     let (from_file, home) = match &file {
         Some(f) => (
-            Settings::from_toml_file(f, table)?,
+            Settings::from_toml_file(f, None)?,
             f.parent().unwrap_or(cwd).to_path_buf(),
         ),
         None => (Settings::default(), cwd.to_path_buf()),
@@ -231,60 +145,25 @@ pub fn load_config(
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
     init_logging(args.quiet, args.verbose);
-    // Each entry renders its own errors: (text, exit code).
-    let outcome = match &args.command {
-        None if !args.paths.is_empty() => {
-            batch::run(&args).map_err(|e| (e.render(), e.exit_code()))
-        }
-        None => filter::run(&args).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Init(init)) => {
-            init::run(init, args.quiet).map_err(|e| (e.render(), e.exit_code()))
-        }
-        Some(Command::Check(c)) => check::run(&args, c).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Verify(v)) => verify::run(&args, v).map_err(|e| (e.render(), e.exit_code())),
-        Some(Command::Mdbook(m)) => {
-            mdbook::run(m, mdbook::Outer::from_cli(&args)).map_err(|e| (e.render(), e.exit_code()))
-        }
+    let printer = Printer::new(args.quiet, args.verbose);
+    let result = match &args.command {
+        None if !args.paths.is_empty() => batch::run(&args, &printer),
+        None => filter::run(&args, &printer),
+        Some(Command::Init(init)) => init::run(init, &printer),
+        Some(Command::Check(c)) => check::run(&args, c, &printer),
+        Some(Command::Verify(v)) => verify::run(&args, v, &printer),
+        Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args), &printer),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err((text, code)) => {
-            eprint!("{text}");
-            ExitCode::from(code)
-        }
-    }
+    exit(&printer, result)
 }
 
 /// The current folder (every entry's anchor for relative paths).
 pub(crate) fn cwd() -> Result<PathBuf, Error> {
-    std::env::current_dir().map_err(|source| Error::Input {
-        path: ".".into(),
-        source,
-    })
-}
-
-/// Standard input as one document named `<stdin>`; it must be UTF-8.
-pub(crate) fn stdin_document(
-    base_dir: &Path,
-    flavor: crate::scan::Flavor,
-) -> Result<crate::pipeline::Document, Error> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Input {
-            path: "<stdin>".into(),
+    std::env::current_dir().map_err(|source| {
+        Error::from(crate::document::ReadError::Io {
+            path: ".".into(),
             source,
-        })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-        path: "<stdin>".into(),
-        offset: e.utf8_error().valid_up_to(),
-    })?;
-    Ok(crate::pipeline::Document {
-        name: "<stdin>".into(),
-        base_dir: base_dir.to_path_buf(),
-        text,
-        flavor,
+        })
     })
 }
 
@@ -292,22 +171,36 @@ pub(crate) fn stdin_document(
 /// then environment, config file and defaults as everywhere.
 pub(crate) fn subcommand_config(
     cli: &Cli,
-    settings: &SettingsArgs,
+    settings: &Settings,
     config: Option<&Path>,
     cwd: &Path,
 ) -> Result<Config, Error> {
-    let flags = settings
-        .clone()
-        .into_settings()
-        .or(cli.settings.clone().into_settings());
-    load_config(flags, config.or(cli.config.as_deref()), None, cwd)
+    let flags = settings.clone().or(cli.settings.clone());
+    load_config(flags, config.or(cli.config.as_deref()), cwd)
 }
 
-/// Writes `--report FILE` for a finished run, before anything reaches stdout:
-/// a report that cannot be written fails a run that succeeded; when the run
-/// failed, its own error is the one returned and the report's is only shown.
+/// Writes `--report FILE` for a finished run of the filter or batch mode
+/// (see [`write_report_file`]).
 pub(crate) fn write_report(
+    args: &Cli,
+    printer: &Printer,
+    result: Result<&crate::pipeline::Outcome, &Error>,
+) -> Result<(), Error> {
+    write_report_file(
+        args.report.as_deref(),
+        printer,
+        result,
+        args.dry_run,
+        args.offline,
+    )
+}
+
+/// Writes the report to `path` (if any) before anything reaches stdout: a
+/// report that cannot be written fails a run that succeeded; when the run
+/// failed, its own error is the one returned and the report's is only shown.
+pub(crate) fn write_report_file(
     path: Option<&Path>,
+    printer: &Printer,
     result: Result<&crate::pipeline::Outcome, &Error>,
     dry_run: bool,
     offline: bool,
@@ -319,17 +212,9 @@ pub(crate) fn write_report(
     ) {
         (true, Err(e)) => Err(e),
         (false, Err(e)) => {
-            eprint!("{}", e.render());
+            printer.error(&e);
             Ok(())
         }
         (_, Ok(())) => Ok(()),
     }
-}
-
-/// The async runtime the binaries share.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, SettingsArgs, runtime};
-use crate::audit::{self, VerifyError};
+use super::{Cli, Printer};
+use crate::audit;
+use crate::config::Settings;
 use crate::error::Error;
 
 /// Ask the bucket about every object in the manifest; report missing ones and
@@ -15,55 +16,17 @@ use crate::error::Error;
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub settings: Settings,
 
     /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
-/// Why `verify` did not pass.
-#[derive(Debug, thiserror::Error)]
-pub enum Failed {
-    #[error(transparent)]
-    Run(#[from] Error),
-    #[error("cannot verify: {0}")]
-    Store(crate::store::StoreError),
-    #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
-    Mismatches { bad: usize, objects: usize },
-}
-
-impl Failed {
-    pub fn render(&self) -> String {
-        match self {
-            Failed::Run(e) => e.render(),
-            Failed::Store(e) => format!("error: {self}\n  = hint: {}\n", e.hint()),
-            Failed::Mismatches { .. } => format!(
-                "error: {self}\n  = hint: run r2filter on the documents that use them to upload them again, or remove their entries from the manifest\n"
-            ),
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Failed::Run(e) => e.exit_code(),
-            _ => 1,
-        }
-    }
-}
-
-pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Failed> {
+pub fn run(cli: &Cli, args: &VerifyArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
-    let verified = runtime()
-        .block_on(audit::verify(&cfg))
-        .map_err(|e| match e {
-            VerifyError::Run(e) => Failed::Run(e),
-            VerifyError::Store(e) => Failed::Store(e),
-        })?;
-    for m in &verified.mismatches {
-        eprintln!("error: {m}");
-    }
+    let verified = audit::verify(&cfg)?;
     let bad: std::collections::BTreeSet<&str> = verified
         .mismatches
         .iter()
@@ -75,17 +38,20 @@ pub fn run(cli: &Cli, args: &VerifyArgs) -> Result<(), Failed> {
         })
         .collect();
     if !bad.is_empty() {
-        return Err(Failed::Mismatches {
+        return Err(Error::Mismatches {
+            lines: verified
+                .mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             bad: bad.len(),
             objects: verified.objects,
         });
     }
-    if !cli.quiet {
-        eprintln!(
-            "r2filter verify: {} object{} in the manifest, all in the bucket with the right size and type",
-            verified.objects,
-            if verified.objects == 1 { "" } else { "s" }
-        );
-    }
+    printer.say(format_args!(
+        "r2filter verify: {} object{} in the manifest, all in the bucket with the right size and type",
+        verified.objects,
+        if verified.objects == 1 { "" } else { "s" }
+    ));
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Stage 1: find every place in a document that names an image, with the exact
+//! The locate phase, first half: find every place in a document that names an image, with the exact
 //! byte span of its URL.
 //!
 //! Markdown is parsed with pulldown-cmark's offset iterator (the extensions mdBook
@@ -47,7 +47,7 @@ impl Flavor {
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub flavor: Flavor,
-    /// Front-matter keys whose values name images (design.md's defaults).
+    /// Front-matter keys whose values name images (the README's defaults).
     pub front_matter_keys: Vec<String>,
 }
 

@@ -1,9 +1,11 @@
 //! A local folder standing in for the bucket (`--local-store`): no account,
 //! no network. Objects are written whole (temp file + rename) or not at all.
+//! Every method does blocking file work: [`super::Store`] runs them on tokio's
+//! blocking pool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Existing, Head, Put, PutRequest, StoreError, compare};
+use super::{Existing, Head, Put, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -13,7 +15,12 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    pub(super) fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
+    pub(super) fn existing(
+        &self,
+        key: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<Existing, StoreError> {
         Ok(match self.head(key)? {
             None => Existing::Missing,
             Some(head) => compare(head.sha256.as_deref(), head.size, sha256, size),
@@ -42,35 +49,29 @@ impl LocalStore {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
-        let dest = self.dir.join(req.key);
+    /// Copies `path` to `key` unless something is there already (as
+    /// `If-None-Match: *`): to a temp file beside the target, then linked in
+    /// place without replacing, so never a half-written object and never an
+    /// overwrite.
+    pub(super) fn put(&self, key: &str, path: &Path) -> Result<Put, StoreError> {
+        let dest = self.dir.join(key);
         let io = |source| StoreError::Io {
             path: dest.clone(),
             source,
         };
         let parent = dest.parent().expect("keys have a file name");
-        tokio::fs::create_dir_all(parent).await.map_err(io)?;
-        let (src, tmp_dir) = (req.path.to_path_buf(), parent.to_path_buf());
-        let dest2 = dest.clone();
-        // Copy to a temp file beside the target, then link it in place unless
-        // something is there already (as `If-None-Match: *`): never a
-        // half-written object, never an overwrite.
-        tokio::task::spawn_blocking(move || -> std::io::Result<Put> {
-            if dest2.exists() {
-                return Ok(Put::Exists);
-            }
-            let tmp = tempfile::Builder::new()
-                .prefix(".r2filter-")
-                .tempfile_in(tmp_dir)?;
-            std::fs::copy(&src, tmp.path())?;
-            match tmp.persist_noclobber(&dest2) {
-                Ok(_) => Ok(Put::Created),
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Put::Exists),
-                Err(e) => Err(e.error),
-            }
-        })
-        .await
-        .map_err(|e| io(std::io::Error::other(e)))?
-        .map_err(io)
+        std::fs::create_dir_all(parent).map_err(io)?;
+        if dest.exists() {
+            return Ok(Put::Exists);
+        }
+        let copy = |file: &mut std::fs::File| {
+            std::io::copy(&mut std::fs::File::open(path)?, file).map(drop)
+        };
+        let staged = crate::atomic::stage_with(&dest, false, copy).map_err(io)?;
+        match staged.commit_new(&dest) {
+            Ok(true) => Ok(Put::Created),
+            Ok(false) => Ok(Put::Exists),
+            Err(e) => Err(io(e)),
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Stage 5: where objects go: an S3-compatible bucket ([`s3`], aws-sdk-s3) or
+//! The upload phase's other end: where objects go: an S3-compatible bucket ([`s3`], aws-sdk-s3) or
 //! a local folder standing in for one ([`local`]).
 //!
 //! The S3 client is built only when something has to be uploaded, so a warm run
@@ -25,6 +25,14 @@ pub struct S3Settings {
     pub region: String,
     /// Tries per request (first try included) for transient failures.
     pub max_attempts: u32,
+}
+
+/// Where objects are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    S3(S3Settings),
+    /// A folder used as the bucket.
+    Local(PathBuf),
 }
 
 /// One object to upload.
@@ -160,9 +168,13 @@ pub enum Store {
 }
 
 impl Store {
-    /// Builds the S3 client from the standard AWS chain (no network yet).
-    pub async fn s3(settings: &S3Settings) -> Store {
-        Store::S3(S3Store::new(settings).await)
+    /// The store `config` names. For S3, the client from the standard AWS
+    /// chain (no network yet).
+    pub async fn new(config: &StoreConfig) -> Store {
+        match config {
+            StoreConfig::S3(s3) => Store::S3(S3Store::new(s3).await),
+            StoreConfig::Local(dir) => Store::local(dir.clone()),
+        }
     }
 
     /// A folder used as the bucket.
@@ -171,10 +183,18 @@ impl Store {
     }
 
     /// What is already stored under `key`.
-    pub async fn check(&self, key: &str, sha256: &str, size: u64) -> Result<Existing, StoreError> {
+    pub async fn existing(
+        &self,
+        key: &str,
+        sha256: &str,
+        size: u64,
+    ) -> Result<Existing, StoreError> {
         match self {
-            Store::S3(s) => s.check(key, sha256, size).await,
-            Store::Local(l) => l.check(key, sha256, size),
+            Store::S3(s) => s.existing(key, sha256, size).await,
+            Store::Local(l) => {
+                let (l, key, sha256) = (l.clone(), key.to_string(), sha256.to_string());
+                blocking(move || l.existing(&key, &sha256, size)).await
+            }
         }
     }
 
@@ -183,7 +203,10 @@ impl Store {
     pub async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
         match self {
             Store::S3(s) => s.head(key).await,
-            Store::Local(l) => l.head(key),
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.head(&key)).await
+            }
         }
     }
 
@@ -192,7 +215,10 @@ impl Store {
     pub async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
         match self {
             Store::S3(s) => s.put(req).await,
-            Store::Local(l) => l.put(req).await,
+            Store::Local(l) => {
+                let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
+                blocking(move || l.put(&key, &path)).await
+            }
         }
     }
 
@@ -209,6 +235,16 @@ impl Store {
             Store::Local(_) => None,
         }
     }
+}
+
+/// Runs the local store's file work (reads, hashes, copies) on tokio's
+/// blocking pool, never on a worker thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 pub(crate) fn compare(
@@ -277,7 +313,7 @@ mod tests {
         let store = Store::local(dir.path().join("bucket"));
         assert_eq!(
             store
-                .check("x/a.png", &info.sha256, info.size)
+                .existing("x/a.png", &info.sha256, info.size)
                 .await
                 .unwrap(),
             Existing::Missing
@@ -306,13 +342,13 @@ mod tests {
         std::fs::write(&src, b"png bytes").unwrap();
         assert_eq!(
             store
-                .check("x/a.png", &info.sha256, info.size)
+                .existing("x/a.png", &info.sha256, info.size)
                 .await
                 .unwrap(),
             Existing::Same
         );
         assert!(matches!(
-            store.check("x/a.png", &"0".repeat(64), 1).await.unwrap(),
+            store.existing("x/a.png", &"0".repeat(64), 1).await.unwrap(),
             Existing::Different(_)
         ));
     }

@@ -80,7 +80,7 @@ impl S3Store {
         }
     }
 
-    pub(super) async fn check(
+    pub(super) async fn existing(
         &self,
         key: &str,
         sha256: &str,
@@ -135,7 +135,7 @@ impl S3Store {
                 done => return done,
             }
         }
-        match self.check(req.key, req.sha256, req.size).await? {
+        match self.existing(req.key, req.sha256, req.size).await? {
             Existing::Missing | Existing::Unknown => self.send_put(req, false).await,
             Existing::Same | Existing::Different(_) => Ok(Put::Exists),
         }

@@ -106,9 +106,6 @@ fn in_place_rewrites_front_matter_markdown_and_mdx_with_one_upload_each() {
     out.stderr_eq(str![[r#"
  WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
  WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
-r2filter: wrote content/posts/components.mdx
-r2filter: wrote content/posts/hello.md
-r2filter: 1 file(s) unchanged
 r2filter: 11 references in 3 documents: 3 uploaded (162 B), 0 from manifest, 0 already in bucket, 0 remote skipped in [ELAPSED]
 
 "#]]);
@@ -147,10 +144,44 @@ fn warm_in_place_run_touches_no_file_and_no_network() {
         assert_eq!(meta.modified().unwrap(), old, "{f} was rewritten");
     }
     out.stderr_eq(str![[r#"
-r2filter: 3 file(s) unchanged
 r2filter: 11 references in 3 documents: 0 uploaded (0 B), 0 from manifest, 0 already in bucket, 11 remote skipped in [ELAPSED]
 
 "#]]);
+}
+
+#[test]
+fn batch_lists_files_only_with_verbose_and_ends_with_the_summary() {
+    let b = blog();
+    let run = |extra: &[&str]| {
+        b.site
+            .r2filter()
+            .args(["--local-store", "bucket", "--public-url", PUBLIC_URL])
+            .args(FLAT)
+            .args(["--in-place", "content/posts"])
+            .args(extra)
+            .run()
+    };
+    // A 1,000-post prebuild must not print 1,000 lines: the summary alone.
+    let out = run(&[]);
+    out.success();
+    out.stderr_eq(str![[r#"
+r2filter: 11 references in 3 documents: 3 uploaded (162 B), 0 from manifest, 0 already in bucket, 0 remote skipped in [ELAPSED]
+
+"#]]);
+    // -v lists each file written (and logs at debug level).
+    b.site.write("content/posts/hello.md", MD_POST);
+    let out = run(&["-v"]);
+    out.success();
+    out.stderr_eq(str![[r#"
+DEBUG stat cache: [..] of 3 files unchanged, [..] hashed
+r2filter: wrote content/posts/hello.md
+r2filter: 2 file(s) unchanged
+r2filter: 11 references in 3 documents: 0 uploaded (0 B), 6 from manifest, 0 already in bucket, 5 remote skipped in [ELAPSED]
+
+"#]]);
+    let out = run(&["-q"]);
+    out.success();
+    assert_eq!(out.stderr, "");
 }
 
 #[test]

@@ -46,6 +46,18 @@ fn fixture() -> Fixture {
     }
 }
 
+impl Fixture {
+    /// The filter over post.md against `s3`, with `{hash}.{ext}` keys.
+    fn post(&self, s3: &S3Server) -> Output {
+        self.site
+            .r2filter()
+            .against(s3)
+            .args(FLAT)
+            .stdin(self.site.read("post.md"))
+            .run()
+    }
+}
+
 fn expected(f: &Fixture) -> String {
     let cat = url_of(&f.cat, "png");
     let mycat = url_of(&f.mycat, "png");
@@ -67,13 +79,7 @@ fn expected(f: &Fixture) -> String {
 fn cold_run_uploads_each_image_once_and_splices_only_urls() {
     let s3 = S3Server::start();
     let f = fixture();
-    let out = f
-        .site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run();
+    let out = f.post(&s3);
     assert_eq!(out.success(), expected(&f));
 
     // Five distinct images, one PUT each, whatever the number of references.
@@ -142,13 +148,7 @@ r2filter: 11 references in 1 document: 5 uploaded (270 B), 0 from manifest, 0 al
 fn warm_run_needs_no_network_and_no_credentials() {
     let s3 = S3Server::start();
     let f = fixture();
-    let cold = f
-        .site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run();
+    let cold = f.post(&s3);
     let cold = cold.success().to_string();
     let manifest_before = f.site.read("r2filter-manifest.json");
 
@@ -176,21 +176,9 @@ r2filter: 11 references in 1 document: 0 uploaded (0 B), 9 from manifest, 0 alre
 fn warm_run_against_the_server_makes_zero_requests() {
     let s3 = S3Server::start();
     let f = fixture();
-    f.site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run()
-        .success();
+    f.post(&s3).success();
     s3.forget_requests();
-    f.site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run()
-        .success();
+    f.post(&s3).success();
     assert_eq!(s3.requests().len(), 0);
 }
 
@@ -198,13 +186,7 @@ fn warm_run_against_the_server_makes_zero_requests() {
 fn running_on_its_own_output_changes_nothing() {
     let s3 = S3Server::start();
     let f = fixture();
-    let once = f
-        .site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run();
+    let once = f.post(&s3);
     let once = once.success().to_string();
     s3.forget_requests();
     let twice = f.site.r2filter().against(&s3).args(FLAT).stdin(&once).run();
@@ -264,23 +246,11 @@ fn identical_bytes_across_documents_are_uploaded_once() {
 fn lost_manifest_costs_requests_not_duplicates() {
     let s3 = S3Server::start();
     let f = fixture();
-    let cold = f
-        .site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run();
+    let cold = f.post(&s3);
     let cold = cold.success().to_string();
     std::fs::remove_file(f.site.path("r2filter-manifest.json")).unwrap();
     s3.forget_requests();
-    let again = f
-        .site
-        .r2filter()
-        .against(&s3)
-        .args(FLAT)
-        .stdin(f.site.read("post.md"))
-        .run();
+    let again = f.post(&s3);
     assert_eq!(again.success(), cold);
     // Each conditional PUT is refused (412: nothing stored twice), then a HEAD
     // confirms the bytes.

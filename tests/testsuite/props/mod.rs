@@ -4,7 +4,7 @@
 //! includer defines.
 #![allow(dead_code)]
 
-use crate::r2::resolve::{Kind, classify};
+use crate::r2::resolve::{Url, classify};
 use crate::r2::rewrite::{Replacement, encode_for, splice};
 use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
 
@@ -26,11 +26,11 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
     let reps: Vec<Replacement> = refs
         .iter()
         .filter_map(|r| match classify(&r.url, r.context) {
-            Kind::Local { path, suffix } => Some(Replacement {
+            Url::Local { path, suffix } => Some(Replacement {
                 span: r.span.clone(),
                 text: encode_for(r.context, &format!("{}{suffix}", public_url(&path))),
             }),
-            Kind::Skip(_) => None,
+            Url::Skip(_) => None,
         })
         .collect();
     let out = splice(doc, &reps);
@@ -107,8 +107,8 @@ pub fn check_output(
     let expected: Vec<String> = refs
         .iter()
         .map(|r| match classify(&r.url, r.context) {
-            Kind::Local { path, suffix } => format!("{}{suffix}", public_url(&path)),
-            Kind::Skip(_) => r.url.clone(),
+            Url::Local { path, suffix } => format!("{}{suffix}", public_url(&path)),
+            Url::Skip(_) => r.url.clone(),
         })
         .collect();
     if found != expected {
