@@ -123,6 +123,9 @@ pub enum Error {
     /// `r2filter verify` could not ask the store.
     #[error("cannot verify: {0}")]
     Verify(StoreError),
+    /// The store could not be opened for uploading.
+    #[error("{0}")]
+    Store(StoreError),
     /// `r2filter verify` found objects that differ from the manifest: one
     /// line per difference, `bad` objects of `objects`.
     #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
@@ -209,7 +212,7 @@ impl Error {
             Error::Root { .. } => "set --root to an existing folder".into(),
             Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
             Error::Batch(e) => e.hint(),
-            Error::Verify(e) => e.hint(),
+            Error::Verify(e) | Error::Store(e) => e.hint(),
             Error::Mismatches { .. } => "run r2filter on the documents that use them to upload them again, or remove their entries from the manifest".into(),
         }
     }

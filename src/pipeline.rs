@@ -145,6 +145,15 @@ pub struct Outcome {
 /// Runs the pipeline over `docs`, phase by phase; the first phase with a
 /// problem ends the run with all of that phase's problems.
 pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
+    crate::store::enable_s3();
+    run_phases(cfg, docs, opts)
+}
+
+/// [`run`], uploading to S3 only if this program enabled it
+/// ([`crate::store::enable_s3`]): otherwise a run that must upload to S3 ends
+/// with `Error::Store(StoreError::NoS3)` before any request. The mdBook
+/// preprocessor runs this, so `mdbook-r2filter` links no AWS SDK.
+pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
     let started = Instant::now();
     let progress = opts.progress();
     let mut located = locate(cfg, docs, cfg.on_missing, progress)?;
@@ -281,16 +290,21 @@ pub(crate) fn locate(
             }
         })?;
     progress.scanning(docs.len());
-    let scanned: Vec<(Vec<Reference>, Lines)> = docs
-        .par_iter()
-        .map(|doc| {
-            let opts = ScanOptions {
-                flavor: doc.flavor,
-                front_matter_keys: cfg.front_matter_keys.clone(),
-            };
-            (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
-        })
-        .collect();
+    let scan_one = |doc: &Document| {
+        let opts = ScanOptions {
+            flavor: doc.flavor,
+            front_matter_keys: cfg.front_matter_keys.clone(),
+        };
+        (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
+    };
+    // A small batch (an mdBook chapter or four) is scanned before rayon's
+    // threads would have started.
+    let scanned: Vec<(Vec<Reference>, Lines)> =
+        if docs.iter().map(|d| d.text.len()).sum::<usize>() < PARALLEL_MIN_BYTES {
+            docs.iter().map(scan_one).collect()
+        } else {
+            docs.par_iter().map(scan_one).collect()
+        };
     let (references, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
     let mut located = Located {
         root: resolver.root.clone(),
@@ -445,12 +459,20 @@ pub(crate) fn hash(
     }
 }
 
+/// Below this much Markdown, documents are scanned on the calling thread:
+/// starting rayon's threads costs more than the scan (it showed in mdBook's
+/// build time, where a preprocessor runs on every build).
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
 /// Hashes files on at most `max_threads` cores; results in the order of `files`.
 fn hash_files(
     files: &[PathBuf],
     max_threads: usize,
     progress: &dyn Progress,
 ) -> Vec<std::io::Result<FileInfo>> {
+    if files.is_empty() {
+        return Vec::new(); // a warm run: no thread started
+    }
     let hash_all = || {
         files
             .par_iter()
@@ -605,9 +627,10 @@ pub(crate) fn upload(
     opts.progress()
         .uploading(items.len(), items.iter().map(|p| p.size).sum());
     let results = upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await;
-        upload::upload_all(&store, &items, &upload_opts).await
+        let store = Store::new(&cfg.store).await?;
+        Ok(upload::upload_all(&store, &items, &upload_opts).await)
     });
+    let results = results.map_err(Error::Store)?;
     let now = time::OffsetDateTime::now_utc();
     let uploaded_at = now
         .replace_nanosecond(0)

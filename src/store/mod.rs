@@ -7,10 +7,49 @@
 pub mod local;
 pub mod s3;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 pub use local::LocalStore;
-pub use s3::S3Store;
+
+/// A boxed future: what [`Remote`]'s methods return (trait objects cannot
+/// have `async fn`s).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A bucket reached over the network. [`S3Store`] is the one there is; it is
+/// behind this trait, and built through [`enable_s3`], so that a program that
+/// never calls [`enable_s3`] does not link the AWS SDK at all: the lean
+/// `mdbook-r2filter` starts twice per `mdbook build`, and a binary without the
+/// SDK starts in half the time (see BENCHMARKS.md).
+pub(crate) trait Remote: Send + Sync + std::fmt::Debug {
+    fn existing<'a>(
+        &'a self,
+        key: &'a str,
+        sha256: &'a str,
+        size: u64,
+    ) -> BoxFuture<'a, Result<Existing, StoreError>>;
+    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>>;
+    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>>;
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page, StoreError>>;
+}
+
+/// Builds the S3 client (no network yet).
+type OpenS3 = fn(&S3Settings) -> BoxFuture<'_, Arc<dyn Remote>>;
+
+static OPEN_S3: OnceLock<OpenS3> = OnceLock::new();
+
+/// Lets this program upload to S3-compatible stores. `r2filter`, and the
+/// library's [`crate::run`], call it; the lean `mdbook-r2filter` does not,
+/// and hands a build that must upload to `r2filter mdbook` instead.
+pub fn enable_s3() {
+    OPEN_S3.get_or_init(|| s3::open);
+}
 
 /// User metadata key holding the full SHA-256, so a later HEAD can tell "same
 /// bytes" from "another file under the same shortened key".
@@ -133,6 +172,10 @@ pub enum StoreError {
     },
     #[error("key {key} already holds other bytes ({detail})")]
     Collision { key: String, detail: String },
+    /// This program was built without the S3 client (the lean
+    /// `mdbook-r2filter`).
+    #[error("this program does not upload to S3-compatible stores")]
+    NoS3,
 }
 
 impl StoreError {
@@ -156,6 +199,7 @@ impl StoreError {
             StoreError::Other { .. } => "run again with -v for details".into(),
             StoreError::Io { .. } => "check the local store folder's permissions".into(),
             StoreError::Collision { .. } => "two different files map to one key: use a longer hash in `key-template` (e.g. {hash:16}) or another `prefix`".into(),
+            StoreError::NoS3 => "run `r2filter` (or `r2filter mdbook`), which does".into(),
         }
     }
 }
@@ -163,17 +207,20 @@ impl StoreError {
 /// A bucket, or a folder used as one.
 #[derive(Debug, Clone)]
 pub enum Store {
-    S3(S3Store),
+    S3(Arc<dyn Remote>),
     Local(LocalStore),
 }
 
 impl Store {
     /// The store `config` names. For S3, the client from the standard AWS
     /// chain (no network yet).
-    pub async fn new(config: &StoreConfig) -> Store {
+    pub async fn new(config: &StoreConfig) -> Result<Store, StoreError> {
         match config {
-            StoreConfig::S3(s3) => Store::S3(S3Store::new(s3).await),
-            StoreConfig::Local(dir) => Store::local(dir.clone()),
+            StoreConfig::S3(s3) => match OPEN_S3.get() {
+                Some(open) => Ok(Store::S3(open(s3).await)),
+                None => Err(StoreError::NoS3),
+            },
+            StoreConfig::Local(dir) => Ok(Store::local(dir.clone())),
         }
     }
 

@@ -30,8 +30,41 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use super::{
-    Existing, Head, Listed, Page, Put, PutRequest, S3Settings, SHA256_META, StoreError, compare,
+    BoxFuture, Existing, Head, Listed, Page, Put, PutRequest, Remote, S3Settings, SHA256_META,
+    StoreError, compare,
 };
+
+/// [`super::enable_s3`]'s constructor.
+pub(super) fn open(settings: &S3Settings) -> BoxFuture<'_, Arc<dyn Remote>> {
+    Box::pin(async move { Arc::new(S3Store::new(settings).await) as Arc<dyn Remote> })
+}
+
+impl Remote for S3Store {
+    fn existing<'a>(
+        &'a self,
+        key: &'a str,
+        sha256: &'a str,
+        size: u64,
+    ) -> BoxFuture<'a, Result<Existing, StoreError>> {
+        Box::pin(S3Store::existing(self, key, sha256, size))
+    }
+
+    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>> {
+        Box::pin(S3Store::head(self, key))
+    }
+
+    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>> {
+        Box::pin(S3Store::put(self, req))
+    }
+
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page, StoreError>> {
+        Box::pin(S3Store::list_page(self, prefix, next))
+    }
+}
 
 /// A client for one bucket.
 #[derive(Debug, Clone)]

@@ -23,6 +23,7 @@ mod crash;
 mod faults;
 mod filter;
 mod layout;
+mod lean;
 mod mdbook;
 mod moto;
 mod nextjs;
