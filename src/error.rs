@@ -12,6 +12,7 @@ use crate::config::ConfigError;
 use crate::document::ReadError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
+use crate::scan::ScanError;
 use crate::store::StoreError;
 
 /// A place in a document.
@@ -60,6 +61,8 @@ impl std::fmt::Display for Location {
 pub enum Problem {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Scan(#[from] ScanError),
     #[error("{} is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)", .path.display())]
     NotAnImage { path: PathBuf },
     #[error("cannot read {}: {source}", .path.display())]
@@ -79,6 +82,7 @@ impl Problem {
     pub fn hint(&self) -> String {
         match self {
             Problem::Resolve(e) => e.hint(),
+            Problem::Scan(e) => e.hint(),
             Problem::NotAnImage { .. } => "only images are published: fix the reference, or replace the file with a real image".into(),
             Problem::Read { .. } => "check the file's permissions".into(),
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),

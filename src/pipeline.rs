@@ -33,7 +33,7 @@ use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{Resolver, Skip, Url};
 use crate::rewrite::{Replacement, encode_for};
-use crate::scan::{self, Reference, ScanOptions};
+use crate::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
@@ -299,13 +299,13 @@ pub(crate) fn locate(
     };
     // A small batch (an mdBook chapter or four) is scanned before rayon's
     // threads would have started.
-    let scanned: Vec<(Vec<Reference>, Lines)> =
+    let scanned: Vec<(Result<Scanned, ScanError>, Lines)> =
         if docs.iter().map(|d| d.text.len()).sum::<usize>() < PARALLEL_MIN_BYTES {
             docs.iter().map(scan_one).collect()
         } else {
             docs.par_iter().map(scan_one).collect()
         };
-    let (references, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
+    let (scans, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
     let mut located = Located {
         root: resolver.root.clone(),
         lines,
@@ -314,7 +314,8 @@ pub(crate) fn locate(
     // A path already resolved from a folder resolves the same way again (the
     // file system is not expected to change during the run).
     let mut known: HashMap<PathBuf, HashMap<String, PathBuf>> = HashMap::new();
-    for (d, (doc, refs)) in docs.iter().zip(references).enumerate() {
+    for (d, (doc, scanned)) in docs.iter().zip(scans).enumerate() {
+        let refs = located.take_scan((d, doc), scanned);
         let base = resolver
             .canonical_dir(&doc.base_dir)
             .unwrap_or_else(|| doc.base_dir.clone());
@@ -328,6 +329,33 @@ pub(crate) fn locate(
 }
 
 impl Located {
+    /// The references of document `d`'s scan. A document that cannot be
+    /// scanned (front matter that does not parse) is a problem; values kept by
+    /// rule are shown with `-v`.
+    fn take_scan(
+        &mut self,
+        (d, doc): (usize, &Document),
+        scanned: Result<Scanned, ScanError>,
+    ) -> Vec<Reference> {
+        match scanned {
+            Ok(scanned) => {
+                for kept in &scanned.kept {
+                    let at = Location::new(&doc.name, &doc.text, kept.span.clone());
+                    tracing::debug!("{at}: {}", kept.rule);
+                }
+                scanned.references
+            }
+            Err(e) => {
+                let offset = e.offset();
+                let at = Location::new(&doc.name, &doc.text, offset..offset);
+                let problem = e.into();
+                self.problems
+                    .push(((d, offset), ReferenceError { at, problem }));
+                Vec::new()
+            }
+        }
+    }
+
     /// Classifies and resolves one reference of document `d`.
     fn add(
         &mut self,

@@ -44,7 +44,8 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
         Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
-        Context::Attribute { quote } | Context::FrontMatter { quote } => match quote {
+        Context::FrontMatter(style) => style.encode(url),
+        Context::Attribute { quote } => match quote {
             // Public URLs are percent-encoded, so they carry no quote or space;
             // encode the few characters that could still end the value.
             Some(q) => url.replace(q as char, if q == b'"' { "%22" } else { "%27" }),
@@ -135,7 +136,7 @@ mod tests {
             "https://cdn/a&amp;.png",
         ] {
             let doc = format!("![x]({})", markdown_destination(url));
-            let refs = scan(&doc, &Flavor::Markdown.into());
+            let refs = scan(&doc, &Flavor::Markdown.into()).unwrap().references;
             assert_eq!(refs.len(), 1, "{doc}");
             assert_eq!(refs[0].url, url, "{doc}");
         }

@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 
-use super::html;
-use super::{Context, Flavor, Reference, ScanOptions};
+use super::{Context, Flavor, Reference, ScanError, ScanOptions, Scanned};
+use super::{frontmatter, html};
 
 /// The pulldown-cmark options mdBook uses, plus front-matter blocks so that a
 /// leading `---` is not read as a thematic break.
@@ -25,9 +25,16 @@ pub fn markdown_options() -> Options {
 
 /// Finds every URL in `source` that may name a local image, sorted by position,
 /// spans never overlapping. Whether a URL is local is decided later (resolve).
-pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
+/// Front matter that does not parse is an error.
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
     let flavor = opts.flavor;
-    let parser = Parser::new_ext(source, markdown_options());
+    let mut found = Scanned::default();
+    // Front matter at the start is read by its own parser; the Markdown parser
+    // sees blank lines in its place (same offsets), so no line of it is ever
+    // taken for Markdown.
+    let front = frontmatter::detect(source);
+    let masked = front.as_ref().map(|block| block.mask(source));
+    let parser = Parser::new_ext(masked.as_deref().unwrap_or(source), markdown_options());
     let mut iter = parser.into_offset_iter();
     let mut refs = Vec::new();
     // Reference definitions to rewrite, by span start, with their context.
@@ -37,6 +44,11 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
     // MDX: JSX is looked for everywhere except in code and front matter, since
     // pulldown-cmark reads much of it as text.
     let mut not_prose: Vec<Range<usize>> = Vec::new();
+    if let Some(block) = &front {
+        frontmatter::scan(source, block, &opts.front_matter_keys, &mut found)?;
+        refs.append(&mut found.references);
+        not_prose.push(block.range.clone());
+    }
 
     while let Some((event, range)) = iter.next() {
         // The alt/link text ends where its last child event ends (an End of the
@@ -89,16 +101,9 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
             Event::Start(Tag::HtmlBlock) | Event::InlineHtml(_) if flavor == Flavor::Markdown => {
                 html::scan_tags(source, range, flavor, &mut refs);
             }
-            Event::Start(Tag::MetadataBlock(kind)) => {
-                super::frontmatter::scan_block(
-                    source,
-                    range.clone(),
-                    kind,
-                    &opts.front_matter_keys,
-                    &mut refs,
-                );
-                not_prose.push(range);
-            }
+            // The block at the start was masked: this is a `---` block further
+            // down, which is not front matter.
+            Event::Start(Tag::MetadataBlock(_)) => not_prose.push(range),
             Event::Start(Tag::CodeBlock(_)) | Event::Code(_) => {
                 not_prose.push(range);
             }
@@ -150,7 +155,8 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Vec<Reference> {
             out.push(r);
         }
     }
-    out
+    found.references = out;
+    Ok(found)
 }
 
 struct Open {
@@ -317,6 +323,8 @@ mod tests {
 
     fn found_in(doc: &str, flavor: Flavor) -> Vec<(String, String)> {
         scan(doc, &flavor.into())
+            .unwrap()
+            .references
             .into_iter()
             .map(|r| (doc[r.span].to_string(), r.url))
             .collect()
@@ -374,7 +382,7 @@ mod tests {
     fn reference_definition_rewritten_once() {
         let doc = "![a][logo] and ![b][LOGO] and ![logo] and ![logo][]\n\n[logo]: <img/logo.png> \"Logo\"\n";
         assert_eq!(found(doc), [pair("<img/logo.png>", "img/logo.png")]);
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(r.context, Context::MarkdownImage);
     }
 
@@ -392,7 +400,7 @@ mod tests {
     #[test]
     fn click_to_enlarge_gives_both() {
         let doc = "[![a](x.png)](x.png)";
-        let refs = scan(doc, &Flavor::Markdown.into());
+        let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
         assert_eq!(refs.len(), 2);
         assert_eq!(refs[0].span, 6..11);
         assert_eq!(refs[0].context, Context::MarkdownImage);
@@ -458,7 +466,7 @@ mod tests {
     #[test]
     fn line_col_counts_characters() {
         let doc = "ab\n截图 ![a](x.png)";
-        let r = &scan(doc, &Flavor::Markdown.into())[0];
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(line_col(doc, r.span.start), (2, 9));
     }
 

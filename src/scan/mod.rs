@@ -10,7 +10,7 @@
 //! ```
 //! use r2filter::scan::{scan, Flavor};
 //! let doc = "See ![a cat](img/cat.png \"Cat\") and `![not](this.png)`.\n";
-//! let refs = scan(doc, &Flavor::Markdown.into());
+//! let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
 //! assert_eq!(refs.len(), 1);
 //! assert_eq!(&doc[refs[0].span.clone()], "img/cat.png");
 //! assert_eq!(refs[0].url, "img/cat.png");
@@ -88,8 +88,9 @@ pub enum Context {
     /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
     /// `quote` is the quote character around the value, if any.
     Attribute { quote: Option<u8> },
-    /// A front-matter value; `quote` as in YAML/TOML (`None` for a plain scalar).
-    FrontMatter { quote: Option<u8> },
+    /// A front-matter value (the span: a plain scalar, or what lies between
+    /// the quotes); its style says how a new value is written there.
+    FrontMatter(frontmatter::Style),
 }
 
 impl Context {
@@ -110,6 +111,40 @@ pub struct Reference {
     /// percent-encoding kept.
     pub url: String,
     pub context: Context,
+}
+
+/// What a scan of one document found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Every URL that may name a local image, sorted by position, spans never
+    /// overlapping.
+    pub references: Vec<Reference>,
+    /// Front-matter values under an image key that are left as written by
+    /// rule (block scalars, other tags, TOML multi-line strings): shown with
+    /// `-v`.
+    pub kept: Vec<frontmatter::Kept>,
+}
+
+/// A document that cannot be scanned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    FrontMatter(#[from] frontmatter::FrontMatterError),
+}
+
+impl ScanError {
+    /// Where in the document (a byte offset).
+    pub fn offset(&self) -> usize {
+        match self {
+            ScanError::FrontMatter(e) => e.offset,
+        }
+    }
+
+    pub fn hint(&self) -> String {
+        match self {
+            ScanError::FrontMatter(e) => e.hint(),
+        }
+    }
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

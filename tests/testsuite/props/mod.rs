@@ -22,7 +22,10 @@ pub fn public_url(path: &str) -> String {
 /// reference replaced by its URL (query and fragment kept), encoded for its
 /// context, spliced into the source.
 pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replacement>) {
-    let refs = scan(doc, &flavor.into());
+    // Documents whose front matter does not parse are refused, not rewritten.
+    let refs = scan(doc, &flavor.into())
+        .map(|s| s.references)
+        .unwrap_or_default();
     let reps: Vec<Replacement> = refs
         .iter()
         .filter_map(|r| match classify(&r.url, r.context) {
@@ -39,6 +42,10 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
 
 /// Checks every property on `doc`; the first violation, explained.
 pub fn check(doc: &str, flavor: Flavor) -> Result<(), String> {
+    if scan(doc, &flavor.into()).is_err() {
+        // Refused (its front matter does not parse): nothing is rewritten.
+        return Ok(());
+    }
     let (out, refs, reps) = rewrite(doc, flavor);
     check_output(doc, flavor, &out, &refs, &reps)
 }
@@ -101,6 +108,8 @@ pub fn check_output(
     // Each new URL parses back to itself where it was written: scanning the
     // output finds the same references, local ones now at their URLs.
     let found: Vec<String> = scan(out, &flavor.into())
+        .map_err(|e| format!("the output does not scan: {e}: {out:?}"))?
+        .references
         .into_iter()
         .map(|r| r.url)
         .collect();

@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 mod book;
+mod node;
 mod s3;
 
 use std::io::Write;
@@ -35,6 +36,7 @@ use sha2::Digest;
 use snapbox::{Assert, IntoData, Redactions};
 
 pub use book::*;
+pub use node::*;
 pub use s3::*;
 pub use snapbox::str;
 

@@ -1,0 +1,470 @@
+//! YAML front matter through saphyr-parser, a YAML 1.2 parser whose events
+//! carry source spans.
+//!
+//! The events are gathered into a small tree (scalars, sequences, mappings,
+//! aliases, anchors), which is then walked by path: configured keys at any
+//! depth, `url` below them, lists of them, and aliases resolved to their
+//! anchor's node. Both passes are loops over finite input (the parser's events,
+//! then each node once per [`Under`] state), so no input can make them spin;
+//! the tree is flat (indices into one `Vec`), so deep nesting cannot overflow
+//! the stack.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+
+use super::{Format, FrontMatterError, Kept, Rule, Style, Under};
+use crate::scan::{Context, Reference, Scanned};
+
+/// How many `key:<TAB>value` lines are accepted (see [`parse`]).
+const MAX_TAB_FIXES: usize = 256;
+
+pub(super) fn scan(
+    source: &str,
+    body: Range<usize>,
+    keys: &[String],
+    out: &mut Scanned,
+) -> Result<(), FrontMatterError> {
+    let text = &source[body.clone()];
+    let chars = Chars::new(text);
+    let error = |e: ScanError| FrontMatterError {
+        format: Format::Yaml,
+        offset: body.start + chars.byte(e.marker().index()),
+        message: e.info().to_string(),
+    };
+    let fixed;
+    let tree = match Tree::parse(text, &chars) {
+        Ok(tree) => tree,
+        Err(e) => {
+            fixed = tabs_fixed(text, &chars, e).map_err(error)?;
+            Tree::parse(&fixed, &chars).map_err(error)?
+        }
+    };
+    let mut walk = Walk {
+        source,
+        base: body.start,
+        tree: &tree,
+        keys,
+        out,
+    };
+    walk.run()
+}
+
+/// A tab after `key:` is valid YAML 1.2 (spec example 6.3, "separation
+/// spaces") and js-yaml, which gray-matter and Hexo use, reads it;
+/// saphyr-parser refuses it. The parser says where: that tab becomes a space
+/// in a copy (same length, so the same spans), and the copy is parsed again, a
+/// bounded number of times. Any other error is returned as it is.
+fn tabs_fixed(text: &str, chars: &Chars, mut error: ScanError) -> Result<String, ScanError> {
+    let mut copy = text.as_bytes().to_vec();
+    for _ in 0..MAX_TAB_FIXES {
+        let tabs = tabs_before(&copy, chars.byte(error.marker().index()));
+        if error.info() != "':' must be followed by a valid YAML whitespace" || tabs.is_empty() {
+            return Err(error);
+        }
+        copy[tabs].fill(b' ');
+        let fixed = std::str::from_utf8(&copy).expect("tabs became spaces");
+        match Tree::parse(fixed, chars) {
+            Ok(_) => return Ok(fixed.to_string()),
+            Err(e) => error = e,
+        }
+    }
+    Err(error)
+}
+
+/// The tabs (and spaces) right before byte `at`, after a `:`.
+fn tabs_before(text: &[u8], at: usize) -> Range<usize> {
+    let before = &text[..at.min(text.len())];
+    let start = before.len()
+        - before
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+    if start == 0 || before[start - 1] != b':' || !before[start..].contains(&b'\t') {
+        return at..at;
+    }
+    start..before.len()
+}
+
+/// Character indices (the parser's positions) to byte offsets.
+struct Chars {
+    /// Byte offset of each character, and of the end; empty for ASCII text,
+    /// where the two are the same.
+    offsets: Vec<usize>,
+    len: usize,
+}
+
+impl Chars {
+    fn new(text: &str) -> Chars {
+        let offsets = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .collect()
+        };
+        Chars {
+            offsets,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, index: usize) -> usize {
+        if self.offsets.is_empty() {
+            index.min(self.len)
+        } else {
+            self.offsets.get(index).copied().unwrap_or(self.len)
+        }
+    }
+
+    fn range(&self, span: &saphyr_parser::Span) -> Range<usize> {
+        self.byte(span.start.index())..self.byte(span.end.index())
+    }
+}
+
+enum Node<'t> {
+    Scalar {
+        value: Cow<'t, str>,
+        style: ScalarStyle,
+        tag: Option<Cow<'t, Tag>>,
+        /// Bytes of the body: properties (anchor, tag) included.
+        span: Range<usize>,
+        /// Inside a flow collection.
+        flow: bool,
+    },
+    /// First and last item ([`NONE`] when empty); the items are linked by
+    /// [`Tree::next`].
+    Sequence(Children),
+    /// Keys and values, alternating.
+    Mapping(Children),
+    Alias(usize),
+}
+
+/// No node.
+const NONE: usize = usize::MAX;
+
+/// A collection's first and last child. Children are linked through
+/// [`Tree::next`] rather than held in a `Vec` each: a front matter has many
+/// small collections, and this parse runs for every document.
+#[derive(Clone, Copy)]
+struct Children {
+    first: usize,
+    last: usize,
+}
+
+/// Every document of a YAML stream, as a flat tree.
+struct Tree<'t> {
+    text: &'t str,
+    nodes: Vec<Node<'t>>,
+    /// Each node's next sibling ([`NONE`] for the last).
+    next: Vec<usize>,
+    roots: Vec<usize>,
+    /// Anchor id (the parser's) → node.
+    anchors: HashMap<usize, usize>,
+}
+
+impl<'t> Tree<'t> {
+    fn parse(text: &'t str, chars: &Chars) -> Result<Tree<'t>, ScanError> {
+        let mut tree = Tree {
+            text,
+            nodes: Vec::with_capacity(16),
+            next: Vec::with_capacity(16),
+            roots: Vec::new(),
+            anchors: HashMap::new(),
+        };
+        // Open collections: (node, is a flow collection or inside one).
+        let mut open: Vec<(usize, bool)> = Vec::new();
+        for event in Parser::new_from_str(text) {
+            let (event, span) = event?;
+            let in_flow = open.last().is_some_and(|&(_, flow)| flow);
+            let (node, anchor, opens) = match event {
+                Event::Scalar(value, style, anchor, tag) => {
+                    let span = chars.range(&span);
+                    let node = Node::Scalar {
+                        value,
+                        style,
+                        tag,
+                        span,
+                        flow: in_flow,
+                    };
+                    (node, anchor, None)
+                }
+                Event::Alias(id) => (Node::Alias(id), 0, None),
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    // A flow collection's span ends with its bracket; a block
+                    // collection's is empty.
+                    let span = chars.range(&span);
+                    let flow = in_flow || text[span].ends_with(['[', '{']);
+                    let empty = Children {
+                        first: NONE,
+                        last: NONE,
+                    };
+                    let node = if matches!(event, Event::SequenceStart(..)) {
+                        Node::Sequence(empty)
+                    } else {
+                        Node::Mapping(empty)
+                    };
+                    (node, anchor, Some(flow))
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    open.pop();
+                    continue;
+                }
+                _ => continue,
+            };
+            let id = tree.nodes.len();
+            tree.nodes.push(node);
+            tree.next.push(NONE);
+            if anchor != 0 {
+                tree.anchors.insert(anchor, id);
+            }
+            match open.last() {
+                Some(&(parent, _)) => tree.append(parent, id),
+                None => tree.roots.push(id),
+            }
+            if let Some(flow) = opens {
+                open.push((id, flow));
+            }
+        }
+        Ok(tree)
+    }
+
+    /// Links `child` as the last child of the collection `parent`.
+    fn append(&mut self, parent: usize, child: usize) {
+        if let Node::Sequence(c) | Node::Mapping(c) = &mut self.nodes[parent] {
+            if c.first == NONE {
+                c.first = child;
+            } else {
+                self.next[c.last] = child;
+            }
+            c.last = child;
+        }
+    }
+
+    /// The children of a collection, in order.
+    fn children(&self, c: Children) -> impl Iterator<Item = usize> + '_ {
+        let first = (c.first != NONE).then_some(c.first);
+        std::iter::successors(first, |&i| Some(self.next[i]).filter(|&n| n != NONE))
+    }
+
+    /// The node an alias stands for (itself for any other node).
+    fn resolve(&self, id: usize) -> Option<usize> {
+        match self.nodes[id] {
+            Node::Alias(anchor) => self.anchors.get(&anchor).copied(),
+            _ => Some(id),
+        }
+    }
+
+    /// A mapping key's text, when it is a scalar (or an alias of one).
+    fn key(&self, id: usize) -> Option<&str> {
+        match &self.nodes[self.resolve(id)?] {
+            Node::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+struct Walk<'a, 't> {
+    source: &'a str,
+    /// Where the body starts in the document.
+    base: usize,
+    tree: &'a Tree<'t>,
+    keys: &'a [String],
+    out: &'a mut Scanned,
+}
+
+impl Walk<'_, '_> {
+    fn run(&mut self) -> Result<(), FrontMatterError> {
+        let tree = self.tree;
+        // Each (node, state) once: aliases may point anywhere, even into the
+        // collection that holds them, and may be used many times over.
+        // One bit per state for each node.
+        let mut seen = vec![0u8; tree.nodes.len()];
+        let mut todo: Vec<(usize, Under)> =
+            tree.roots.iter().map(|&r| (r, Under::Outside)).collect();
+        while let Some((id, under)) = todo.pop() {
+            let bit = 1 << under as u8;
+            if seen[id] & bit != 0 {
+                continue;
+            }
+            seen[id] |= bit;
+            match &tree.nodes[id] {
+                Node::Scalar { .. } => {
+                    if under == Under::Value {
+                        self.value(id)?;
+                    }
+                }
+                Node::Alias(_) => todo.extend(tree.resolve(id).map(|t| (t, under))),
+                Node::Sequence(items) => todo.extend(tree.children(*items).map(|i| (i, under))),
+                Node::Mapping(items) => {
+                    let mut items = tree.children(*items);
+                    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                        todo.push((value, under.child(tree.key(key), self.keys)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the scalar `id`, the value of an image key.
+    fn value(&mut self, id: usize) -> Result<(), FrontMatterError> {
+        let Node::Scalar {
+            value,
+            style,
+            tag,
+            span,
+            flow,
+        } = &self.tree.nodes[id]
+        else {
+            return Ok(());
+        };
+        let mut span = content(self.tree.text, span.clone());
+        // A quoted scalar's span runs on over blanks and a comment after it:
+        // it ends at its closing quote.
+        if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+            span.end = quoted_end(self.tree.text.as_bytes(), span.clone()).unwrap_or(span.end);
+        }
+        let in_doc = span.start + self.base..span.end + self.base;
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            self.out.kept.push(Kept {
+                span: in_doc,
+                rule: Rule::BlockScalar,
+            });
+            return Ok(());
+        }
+        if let Some(tag) = tag.as_deref().filter(|t| !is_string_tag(t)) {
+            self.out.kept.push(Kept {
+                span: in_doc,
+                rule: Rule::Tag(tag_name(tag)),
+            });
+            return Ok(());
+        }
+        // Null (`cover:`, `cover: ~`) and empty strings name nothing.
+        if value.is_empty()
+            || (*style == ScalarStyle::Plain && matches!(&**value, "~" | "null" | "Null" | "NULL"))
+        {
+            return Ok(());
+        }
+        let style = match style {
+            ScalarStyle::SingleQuoted => Style::YamlSingle,
+            ScalarStyle::DoubleQuoted => Style::YamlDouble,
+            _ => Style::YamlPlain { flow: *flow },
+        };
+        // The span must hold the scalar itself: a quoted one starts and ends
+        // with its quote, a plain one with its text. Anything else would splice
+        // the wrong bytes, so it is refused loudly rather than guessed.
+        let raw = &self.source[in_doc.clone()];
+        let shaped = match style {
+            Style::YamlSingle => raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\''),
+            Style::YamlDouble => raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"'),
+            _ => {
+                !raw.is_empty()
+                    && !raw.starts_with(char::is_whitespace)
+                    && !raw.ends_with(char::is_whitespace)
+            }
+        };
+        if !shaped {
+            return Err(FrontMatterError {
+                format: Format::Yaml,
+                offset: in_doc.start,
+                message: format!("cannot find the source text of the value {value:?}"),
+            });
+        }
+        // A quoted value's reference is what lies between its quotes.
+        let quotes = usize::from(style != Style::YamlPlain { flow: *flow });
+        self.out.references.push(Reference {
+            span: in_doc.start + quotes..in_doc.end - quotes,
+            url: value.to_string(),
+            context: Context::FrontMatter(style),
+        });
+        Ok(())
+    }
+}
+
+/// The scalar's own bytes within `span`: its anchor (`&a`) and tag (`!!str`),
+/// with the spaces, line breaks and comments after them, skipped, and the
+/// blanks the parser counts after a quoted scalar dropped.
+fn content(text: &str, span: Range<usize>) -> Range<usize> {
+    let b = text.as_bytes();
+    let mut end = span.end.min(b.len());
+    while end > span.start && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    let mut i = span.start;
+    while i < end && matches!(b[i], b'&' | b'!') {
+        if b[i] == b'!' && b.get(i + 1) == Some(&b'<') {
+            // A verbatim tag `!<…>`.
+            while i < end && b[i] != b'>' {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            while i < end
+                && !matches!(
+                    b[i],
+                    b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                )
+            {
+                i += 1;
+            }
+        }
+        // Separation: blanks, line breaks, comments.
+        loop {
+            while i < end && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                i += 1;
+            }
+            if i < end && b[i] == b'#' {
+                while i < end && b[i] != b'\n' {
+                    i += 1;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    i.min(end)..end
+}
+
+/// Just past the closing quote of the quoted scalar starting at
+/// `span.start`.
+fn quoted_end(b: &[u8], span: Range<usize>) -> Option<usize> {
+    let quote = *b.get(span.start)?;
+    let mut i = span.start + 1;
+    while i < span.end {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            c if c == quote => {
+                if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `!!str` (however it is written), and the non-specific tag `!`, which
+/// also means a string.
+fn is_string_tag(tag: &Tag) -> bool {
+    let verbatim = tag.handle.is_empty();
+    (verbatim && tag.suffix == "!")
+        || (format!("{}{}", tag.handle, tag.suffix) == "tag:yaml.org,2002:str")
+}
+
+/// A tag as it is usually written (`!!int`, `!custom`, `!<tag:x>`).
+fn tag_name(tag: &Tag) -> String {
+    match tag.handle.as_str() {
+        "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
+        "" => format!("!<{}>", tag.suffix),
+        h if h.starts_with('!') => format!("{h}{}", tag.suffix),
+        h => format!("!<{h}{}>", tag.suffix),
+    }
+}
