@@ -64,10 +64,9 @@ impl Staged {
         }
     }
 
-    /// Starts writing the staged bytes to disk without waiting, and closes
-    /// the file: for a batch made durable at once ([`crate::durable`]).
-    pub(crate) fn start_and_close(self) -> tempfile::TempPath {
-        crate::durable::start(self.0.as_file());
+    /// Closes the staged file, keeping it staged (removed if dropped): a
+    /// batch of thousands must not hold a descriptor each.
+    pub(crate) fn close(self) -> tempfile::TempPath {
         self.0.into_temp_path()
     }
 }

@@ -38,7 +38,6 @@ mod batch;
 pub mod cli;
 mod config;
 mod document;
-mod durable;
 mod error;
 mod manifest;
 mod mdbook;
