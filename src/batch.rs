@@ -221,16 +221,48 @@ pub fn write_all(
     target: &Target,
     cwd: &Path,
 ) -> Result<Written, BatchError> {
-    let mut written = Written::default();
+    let mut stager = Stager::new(inputs, target, cwd);
+    for (i, output) in outputs.iter().enumerate() {
+        stager.stage(i, output)?;
+    }
+    stager.commit()
+}
+
+/// [`write_all`] in two steps, so that outputs can be staged as they are made
+/// and dropped: [`Stager::stage`] each one (a temp file beside its target),
+/// then [`Stager::commit`] them all. Dropped before the commit, it removes
+/// what it staged and no target is touched.
+#[derive(Debug)]
+pub struct Stager<'a> {
+    inputs: &'a [Input],
+    target: &'a Target,
+    cwd: &'a Path,
     // Closed temp files (removed if dropped): 10,000 open ones would pass the
     // usual limit of 1,024 file descriptors.
-    let mut staged: Vec<(tempfile::TempPath, PathBuf, PathBuf)> = Vec::new();
-    for (input, output) in inputs.iter().zip(outputs) {
-        let shown = input.target(target);
-        let to = cwd.join(&shown);
+    staged: Vec<(tempfile::TempPath, PathBuf, PathBuf)>,
+    written: Written,
+}
+
+impl<'a> Stager<'a> {
+    pub fn new(inputs: &'a [Input], target: &'a Target, cwd: &'a Path) -> Stager<'a> {
+        Stager {
+            inputs,
+            target,
+            cwd,
+            staged: Vec::new(),
+            written: Written::default(),
+        }
+    }
+
+    /// Stages `output`, the output of `inputs[i]`, unless its target already
+    /// holds exactly that.
+    pub fn stage(&mut self, i: usize, output: &str) -> Result<(), BatchError> {
+        let input = &self.inputs[i];
+        let shown = input.target(self.target);
+        let to = self.cwd.join(&shown);
         if std::fs::read(&to).is_ok_and(|old| old == output.as_bytes()) {
-            written.unchanged += 1;
-            continue;
+            self.written.unchanged += 1;
+            return Ok(());
         }
         let fail = |source| BatchError::Write {
             path: shown.clone(),
@@ -245,27 +277,32 @@ pub fn write_all(
         if let Ok(meta) = like {
             std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(fail)?;
         }
-        staged.push((tmp.close(), shown, to));
+        self.staged.push((tmp.close(), shown, to));
+        Ok(())
     }
-    // Every output is written: replace the targets, then make the renames
-    // durable.
-    let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new(); // folder → an output in it
-    for (tmp, shown, to) in staged {
-        tmp.persist(&to).map_err(|e| BatchError::Write {
-            path: shown.clone(),
-            source: e.error,
-        })?;
-        let dir = to.parent().unwrap_or(Path::new(".")).to_path_buf();
-        dirs.entry(dir).or_insert_with(|| shown.clone());
-        written.changed.push(shown);
+
+    /// Every output is staged: replaces the targets, then makes the renames
+    /// durable (one fsync per folder).
+    pub fn commit(self) -> Result<Written, BatchError> {
+        let mut written = self.written;
+        let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new(); // folder → an output in it
+        for (tmp, shown, to) in self.staged {
+            tmp.persist(&to).map_err(|e| BatchError::Write {
+                path: shown.clone(),
+                source: e.error,
+            })?;
+            let dir = to.parent().unwrap_or(Path::new(".")).to_path_buf();
+            dirs.entry(dir).or_insert_with(|| shown.clone());
+            written.changed.push(shown);
+        }
+        for (dir, shown) in &dirs {
+            sync_dir(dir).map_err(|source| BatchError::Write {
+                path: shown.clone(),
+                source,
+            })?;
+        }
+        Ok(written)
     }
-    for (dir, shown) in &dirs {
-        sync_dir(dir).map_err(|source| BatchError::Write {
-            path: shown.clone(),
-            source,
-        })?;
-    }
-    Ok(written)
 }
 
 /// Fsyncs a folder: what was renamed into it survives a crash.

@@ -154,6 +154,21 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
 /// with `Error::Store(StoreError::NoS3)` before any request. The mdBook
 /// preprocessor runs this, so `mdbook-r2filter` links no AWS SDK.
 pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
+    run_to(cfg, docs, opts, None)
+}
+
+/// Takes each output as it is made (its document's index, its text), so that
+/// a batch of 10,000 documents does not hold every output at once.
+pub(crate) type Sink<'a> = &'a mut dyn FnMut(usize, String) -> Result<(), Error>;
+
+/// [`run_phases`], handing each output to `sink` (the outcome's `outputs`
+/// stay empty then) instead of collecting them.
+pub(crate) fn run_to(
+    cfg: &Config,
+    docs: &[Document],
+    opts: Options,
+    sink: Option<Sink<'_>>,
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     let progress = opts.progress();
     let mut located = locate(cfg, docs, cfg.on_missing, progress)?;
@@ -162,6 +177,7 @@ pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Resu
     fail_on(hashed.first_problems(docs, &located))?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let mut plan = plan(cfg, &manifest, docs, &located, &hashed, opts.dry_run);
+    drop(manifest);
     let mut problems = std::mem::take(&mut plan.problems);
     if opts.offline {
         problems.extend(plan.pending.iter().map(|(p, i)| {
@@ -178,7 +194,7 @@ pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Resu
     if !opts.dry_run {
         upload(cfg, &mut plan, docs, &located, &opts)?;
     }
-    let mut outcome = splice(docs, &located, &hashed, &plan);
+    let mut outcome = splice(docs, &located, &hashed, &plan, sink)?;
     outcome.summary.dry_run = opts.dry_run;
     outcome.summary.elapsed_ms = started.elapsed().as_millis();
     Ok(outcome)
@@ -706,7 +722,8 @@ pub(crate) fn splice(
     located: &Located,
     hashed: &Hashed,
     plan: &Plan,
-) -> Outcome {
+    mut sink: Option<Sink<'_>>,
+) -> Result<Outcome, Error> {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
     let mut records = located.skipped.clone();
     for r in &located.refs {
@@ -723,19 +740,21 @@ pub(crate) fn splice(
         records.push(record);
     }
     records.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
-    let outputs = docs
-        .iter()
-        .zip(replacements.iter_mut())
-        .map(|(doc, reps)| {
-            reps.sort_by_key(|r| r.span.start);
-            crate::rewrite::splice(&doc.text, reps)
-        })
-        .collect();
-    Outcome {
+    let mut outputs = Vec::new();
+    for (i, (doc, reps)) in docs.iter().zip(replacements.iter_mut()).enumerate() {
+        let mut reps = std::mem::take(reps);
+        reps.sort_by_key(|r| r.span.start);
+        let output = crate::rewrite::splice(&doc.text, &reps);
+        match sink.as_mut() {
+            Some(sink) => sink(i, output)?,
+            None => outputs.push(output),
+        }
+    }
+    Ok(Outcome {
         outputs,
         records,
         summary: summary(docs, located, hashed, plan),
-    }
+    })
 }
 
 /// The totals of a run (its time and dry-run flag are the caller's).
