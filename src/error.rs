@@ -76,6 +76,10 @@ pub enum Problem {
     Store { path: PathBuf, source: StoreError },
     #[error("{} is not in the manifest {}", .path.display(), .manifest.display())]
     NotUploaded { path: PathBuf, manifest: PathBuf },
+    #[error(
+        "the image {url:?} is rendered, but its place in the source could not be found to rewrite it"
+    )]
+    Unmapped { url: String },
 }
 
 impl Problem {
@@ -88,6 +92,7 @@ impl Problem {
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
             Problem::Store { source, .. } => source.hint(),
             Problem::NotUploaded { .. } => "run r2filter on this document (with credentials) to upload it, and commit the manifest".into(),
+            Problem::Unmapped { .. } => "write the destination plainly on one line (no line break or character reference inside it); please report this document to r2filter".into(),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::config::{Config, ConfigError, Settings};
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
-use crate::scan::Flavor;
+use crate::scan::{Flavor, MdBookMarkdown};
 
 /// The preprocessor's table in book.toml.
 pub const TABLE: &str = "preprocessor.r2filter";
@@ -157,11 +157,12 @@ pub fn process(
 ) -> Result<(Book, Outcome), Error> {
     let root = book_root(ctx, cwd);
     let src = ctx.config.book.src.clone();
+    let flavor = Flavor::MdBook(markdown_options(ctx));
     let mut docs = Vec::new();
     // `for_each_chapter_mut` skips drafts and visits in a fixed order, so the
     // second pass below meets the chapters in the order of `docs`.
     book.for_each_chapter_mut(|ch| {
-        if let Some(doc) = document(ch, &root, &src) {
+        if let Some(doc) = document(ch, &root, &src, flavor) {
             docs.push(doc);
         }
     });
@@ -179,7 +180,7 @@ pub fn process(
 }
 
 /// The chapter as a document, or `None` when it has no source file.
-fn document(ch: &Chapter, root: &Path, src: &Path) -> Option<Document> {
+fn document(ch: &Chapter, root: &Path, src: &Path, flavor: Flavor) -> Option<Document> {
     let source = ch.source_path.as_ref()?;
     let name = src.join(source);
     let base_dir = root
@@ -190,8 +191,28 @@ fn document(ch: &Chapter, root: &Path, src: &Path) -> Option<Document> {
         name: name.to_string_lossy().into_owned(),
         base_dir,
         text: ch.content.clone(),
-        flavor: Flavor::Markdown,
+        flavor,
     })
+}
+
+/// How mdBook's HTML renderer parses chapters: the `[output.html]` switches
+/// `smart-punctuation`, `definition-lists` and `admonitions` (each on unless
+/// book.toml turns it off), which the scanner hands to mdBook's own parser
+/// constructor. Chapters have no front matter.
+pub fn markdown_options(ctx: &PreprocessorContext) -> MdBookMarkdown {
+    let d = MdBookMarkdown::default();
+    let get = |key: &str, default: bool| {
+        ctx.config
+            .get::<bool>(&format!("output.html.{key}"))
+            .ok()
+            .flatten()
+            .unwrap_or(default)
+    };
+    MdBookMarkdown {
+        smart_punctuation: get("smart-punctuation", d.smart_punctuation),
+        definition_lists: get("definition-lists", d.definition_lists),
+        admonitions: get("admonitions", d.admonitions),
+    }
 }
 
 #[cfg(test)]

@@ -55,10 +55,17 @@ pub enum Skip {
 ///     Url::Local { path: "café.png".into(), suffix: "#wide".into() }
 /// );
 /// assert_eq!(classify("notes.md", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
+/// // A remote link is an image reference only when it names an image.
+/// assert_eq!(classify("https://katex.org/docs/supported.html", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
+/// assert_eq!(classify("https://x.org/big.png", Context::MarkdownLink), Url::Skip(Skip::Remote));
 /// ```
 pub fn classify(url: &str, context: Context) -> Url {
     let url = url.trim();
     if url.starts_with("//") || has_scheme(url) {
+        // A remote link is an image reference only when it names an image.
+        if context.is_link() && !remote_has_image_extension(url) {
+            return Url::Skip(Skip::NotAnImage);
+        }
         return Url::Skip(Skip::Remote);
     }
     let cut = url.find(['?', '#']).unwrap_or(url.len());
@@ -86,6 +93,20 @@ pub fn classify(url: &str, context: Context) -> Url {
         path,
         suffix: suffix.to_string(),
     }
+}
+
+/// True when the last path segment of a remote URL ends in an image extension.
+fn remote_has_image_extension(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let after_scheme = path.split_once("//").map_or(path, |(_, rest)| rest);
+    let Some((_, path)) = after_scheme.split_once('/') else {
+        return false;
+    };
+    let last = path.rsplit('/').next().unwrap_or_default();
+    Path::new(last)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// `scheme:` as RFC 3986 has it, but not a Windows drive (`C:\`), which is
@@ -380,7 +401,33 @@ mod tests {
             ("#top", IMG, Url::Skip(Skip::NotAPath)),
             ("", IMG, Url::Skip(Skip::NotAPath)),
             ("HTTP://x/a.png", IMG, Url::Skip(Skip::Remote)),
-            ("mailto:a@b", Context::MarkdownLink, Url::Skip(Skip::Remote)),
+            // Issue 10, case 12: a remote link is listed only when it names
+            // an image.
+            (
+                "mailto:a@b",
+                Context::MarkdownLink,
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://katex.org/docs/supported.html",
+                Context::MarkdownLink,
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://katex.org/docs/supported.html",
+                Context::HtmlLink { quote: None },
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://x.org/full.PNG?s=2",
+                Context::MarkdownLink,
+                Url::Skip(Skip::Remote),
+            ),
+            (
+                "https://x.org/avatar",
+                Context::Attribute { quote: None },
+                Url::Skip(Skip::Remote),
+            ),
             ("C:/x.png", IMG, local("C:/x.png", "")),
             ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
         ];

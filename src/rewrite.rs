@@ -12,6 +12,7 @@
 //! ]);
 //! assert_eq!(out, "![a](https://cdn/x.png) and ![b](b.png)");
 //! ```
+#![deny(clippy::string_slice)]
 
 use std::ops::Range;
 
@@ -24,19 +25,25 @@ pub struct Replacement {
     pub text: String,
 }
 
-/// Copies `source`, replacing each span. Spans must be sorted and disjoint
-/// (scan guarantees it).
+/// Copies `source`, replacing each span. Spans must be sorted, disjoint and
+/// on character boundaries (scan guarantees it); one that is not is left out.
 pub fn splice(source: &str, replacements: &[Replacement]) -> String {
     let extra: usize = replacements.iter().map(|r| r.text.len()).sum();
     let mut out = String::with_capacity(source.len() + extra);
     let mut at = 0;
     for r in replacements {
         debug_assert!(r.span.start >= at, "replacements overlap or are unsorted");
-        out.push_str(&source[at..r.span.start]);
+        let (Some(before), true) = (
+            source.get(at..r.span.start),
+            source.get(r.span.clone()).is_some(),
+        ) else {
+            continue;
+        };
+        out.push_str(before);
         out.push_str(&r.text);
         at = r.span.end;
     }
-    out.push_str(&source[at..]);
+    out.push_str(source.get(at..).unwrap_or_default());
     out
 }
 
@@ -45,21 +52,85 @@ pub fn encode_for(context: Context, url: &str) -> String {
     match context {
         Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
         Context::FrontMatter(style) => style.encode(url),
-        Context::Attribute { quote } => match quote {
-            // Public URLs are percent-encoded, so they carry no quote or space;
-            // encode the few characters that could still end the value.
-            Some(q) => url.replace(q as char, if q == b'"' { "%22" } else { "%27" }),
-            None => url
-                .replace(' ', "%20")
-                .replace('"', "%22")
-                .replace('\'', "%27")
-                .replace('>', "%3E"),
-        },
+        Context::Attribute { quote }
+        | Context::HtmlImage { quote }
+        | Context::HtmlLink { quote } => attribute_value(url, quote),
     }
 }
 
+/// The text that replaces `original` (the span's bytes) with `url`:
+/// [`encode_for`], and for an attribute value that ran over several lines, its
+/// line breaks and what follows them up to the value's text (a blockquote's
+/// `> `, indentation), so every line of the document stays where it was. A
+/// line that would be left empty gets `&#10;`: a blank line would end the
+/// paragraph or HTML block, and the reference decodes to a line break, which
+/// the URL parser drops like the others.
+pub fn replacement(context: Context, url: &str, original: &str) -> String {
+    let mut text = encode_for(context, url);
+    let attribute = matches!(
+        context,
+        Context::Attribute { .. } | Context::HtmlImage { .. } | Context::HtmlLink { .. }
+    );
+    if !attribute || !original.contains('\n') {
+        return text;
+    }
+    let b = original.as_bytes();
+    let breaks: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'\n').collect();
+    for (k, &nl) in breaks.iter().enumerate() {
+        if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
+            text.push('\r');
+        }
+        text.push('\n');
+        let mut i = nl + 1;
+        while let Some(&c) = b.get(i).filter(|c| matches!(c, b' ' | b'\t' | b'>')) {
+            text.push(char::from(c));
+            i += 1;
+        }
+        if k + 1 < breaks.len() {
+            text.push_str("&#10;");
+        }
+    }
+    text
+}
+
+/// `url` as an HTML (or JSX) attribute value in `quote`: a `&` that would
+/// start a character reference is written `&amp;`, and what would end the
+/// value is percent-encoded. Public URLs are percent-encoded already; the
+/// `?query#fragment` carried over from the old URL is what may need it.
+pub fn attribute_value(url: &str, quote: Option<u8>) -> String {
+    let mut out = String::with_capacity(url.len());
+    for (i, c) in url.char_indices() {
+        match c {
+            '&' if !literal_ampersand(url.get(i..).unwrap_or_default()) => out.push_str("&amp;"),
+            // What would end the value; anything else in a carried-over
+            // suffix was allowed where it stood before.
+            '"' if quote == Some(b'"') => out.push_str("%22"),
+            '\'' if quote == Some(b'\'') => out.push_str("%27"),
+            ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' if quote.is_none() => {
+                out.push_str(&format!("%{:02X}", c as u32));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when the `&` starting `rest` reads as itself in an attribute value.
+fn literal_ampersand(rest: &str) -> bool {
+    let end = rest
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == '&')
+        .map_or(rest.len(), |(i, _)| i);
+    let piece = rest.get(..end).unwrap_or(rest);
+    htmlize::unescape_attribute(piece) == piece
+}
+
 /// A CommonMark link destination for `url`: bare when that parses back to the
-/// same string, otherwise in angle brackets with `<`, `>` and `\` escaped.
+/// same string, otherwise in angle brackets with `<` and `>` escaped. Either
+/// way `\`, a `&` that would start a character reference, and `|` are
+/// backslash-escaped: `|` because inside a table cell an unescaped one ends
+/// the cell (and `\|` reads as `|` everywhere else).
 pub fn markdown_destination(url: &str) -> String {
     let mut depth = 0i32;
     let mut bare = !url.is_empty() && !url.starts_with('<');
@@ -70,19 +141,27 @@ pub fn markdown_destination(url: &str) -> String {
                 depth -= 1;
                 bare &= depth >= 0;
             }
-            '\\' | '&' => bare = false,
             c if c.is_whitespace() || c.is_control() => bare = false,
             _ => {}
         }
     }
-    if bare && depth == 0 {
-        return url.to_string();
-    }
+    let bare = bare && depth == 0;
     let mut out = String::with_capacity(url.len() + 2);
-    out.push('<');
-    for c in url.chars() {
+    if !bare {
+        out.push('<');
+    }
+    for (i, c) in url.char_indices() {
         match c {
-            '<' | '>' | '\\' | '&' => {
+            '\\' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' if crate::scan::html::commonmark_entity(url.get(i..).unwrap_or_default())
+                .is_some() =>
+            {
+                out.push_str("\\&");
+            }
+            '<' | '>' if !bare => {
                 out.push('\\');
                 out.push(c);
             }
@@ -91,7 +170,9 @@ pub fn markdown_destination(url: &str) -> String {
             _ => out.push(c),
         }
     }
-    out.push('>');
+    if !bare {
+        out.push('>');
+    }
     out
 }
 
@@ -159,6 +240,111 @@ mod tests {
         assert_eq!(
             encode_for(Context::Attribute { quote: None }, "a b>"),
             "a%20b%3E"
+        );
+    }
+
+    // Issue 10, case 4: a rewritten destination keeps its table cell whole.
+    #[test]
+    fn table_cells_stay_whole() {
+        let doc = "| a |\n|---|\n| ![a](t.png?a\\|b) |\n";
+        let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
+        let new = markdown_destination("https://cdn/x.png?a|b");
+        assert_eq!(new, "https://cdn/x.png?a\\|b");
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: refs[0].span.clone(),
+                text: new,
+            }],
+        );
+        assert_eq!(out, "| a |\n|---|\n| ![a](https://cdn/x.png?a\\|b) |\n");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
+            "https://cdn/x.png?a|b"
+        );
+    }
+
+    // Case 5: text written into an HTML attribute is escaped for it.
+    #[test]
+    fn attribute_references_are_escaped() {
+        let q = Some(b'"');
+        assert_eq!(
+            encode_for(Context::Attribute { quote: q }, "https://cdn/x.png?q=&lt;"),
+            "https://cdn/x.png?q=&amp;lt;"
+        );
+        // A `&` that reads as itself stays as written.
+        assert_eq!(
+            encode_for(Context::Attribute { quote: q }, "https://cdn/x.png?a=1&b=2"),
+            "https://cdn/x.png?a=1&b=2"
+        );
+        assert_eq!(
+            encode_for(
+                Context::HtmlLink { quote: None },
+                "https://cdn/x.png?a=1&copy"
+            ),
+            "https://cdn/x.png?a=1&amp;copy"
+        );
+        let doc = "<img src=\"e.png?q=&amp;lt;\">";
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: r.span.clone(),
+                text: encode_for(r.context, "https://cdn/x.png?q=&lt;"),
+            }],
+        );
+        assert_eq!(out, "<img src=\"https://cdn/x.png?q=&amp;lt;\">");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
+            "https://cdn/x.png?q=&lt;"
+        );
+    }
+
+    #[test]
+    fn entity_like_text_in_destinations_is_escaped() {
+        for url in [
+            "https://cdn/x.png?a=&eacute;",
+            "https://cdn/x.png?a=&b",
+            "https://cdn/a b.png?&amp;",
+        ] {
+            let doc = format!("![x]({})", markdown_destination(url));
+            assert_eq!(
+                scan(&doc, &Flavor::Markdown.into()).unwrap().references[0].url,
+                url,
+                "{doc}"
+            );
+        }
+    }
+
+    // Found by the markdown fuzz target: a value over four lines of a
+    // paragraph; emptied, its middle lines would end the paragraph.
+    #[test]
+    fn a_value_over_lines_keeps_every_line_non_blank() {
+        let doc = "<a href=\"foo . foo\n2.\n3. bar \nbar.png\">\n";
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
+        let new = replacement(
+            r.context,
+            "https://cdn/x.png",
+            doc.get(r.span.clone()).unwrap(),
+        );
+        assert_eq!(new, "https://cdn/x.png\n&#10;\n&#10;\n");
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: r.span.clone(),
+                text: new,
+            }],
+        );
+        assert_eq!(out, "<a href=\"https://cdn/x.png\n&#10;\n&#10;\n\">\n");
+        assert_eq!(
+            scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
+            "https://cdn/x.png"
+        );
+        let quoted = "> <img src=\"a\n> b.png\">";
+        let r = &scan(quoted, &Flavor::Markdown.into()).unwrap().references[0];
+        assert_eq!(
+            replacement(r.context, "U", quoted.get(r.span.clone()).unwrap()),
+            "U\n> "
         );
     }
 }

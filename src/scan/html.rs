@@ -1,186 +1,276 @@
-//! Image URLs in raw HTML and JSX: `src`, `srcset`/`srcSet` and `poster`
-//! attributes, quoted with `"`, `'` or not at all, tags spread over lines.
+//! Image URLs in raw HTML and JSX.
 //!
-//! This is a tokenizer for start tags only, not an HTML parser: it needs to know
-//! where attribute values start and end, and to step over comments, `<script>`
-//! and `<style>` bodies and JSX `{expressions}`.
+//! For HTML this is the start-tag part of the WHATWG tokenizer: it finds the
+//! tags a browser would build, with the byte range of each attribute value.
+//! What a browser does not read as a live tag is stepped over as it does:
+//! comments (`<!-- -->`), bogus comments (`<!DOCTYPE …>`, `<?php … ?>`,
+//! `<![CDATA[ … ]]>`, up to the first `>`), end tags, and the bodies of
+//! raw-text elements (`<textarea>`, `<title>`, `<script>`, `<style>`, …).
+//! Attribute names follow the spec too: `<img/src="a.png">` has a `src`, and
+//! of two `src` attributes the first counts.
+//!
+//! For MDX, [`scan_jsx`] reads JSX: string props of any element or component,
+//! stepping over `{expressions}` and `{/* comments */}`.
+//!
+//! Character references are decoded with `htmlize`, which carries the full
+//! HTML5 table and the spec's rules (in an attribute, `&copy=` stays as is).
+//!
+//! No `str` is sliced at a computed offset without a char-boundary check:
+//! the module denies `clippy::string_slice`, and slices with `str::get`.
+#![deny(clippy::string_slice)]
 
 use std::ops::Range;
 
-use crate::scan::{Context, Flavor, Reference};
+use crate::scan::{Context, Reference};
 
-/// HTML elements whose attributes may name images.
-const HTML_TAGS: &[&str] = &["img", "source", "video"];
-
-/// Scans `source[range]` for start tags and pushes one reference per image
-/// attribute value (one per candidate for `srcset`).
-pub(crate) fn scan_tags(
-    source: &str,
-    range: Range<usize>,
-    flavor: Flavor,
-    out: &mut Vec<Reference>,
-) {
-    let bytes = source.as_bytes();
-    let end = range.end.min(bytes.len());
-    let mut i = range.start;
-    let mdx = flavor == Flavor::Mdx;
-    while let Some(off) = bytes[i..end]
-        .iter()
-        .position(|&b| b == b'<' || (mdx && b == b'{'))
-    {
-        i += off;
-        let rest = &source[i..end];
-        if rest.starts_with("<!--") {
-            i = rest.find("-->").map_or(end, |p| i + p + 3);
-            continue;
-        }
-        // MDX comments, `{/* … */}`: commented-out JSX is not a reference.
-        if let Some(inner) = rest.strip_prefix('{') {
-            i = match inner.trim_start().strip_prefix("/*") {
-                Some(comment) => {
-                    let from = end - comment.len();
-                    comment.find("*/").map_or(end, |p| from + p + 2)
-                }
-                None => i + 1,
-            };
-            continue;
-        }
-        let name_len = rest[1..]
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'.' | b'_'))
-            .count();
-        // A tag name ends at whitespace, `/`, `>` (or `{` in JSX); `<a![x](y)` is
-        // text, not a tag whose attributes would swallow what follows.
-        let after_name = rest.as_bytes().get(1 + name_len).copied();
-        let ends_name = after_name.is_none_or(|b| {
-            b.is_ascii_whitespace() || b == b'/' || b == b'>' || (mdx && b == b'{')
-        });
-        if name_len == 0 || !rest.as_bytes()[1].is_ascii_alphabetic() || !ends_name {
-            i += 1;
-            continue;
-        }
-        let name = &rest[1..1 + name_len];
-        let wanted = match flavor {
-            Flavor::Markdown => HTML_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name)),
-            Flavor::Mdx => true,
-        };
-        let after = attributes(source, i + 1 + name_len, end, flavor, wanted, out);
-        i = after;
-        if flavor == Flavor::Markdown
-            && (name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style"))
-        {
-            let close = format!("</{}", name.to_ascii_lowercase());
-            let lower = source[i..end].to_ascii_lowercase();
-            i = lower.find(&close).map_or(end, |p| i + p);
-        }
-    }
+/// One start tag as a browser's tokenizer reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StartTag {
+    /// Offset of its `<`.
+    pub start: usize,
+    /// Lower-cased.
+    pub name: String,
+    /// Attributes in order, the first of each name only.
+    pub attrs: Vec<Attr>,
 }
 
-/// Walks the attributes of one start tag from `i`; returns the index after the tag.
-fn attributes(
-    source: &str,
-    mut i: usize,
-    end: usize,
-    flavor: Flavor,
-    wanted: bool,
-    out: &mut Vec<Reference>,
-) -> usize {
-    let bytes = source.as_bytes();
-    loop {
-        while i < end && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= end {
-            return end;
-        }
-        match bytes[i] {
-            b'>' => return i + 1,
-            b'/' if bytes.get(i + 1) == Some(&b'>') => return i + 2,
-            b'{' if flavor == Flavor::Mdx => {
-                i = skip_braces(bytes, i, end);
-                continue;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attr {
+    /// Lower-cased.
+    pub name: String,
+    /// The value as written, between its quotes.
+    pub value: Range<usize>,
+    pub quote: Option<u8>,
+}
+
+/// Elements whose content the tokenizer reads as text up to their end tag.
+const RAW_TEXT: &[&str] = &[
+    "textarea", "title", "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+}
+
+/// Every start tag a browser would see in `text`, in order.
+pub(crate) fn start_tags(text: &str) -> Vec<StartTag> {
+    let b = text.as_bytes();
+    let mut tags = Vec::new();
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        i += off;
+        let next = b.get(i + 1).copied();
+        match next {
+            Some(c) if c.is_ascii_alphabetic() => {
+                let Some((tag, after)) = tag(b, i, true) else {
+                    return tags; // a tag cut off by the end is dropped
+                };
+                i = after;
+                if tag.name == "plaintext" {
+                    tags.push(tag);
+                    return tags;
+                }
+                if RAW_TEXT.contains(&tag.name.as_str()) {
+                    i = raw_text_end(b, i, &tag.name);
+                }
+                tags.push(tag);
             }
-            b'<' => return i, // not a tag after all; let the caller look again here
-            _ => {}
+            Some(b'/') => match b.get(i + 2).copied() {
+                Some(c) if c.is_ascii_alphabetic() => match tag(b, i + 1, false) {
+                    Some((_, after)) => i = after,
+                    None => return tags,
+                },
+                Some(b'>') => i += 3,
+                None => return tags,
+                Some(_) => i = bogus_comment_end(b, i + 2),
+            },
+            Some(b'!') if b.get(i + 2..i + 4) == Some(b"--") => i = comment_end(b, i + 4),
+            Some(b'!') | Some(b'?') => i = bogus_comment_end(b, i + 2),
+            _ => i += 1,
         }
-        let name_start = i;
-        while i < end && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>' | b'<')
-        {
-            if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'>') {
-                break;
-            }
-            i += 1;
+    }
+    tags
+}
+
+/// After `<!--` at `i`: where the comment ends (`-->`, `--!>`, or the
+/// abrupt `<!-->` and `<!--->`).
+fn comment_end(b: &[u8], i: usize) -> usize {
+    match b.get(i..) {
+        Some([b'>', ..]) => return i + 1,
+        Some([b'-', b'>', ..]) => return i + 2,
+        _ => {}
+    }
+    let mut j = i;
+    while j < b.len() {
+        if b.get(j..j + 3) == Some(b"-->") {
+            return j + 3;
         }
-        if i == name_start {
-            i += 1;
-            continue;
-        }
-        let name = &source[name_start..i];
-        let mut j = i;
-        while j < end && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if j >= end || bytes[j] != b'=' {
-            continue; // attribute without a value
+        if b.get(j..j + 4) == Some(b"--!>") {
+            return j + 4;
         }
         j += 1;
-        while j < end && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if j >= end {
-            return end;
-        }
-        let (value, quote, next) = match bytes[j] {
-            q @ (b'"' | b'\'') => match source[j + 1..end].find(q as char) {
-                Some(p) => (j + 1..j + 1 + p, Some(q), j + 2 + p),
-                None => return end,
-            },
-            b'{' if flavor == Flavor::Mdx => {
-                i = skip_braces(bytes, j, end);
-                continue;
-            }
-            _ => {
-                let mut k = j;
-                while k < end && !bytes[k].is_ascii_whitespace() && bytes[k] != b'>' {
-                    k += 1;
-                }
-                (j..k, None, k)
-            }
-        };
-        i = next;
-        if !wanted {
-            continue;
-        }
-        let context = Context::Attribute { quote };
-        let is = |n: &str| match flavor {
-            Flavor::Markdown => name.eq_ignore_ascii_case(n),
-            Flavor::Mdx => name == n || name.eq_ignore_ascii_case(n) && n == "srcset",
-        };
-        if is("src") || is("poster") {
-            push(source, value, context, out);
-        } else if is("srcset") || (flavor == Flavor::Mdx && name == "srcSet") {
-            for candidate in srcset_urls(&source[value.clone()]) {
-                let span = value.start + candidate.start..value.start + candidate.end;
-                push(source, span, context, out);
-            }
-        }
     }
+    b.len()
 }
 
-fn push(source: &str, span: Range<usize>, context: Context, out: &mut Vec<Reference>) {
-    let raw = &source[span.clone()];
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return;
+/// A bogus comment runs to the first `>`.
+fn bogus_comment_end(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|r| r.iter().position(|&c| c == b'>'))
+        .map_or(b.len(), |p| i + p + 1)
+}
+
+/// The offset of the `</name` that ends a raw-text element (or the end).
+fn raw_text_end(b: &[u8], mut i: usize, name: &str) -> usize {
+    let n = name.len();
+    while let Some(off) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        i += off;
+        if b.get(i + 1) == Some(&b'/')
+            && b.get(i + 2..i + 2 + n)
+                .is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes()))
+            && b.get(i + 2 + n)
+                .is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
+        {
+            return i;
+        }
+        i += 1;
     }
-    // HTML trims surrounding whitespace from URLs; keep the span to the URL itself.
-    let lead = raw.len() - raw.trim_start().len();
-    let span = span.start + lead..span.start + lead + trimmed.len();
-    out.push(Reference {
-        span,
-        url: decode_entities(trimmed),
-        context,
-    });
+    b.len()
+}
+
+/// Reads the tag whose name starts at `lt + 1`; returns it and the offset
+/// after its `>`, or `None` when the text ends inside it.
+fn tag(b: &[u8], lt: usize, keep_attrs: bool) -> Option<(StartTag, usize)> {
+    let mut i = lt + 1;
+    let name_start = i;
+    while i < b.len() && !is_space(b[i]) && b[i] != b'/' && b[i] != b'>' {
+        i += 1;
+    }
+    let name = String::from_utf8_lossy(b.get(name_start..i)?).to_ascii_lowercase();
+    let mut attrs: Vec<Attr> = Vec::new();
+    loop {
+        // Before an attribute name: whitespace and stray `/` are skipped.
+        while i < b.len() && (is_space(b[i]) || (b[i] == b'/' && b.get(i + 1) != Some(&b'>'))) {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'>' => break,
+            b'/' => {
+                i += 2; // `/>`
+                return Some((
+                    StartTag {
+                        start: lt,
+                        name,
+                        attrs,
+                    },
+                    i,
+                ));
+            }
+            _ => {}
+        }
+        // The attribute name; a leading `=` belongs to it.
+        let attr_start = i;
+        i += 1;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let attr_name = String::from_utf8_lossy(b.get(attr_start..i)?).to_ascii_lowercase();
+        while i < b.len() && is_space(b[i]) {
+            i += 1;
+        }
+        let value = if b.get(i) == Some(&b'=') {
+            i += 1;
+            while i < b.len() && is_space(b[i]) {
+                i += 1;
+            }
+            match *b.get(i)? {
+                q @ (b'"' | b'\'') => {
+                    let len = b.get(i + 1..)?.iter().position(|&c| c == q)?;
+                    let v = (i + 1..i + 1 + len, Some(q));
+                    i += len + 2;
+                    Some(v)
+                }
+                b'>' => Some((i..i, None)),
+                _ => {
+                    let s = i;
+                    while i < b.len() && !is_space(b[i]) && b[i] != b'>' {
+                        i += 1;
+                    }
+                    Some((s..i, None))
+                }
+            }
+        } else {
+            None
+        };
+        if keep_attrs && !attrs.iter().any(|a| a.name == attr_name) {
+            let (value, quote) = value.unwrap_or((i..i, None));
+            attrs.push(Attr {
+                name: attr_name,
+                value,
+                quote,
+            });
+        }
+    }
+    Some((
+        StartTag {
+            start: lt,
+            name,
+            attrs,
+        },
+        i + 1,
+    ))
+}
+
+/// The attributes of `tag` that name an image (or, for `<a href>`, may), with
+/// how a new URL must be written there. `srcset` gives one entry per
+/// candidate; ranges are offsets into the tokenized text.
+pub(crate) fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>, Context)> {
+    let mut out = Vec::new();
+    let image_element = matches!(tag.name.as_str(), "img" | "source" | "video");
+    for a in &tag.attrs {
+        let context = match (tag.name.as_str(), a.name.as_str()) {
+            ("a", "href") => Context::HtmlLink { quote: a.quote },
+            // What the element shows is an image, whatever its name.
+            ("img", "src") | ("video", "poster") => Context::HtmlImage { quote: a.quote },
+            // A video or audio file: only a path with an image extension.
+            ("source" | "video", "src") => Context::Attribute { quote: a.quote },
+            (_, "srcset") if image_element => {
+                let raw = text.get(a.value.clone()).unwrap_or("");
+                for c in srcset_urls(raw) {
+                    out.push((
+                        a.value.start + c.start..a.value.start + c.end,
+                        Context::HtmlImage { quote: a.quote },
+                    ));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        out.push((a.value.clone(), context));
+    }
+    out
+}
+
+/// The URL an attribute value names: references decoded, then what the URL
+/// parser strips (surrounding whitespace, and tabs and newlines anywhere).
+pub(crate) fn attribute_url(raw: &str) -> String {
+    htmlize::unescape_attribute(raw)
+        .trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
+
+/// `span` narrowed to the URL inside it (HTML trims surrounding whitespace),
+/// or `None` when only whitespace is left.
+pub(crate) fn trim_span(text: &str, span: Range<usize>) -> Option<Range<usize>> {
+    let raw = text.get(span.clone())?;
+    let lead = raw.len()
+        - raw
+            .trim_start_matches(|c: char| c.is_ascii_whitespace())
+            .len();
+    let trimmed = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+    (!trimmed.is_empty()).then(|| span.start + lead..span.start + lead + trimmed.len())
 }
 
 /// The URL spans of a `srcset` value: candidates are separated by commas, each
@@ -213,6 +303,200 @@ fn srcset_urls(value: &str) -> Vec<Range<usize>> {
         }
     }
     urls
+}
+
+/// A CommonMark character reference at the start of `s` (`&eacute;`,
+/// `&#233;`, `&#xE9;`): the text it stands for and its length in bytes.
+/// Unlike HTML, CommonMark needs the `;` and knows no legacy forms.
+pub(crate) fn commonmark_entity(s: &str) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b'&') {
+        return None;
+    }
+    if b.get(1) == Some(&b'#') {
+        let (digits_at, radix, max) = match b.get(2) {
+            Some(b'x' | b'X') => (3, 16, 6),
+            _ => (2, 10, 7),
+        };
+        let len = b
+            .get(digits_at..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || (radix == 16 && c.is_ascii_hexdigit()))
+            .count();
+        if len == 0 || len > max || b.get(digits_at + len) != Some(&b';') {
+            return None;
+        }
+        let n = u32::from_str_radix(s.get(digits_at..digits_at + len)?, radix).ok()?;
+        let c = char::from_u32(n)
+            .filter(|&c| c != '\0')
+            .unwrap_or('\u{FFFD}');
+        return Some((c.to_string(), digits_at + len + 1));
+    }
+    let name_len = b
+        .get(1..)?
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if name_len == 0 || b.get(1 + name_len) != Some(&b';') {
+        return None;
+    }
+    let whole = b.get(..name_len + 2)?;
+    let decoded = htmlize::ENTITIES.get(whole)?;
+    Some((String::from_utf8_lossy(decoded).into_owned(), whole.len()))
+}
+
+// ---------------------------------------------------------------- JSX (MDX)
+
+/// Scans `source[range]` as MDX for JSX start tags and pushes one reference
+/// per `src`, `srcSet`/`srcset` or `poster` string prop (one per candidate for
+/// `srcSet`).
+pub(crate) fn scan_jsx(source: &str, range: Range<usize>, out: &mut Vec<Reference>) {
+    let bytes = source.as_bytes();
+    let end = range.end.min(bytes.len());
+    let mut i = range.start;
+    while let Some(off) = bytes
+        .get(i..end)
+        .and_then(|r| r.iter().position(|&b| b == b'<' || b == b'{'))
+    {
+        i += off;
+        let rest = bytes.get(i..end).unwrap_or_default();
+        if rest.starts_with(b"<!--") {
+            i = find(rest, b"-->").map_or(end, |p| i + p + 3);
+            continue;
+        }
+        // MDX comments, `{/* … */}`: commented-out JSX is not a reference.
+        if rest.first() == Some(&b'{') {
+            let ws = rest
+                .iter()
+                .skip(1)
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            i = if rest.get(1 + ws..3 + ws) == Some(b"/*") {
+                let from = i + 3 + ws;
+                bytes
+                    .get(from..end)
+                    .and_then(|r| find(r, b"*/"))
+                    .map_or(end, |p| from + p + 2)
+            } else {
+                i + 1
+            };
+            continue;
+        }
+        let name_len = rest
+            .iter()
+            .skip(1)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'.' | b'_'))
+            .count();
+        // A tag name ends at whitespace, `/`, `>` or `{`; `<a![x](y)` is
+        // text, not a tag whose attributes would swallow what follows.
+        let ends_name = rest
+            .get(1 + name_len)
+            .is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>' | b'{'));
+        if name_len == 0 || !rest.get(1).is_some_and(u8::is_ascii_alphabetic) || !ends_name {
+            i += 1;
+            continue;
+        }
+        i = jsx_attributes(source, i + 1 + name_len, end, out);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Walks the props of one JSX tag from `i`; returns the index after the tag.
+fn jsx_attributes(source: &str, mut i: usize, end: usize, out: &mut Vec<Reference>) -> usize {
+    let bytes = source.as_bytes();
+    loop {
+        while i < end && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= end {
+            return end;
+        }
+        match bytes[i] {
+            b'>' => return i + 1,
+            b'/' if bytes.get(i + 1) == Some(&b'>') => return i + 2,
+            b'{' => {
+                i = skip_braces(bytes, i, end);
+                continue;
+            }
+            b'<' => return i, // not a tag after all; let the caller look again here
+            _ => {}
+        }
+        let name_start = i;
+        while i < end && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>' | b'<')
+        {
+            if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'>') {
+                break;
+            }
+            i += 1;
+        }
+        if i == name_start {
+            i += 1;
+            continue;
+        }
+        let name = bytes.get(name_start..i).unwrap_or_default();
+        let mut j = i;
+        while j < end && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= end || bytes[j] != b'=' {
+            continue; // a prop without a value
+        }
+        j += 1;
+        while j < end && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= end {
+            return end;
+        }
+        let (value, quote, next) = match bytes[j] {
+            q @ (b'"' | b'\'') => match bytes
+                .get(j + 1..end)
+                .and_then(|r| r.iter().position(|&c| c == q))
+            {
+                Some(p) => (j + 1..j + 1 + p, Some(q), j + 2 + p),
+                None => return end,
+            },
+            b'{' => {
+                i = skip_braces(bytes, j, end);
+                continue;
+            }
+            _ => {
+                let mut k = j;
+                while k < end && !bytes[k].is_ascii_whitespace() && bytes[k] != b'>' {
+                    k += 1;
+                }
+                (j..k, None, k)
+            }
+        };
+        i = next;
+        let context = Context::Attribute { quote };
+        if matches!(name, b"src" | b"poster") {
+            push(source, value, context, out);
+        } else if name.eq_ignore_ascii_case(b"srcset") {
+            let raw = source.get(value.clone()).unwrap_or("");
+            for candidate in srcset_urls(raw) {
+                let span = value.start + candidate.start..value.start + candidate.end;
+                push(source, span, context, out);
+            }
+        }
+    }
+}
+
+fn push(source: &str, span: Range<usize>, context: Context, out: &mut Vec<Reference>) {
+    let Some(span) = trim_span(source, span) else {
+        return;
+    };
+    let Some(raw) = source.get(span.clone()) else {
+        return;
+    };
+    out.push(Reference {
+        url: attribute_url(raw),
+        span,
+        context,
+    });
 }
 
 /// Skips a JSX `{expression}` starting at `i` (on the `{`), minding strings.
@@ -252,147 +536,126 @@ fn close_braces(bytes: &[u8], mut i: usize, end: usize) -> Option<usize> {
     None
 }
 
-/// Decodes the character references HTML allows in attribute values.
-pub(crate) fn decode_entities(raw: &str) -> String {
-    if !raw.contains('&') {
-        return raw.to_string();
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(p) = raw[i..].find('&') {
-        out.push_str(&raw[i..i + p]);
-        i += p;
-        match decode_entity(&raw[i..]) {
-            Some((s, len)) => {
-                out.push_str(&s);
-                i += len;
-            }
-            None => {
-                out.push('&');
-                i += 1;
-            }
-        }
-    }
-    out.push_str(&raw[i..]);
-    out
-}
-
-/// Decodes one character reference at the start of `s` (`&amp;`, `&#233;`,
-/// `&#xE9;`); returns the text and the bytes it took.
-pub(crate) fn decode_entity(s: &str) -> Option<(String, usize)> {
-    let semi = s[..s.len().min(12)].find(';')?;
-    let body = &s[1..semi];
-    let ch = if let Some(num) = body.strip_prefix('#') {
-        let n = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
-        };
-        char::from_u32(n)
-            .filter(|&c| c != '\0')
-            .unwrap_or('\u{FFFD}')
-    } else {
-        match body {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            "nbsp" => '\u{a0}',
-            _ => return None,
-        }
-    };
-    Some((ch.to_string(), semi + 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn urls(html: &str, flavor: Flavor) -> Vec<(&str, String)> {
-        let mut out = Vec::new();
-        scan_tags(html, 0..html.len(), flavor, &mut out);
-        out.into_iter().map(|r| (&html[r.span], r.url)).collect()
+    /// (tag name, attribute name, raw value) of every image attribute.
+    fn attrs(html: &str) -> Vec<(String, String)> {
+        start_tags(html)
+            .iter()
+            .flat_map(|t| {
+                image_attributes(html, t)
+                    .into_iter()
+                    .map(|(r, _)| (t.name.clone(), html.get(r).unwrap().to_string()))
+            })
+            .collect()
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.into(), b.into())
     }
 
     #[test]
     fn quoting_styles() {
         assert_eq!(
-            urls(
-                r#"<img src="a.png"><img src='b.png'><img src=c.png><img alt="x" src = "d.png" />"#,
-                Flavor::Markdown
+            attrs(
+                r#"<img src="a.png"><img src='b.png'><img src=c.png><img alt="x" src = "d.png" />"#
             ),
             [
-                ("a.png", "a.png".into()),
-                ("b.png", "b.png".into()),
-                ("c.png", "c.png".into()),
-                ("d.png", "d.png".into())
+                pair("img", "a.png"),
+                pair("img", "b.png"),
+                pair("img", "c.png"),
+                pair("img", "d.png")
             ]
         );
     }
 
     #[test]
-    fn only_image_elements_in_html() {
+    fn slash_separates_attributes_and_first_duplicate_wins() {
         assert_eq!(
-            urls(
-                r#"<script src="x.js"></script><iframe src="y.png">"#,
-                Flavor::Markdown
-            ),
-            []
+            attrs(r#"<img/src="s.png"><IMG SRC=a.png src=b.png>"#),
+            [pair("img", "s.png"), pair("img", "a.png")]
         );
     }
 
     #[test]
-    fn script_bodies_are_skipped() {
+    fn only_image_elements_and_links() {
         assert_eq!(
-            urls(
-                "<script>var s = '<img src=\"q.png\">';</script><img src=\"r.png\">",
-                Flavor::Markdown
+            attrs(
+                r#"<script src="x.js"></script><iframe src="y.png"></iframe><a href="z.png">z</a>"#
             ),
-            [("r.png", "r.png".into())]
+            [pair("a", "z.png")]
         );
+    }
+
+    #[test]
+    fn what_is_not_a_live_tag_is_skipped() {
+        for html in [
+            "<textarea><img src=\"a.png\"></textarea>",
+            "<TITLE><img src=\"a.png\"></title >",
+            "<script>var s = '<img src=\"a.png\">';</script>",
+            "<![CDATA[ <img src=\"a.png\"> ]]>",
+            "<?php echo '<img src=\"a.png\">'; ?>",
+            "<!DOCTYPE html <img src=\"a.png\">>",
+            "<!-- <img src=\"a.png\"> -->",
+            "</p <img src=\"a.png\">>",
+            "<img src=\"a.png\"", // cut off: the browser drops it
+        ] {
+            assert_eq!(attrs(html), [], "{html}");
+        }
+        assert_eq!(
+            attrs("<textarea>x</textarea><img src=b.png>"),
+            [pair("img", "b.png")]
+        );
+        assert_eq!(attrs("<!--><img src=c.png>"), [pair("img", "c.png")]);
     }
 
     #[test]
     fn srcset_candidates() {
         assert_eq!(
-            // As the HTML spec has it, a comma inside a URL is part of it; trailing
-            // commas end it.
-            urls(
-                r#"<img srcset="a.png, b.png 2x,c.png 480w , d.png,, e.png 1x,f,g.png 2x">"#,
-                Flavor::Markdown
-            ),
-            [
-                ("a.png", "a.png".into()),
-                ("b.png", "b.png".into()),
-                ("c.png", "c.png".into()),
-                ("d.png", "d.png".into()),
-                ("e.png", "e.png".into()),
-                ("f,g.png", "f,g.png".into())
-            ]
+            // As the HTML spec has it, a comma inside a URL is part of it;
+            // trailing commas end it.
+            attrs(r#"<img srcset="a.png, b.png 2x,c.png 480w , d.png,, e.png 1x,f,g.png 2x">"#)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>(),
+            ["a.png", "b.png", "c.png", "d.png", "e.png", "f,g.png"]
         );
     }
 
     #[test]
-    fn entities_are_decoded_in_the_url() {
-        assert_eq!(
-            urls(r#"<img src="a&amp;b&#46;png">"#, Flavor::Markdown),
-            [("a&amp;b&#46;png", "a&b.png".into())]
-        );
+    fn references_are_decoded_as_html_does() {
+        assert_eq!(attribute_url("a&amp;b&#46;png"), "a&b.png");
+        assert_eq!(attribute_url("caf&eacute;.png"), "café.png");
+        assert_eq!(attribute_url("x?a=1&copy=2"), "x?a=1&copy=2");
+        assert_eq!(attribute_url(" a\nb.png "), "ab.png");
+        assert_eq!(attribute_url("&aaaaaaaaaa截.png"), "&aaaaaaaaaa截.png");
+    }
+
+    #[test]
+    fn commonmark_references_need_the_semicolon() {
+        assert_eq!(commonmark_entity("&eacute;x"), Some(("é".into(), 8)));
+        assert_eq!(commonmark_entity("&#233;"), Some(("é".into(), 6)));
+        assert_eq!(commonmark_entity("&#xE9;"), Some(("é".into(), 6)));
+        assert_eq!(commonmark_entity("&#0;"), Some(("\u{FFFD}".into(), 4)));
+        assert_eq!(commonmark_entity("&eacute"), None);
+        assert_eq!(commonmark_entity("&#12345678;"), None);
+        assert_eq!(commonmark_entity("&nosuch;"), None);
+        assert_eq!(commonmark_entity("&aaaaaaaaaa截"), None);
     }
 
     #[test]
     fn jsx_expressions_are_skipped() {
-        assert_eq!(
-            urls(
-                r#"<Image {...props} alt={"<img src='x.png'>"} src="./c.png" width={800} />"#,
-                Flavor::Mdx
-            ),
-            [("./c.png", "./c.png".into())]
-        );
+        let src = r#"<Image {...props} alt={"<img src='x.png'>"} src="./c.png" width={800} />"#;
+        let mut out = Vec::new();
+        scan_jsx(src, 0..src.len(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].url, "./c.png");
     }
 
     #[test]
-    fn unterminated_tags_do_not_panic() {
+    fn cut_off_input_does_not_panic() {
         for s in [
             "<",
             "<img",
@@ -400,11 +663,18 @@ mod tests {
             "<img src=",
             "<img src=\"a",
             "<!--",
+            "<!",
+            "</",
+            "<?",
             "<x {",
             "<img srcset=\",,\">",
+            "<img src=&aaaaaaaaaa截.png>",
+            "<textarea>",
+            "<a/",
         ] {
-            urls(s, Flavor::Markdown);
-            urls(s, Flavor::Mdx);
+            let _ = attrs(s);
+            let mut out = Vec::new();
+            scan_jsx(s, 0..s.len(), &mut out);
         }
     }
 }

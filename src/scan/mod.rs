@@ -1,11 +1,15 @@
 //! The locate phase, first half: find every place in a document that names an image, with the exact
 //! byte span of its URL.
 //!
-//! Markdown is parsed with pulldown-cmark's offset iterator (the extensions mdBook
-//! enables, plus front-matter blocks), so code spans and code blocks are never
-//! looked into. Raw HTML (`<img src>`, `srcset`, `poster`) is scanned from the
-//! source of each HTML event. The spans found here are the only bytes the rewrite
-//! stage may change.
+//! Markdown is parsed with pulldown-cmark's offset iterator (for mdBook chapters
+//! with exactly mdBook's parser), so code spans and code blocks are never looked
+//! into. Raw HTML (`<img src>`, `srcset`, `poster`, `<a href>`) is read as a
+//! browser reads the rendered page. Front matter counts only at the very start
+//! of a document, never in an mdBook chapter. The spans found here are the only
+//! bytes the rewrite stage may change.
+//!
+//! Slicing user text at a computed offset can panic; the scanner modules deny
+//! `clippy::string_slice` and slice with `str::get`.
 //!
 //! ```
 //! use r2filter::scan::{scan, Flavor};
@@ -16,21 +20,30 @@
 //! assert_eq!(refs[0].url, "img/cat.png");
 //! ```
 
+#![deny(clippy::string_slice)]
+
+// Rewritten around a real YAML parser by issue 11, which turns the lint on for
+// it; until then it slices by byte offsets that its own scanning keeps on
+// character boundaries.
+#[allow(clippy::string_slice)]
 pub mod frontmatter;
 pub(crate) mod html;
 pub mod markdown;
 
 use std::ops::Range;
 
-pub use markdown::{markdown_options, scan};
+pub use markdown::{MdBookMarkdown, markdown_options, scan};
 
 /// What kind of document is being scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
-    /// CommonMark with mdBook's extensions.
+    /// CommonMark with GFM tables, strikethrough, task lists and footnotes,
+    /// and heading attributes; front matter at the start.
     Markdown,
     /// Markdown with JSX: string props of any element or component are scanned too.
     Mdx,
+    /// An mdBook chapter: exactly mdBook's parser options, no front matter.
+    MdBook(MdBookMarkdown),
 }
 
 impl Flavor {
@@ -88,6 +101,12 @@ pub enum Context {
     /// An HTML/JSX attribute value (`src`, `poster`) or one `srcset` candidate.
     /// `quote` is the quote character around the value, if any.
     Attribute { quote: Option<u8> },
+    /// `src` of `<img>`, `srcset` of `<img>` and `<source>`, `poster` of
+    /// `<video>` in raw HTML: image syntax, like [`Context::MarkdownImage`].
+    HtmlImage { quote: Option<u8> },
+    /// The `href` of a raw HTML `<a>`: like [`Context::MarkdownLink`], it
+    /// counts only when it names an image file.
+    HtmlLink { quote: Option<u8> },
     /// A front-matter value (the span: a plain scalar, or what lies between
     /// the quotes); its style says how a new value is written there.
     FrontMatter(frontmatter::Style),
@@ -97,7 +116,13 @@ impl Context {
     /// True when the syntax itself says "this is an image" (as opposed to a link,
     /// attribute or front-matter value that only names one when its path does).
     pub fn is_image_syntax(self) -> bool {
-        matches!(self, Context::MarkdownImage)
+        matches!(self, Context::MarkdownImage | Context::HtmlImage { .. })
+    }
+
+    /// True for a link (`[text](dest)`, `<a href>`): it concerns r2filter only
+    /// when its destination is an image file, remote or local.
+    pub fn is_link(self) -> bool {
+        matches!(self, Context::MarkdownLink | Context::HtmlLink { .. })
     }
 }
 
@@ -123,6 +148,10 @@ pub struct Scanned {
     /// rule (block scalars, other tags, TOML multi-line strings): shown with
     /// `-v`.
     pub kept: Vec<frontmatter::Kept>,
+    /// Images and links the renderer sees but whose destination could not be
+    /// mapped back to a span of the source (`span` is the whole construct).
+    /// A local image among them must fail the run: it would be a silent miss.
+    pub unmapped: Vec<Reference>,
 }
 
 /// A document that cannot be scanned.
@@ -149,8 +178,16 @@ impl ScanError {
 
 /// 1-based line and column (in characters) of byte `offset`.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    let before = source.as_bytes().get(..offset).unwrap_or(source.as_bytes());
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let tail = before.get(line_start..).unwrap_or_default();
+    // Characters are counted by their first bytes (not continuation bytes).
+    (
+        line,
+        tail.iter().filter(|&&b| (b as i8) >= -0x40).count() + 1,
+    )
 }

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crate::r2::resolve::{Url, classify};
-use crate::r2::rewrite::{Replacement, encode_for, splice};
+use crate::r2::rewrite::{Replacement, replacement, splice};
 use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
 
 /// The stand-in public URL of a local path: remote, and a pure function of
@@ -31,7 +31,11 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
         .filter_map(|r| match classify(&r.url, r.context) {
             Url::Local { path, suffix } => Some(Replacement {
                 span: r.span.clone(),
-                text: encode_for(r.context, &format!("{}{suffix}", public_url(&path))),
+                text: replacement(
+                    r.context,
+                    &format!("{}{suffix}", public_url(&path)),
+                    &doc[r.span.clone()],
+                ),
             }),
             Url::Skip(_) => None,
         })
@@ -143,7 +147,10 @@ pub fn check_output(
 fn events(doc: &str) -> Vec<String> {
     use pulldown_cmark::{Event, Parser, Tag, TagEnd};
     let mut in_front_matter = false;
-    Parser::new_ext(doc, markdown_options())
+    // Front matter as the scanner reads it (after a BOM or blank lines too)
+    // is blanked, at the same offsets.
+    let masked = crate::r2::scan::frontmatter::detect(doc).map(|b| b.mask(doc));
+    Parser::new_ext(masked.as_deref().unwrap_or(doc), markdown_options())
         .map(|e| match e {
             Event::Start(Tag::MetadataBlock(k)) => {
                 in_front_matter = true;

@@ -1,0 +1,17 @@
+//! Any UTF-8 text as MDX: scan + splice must not panic and must keep the
+//! properties in tests/props/mod.rs.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "lib.rs"]
+mod lib;
+use lib::*;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(doc) = std::str::from_utf8(data)
+        && let Err(e) = props::check(doc, scan::Flavor::Mdx)
+    {
+        panic!("{e}");
+    }
+});
