@@ -95,6 +95,10 @@ impl Moto {
     /// STATUS" ("LIST /bucket?query STATUS" for a listing), from its log.
     fn requests(&self) -> Vec<String> {
         let text = std::fs::read_to_string(self.log.path()).unwrap();
+        // Werkzeug colours the request line of a 4xx or 5xx answer.
+        let text = regex::Regex::new("\x1b\\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&text, "");
         text.lines()
             .filter_map(|line| {
                 // 127.0.0.1 - - [date] "PUT /bucket/key HTTP/1.1" 200 -
