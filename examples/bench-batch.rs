@@ -75,13 +75,8 @@ fn read_docs(src: &Path) -> Vec<Document> {
 fn scan_splice(src: &Path) -> ExitCode {
     let docs = read_docs(src);
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
-    let opts = ScanOptions {
-        flavor: Flavor::Markdown,
-        front_matter_keys: scan::DEFAULT_FRONT_MATTER_KEYS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    };
+    // The default front-matter keys, no Hexo tags.
+    let opts: ScanOptions = Flavor::Markdown.into();
     let url = "https://assets.example.com/2026/11/0123456789ab.png";
     let mut best = f64::MAX;
     let mut refs = 0;

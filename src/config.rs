@@ -112,6 +112,17 @@ pub struct Settings {
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
     pub max_attempts: Option<u32>,
+    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}) [env: R2FILTER_HEXO_TAGS] [default: false]
+    #[serde(alias = "hexo_tags")]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub hexo_tags: Option<bool>,
     /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
     #[serde(alias = "strip_metadata")]
     #[arg(long, value_name = "WHAT")]
@@ -143,6 +154,7 @@ const FROM_ENV: &[&str] = &[
     "root",
     "site_root",
     "concurrency",
+    "hexo_tags",
     "strip_metadata",
     "convert",
     "quality",
@@ -240,7 +252,9 @@ impl Settings {
             let parse = |v: &str| {
                 command
                     .clone()
-                    .try_get_matches_from([format!("--{long}"), v.to_string()])
+                    // `--key=value`: one argument, as a flag that takes an
+                    // optional value (`--hexo-tags[=BOOL]`) needs.
+                    .try_get_matches_from([format!("--{long}={v}")])
                     .and_then(|m| Settings::from_arg_matches(&m))
             };
             let layer = parse(&value).map_err(|e| ConfigError::Env {
@@ -456,6 +470,7 @@ impl Settings {
                     .map(|k| k.to_string())
                     .collect()
             }),
+            hexo_tags: s.hexo_tags.unwrap_or(false),
         })
     }
 
@@ -547,6 +562,8 @@ pub struct Config {
     pub acl: Option<String>,
     pub on_missing: OnMissing,
     pub front_matter_keys: Vec<String>,
+    /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
+    pub hexo_tags: bool,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
 }
@@ -764,6 +781,32 @@ mod tests {
                 account_id: Some("0123abcd".into()),
                 ..Settings::default()
             }
+        );
+        assert!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "maybe".into())).is_err()
+        );
+    }
+
+    #[test]
+    fn hexo_tags_from_every_layer() {
+        assert_eq!(
+            toml("hexo-tags = true\n", None).unwrap().hexo_tags,
+            Some(true)
+        );
+        assert_eq!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "false".into()))
+                .unwrap()
+                .hexo_tags,
+            Some(false)
+        );
+        let s = Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        assert!(
+            !s.resolve(Path::new("/w"), Path::new("/w"))
+                .unwrap()
+                .hexo_tags
         );
     }
 }

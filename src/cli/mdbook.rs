@@ -82,7 +82,7 @@ pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
         })
         .and_then(|_| run_from(args, Outer::default(), &printer, &input[..]));
     match result {
-        Err(Error::Store(StoreError::NoS3)) => delegate(&input, &printer),
+        Err(Error::StoreOpen(StoreError::NoS3)) => delegate(&input, &printer),
         result => super::exit(&printer, result),
     }
 }

@@ -27,12 +27,26 @@
 // character boundaries.
 #[allow(clippy::string_slice)]
 pub mod frontmatter;
+pub mod hexo;
 pub(crate) mod html;
 pub mod markdown;
 
 use std::ops::Range;
 
-pub use markdown::{MdBookMarkdown, markdown_options, scan};
+pub use hexo::HexoTag;
+pub use markdown::{MdBookMarkdown, markdown_options};
+
+/// Finds every URL in `source` that may name a local image, sorted by
+/// position, spans never overlapping: the Markdown front end, plus Hexo's
+/// asset tags when asked for ([`ScanOptions::hexo_assets`]).
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
+    let mut scanned = markdown::scan(source, opts)?;
+    if let Some(dir) = &opts.hexo_assets {
+        let refs = std::mem::take(&mut scanned.references);
+        scanned.references = hexo::merge(refs, hexo::scan(source, dir));
+    }
+    Ok(scanned)
+}
 
 /// What kind of document is being scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +76,9 @@ pub struct ScanOptions {
     pub flavor: Flavor,
     /// Front-matter keys whose values name images (the README's defaults).
     pub front_matter_keys: Vec<String>,
+    /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
+    /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
+    pub hexo_assets: Option<String>,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -85,6 +102,7 @@ impl From<Flavor> for ScanOptions {
                 .iter()
                 .map(|k| k.to_string())
                 .collect(),
+            hexo_assets: None,
         }
     }
 }
@@ -110,13 +128,24 @@ pub enum Context {
     /// A front-matter value (the span: a plain scalar, or what lies between
     /// the quotes); its style says how a new value is written there.
     FrontMatter(frontmatter::Style),
+    /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
+    /// by HTML when `html` (the tag sits in an HTML block).
+    HexoTag { tag: HexoTag, html: bool },
 }
 
 impl Context {
     /// True when the syntax itself says "this is an image" (as opposed to a link,
     /// attribute or front-matter value that only names one when its path does).
     pub fn is_image_syntax(self) -> bool {
-        matches!(self, Context::MarkdownImage | Context::HtmlImage { .. })
+        matches!(
+            self,
+            Context::MarkdownImage
+                | Context::HtmlImage { .. }
+                | Context::HexoTag {
+                    tag: HexoTag::Img,
+                    ..
+                }
+        )
     }
 
     /// True for a link (`[text](dest)`, `<a href>`): it concerns r2filter only

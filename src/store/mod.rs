@@ -5,6 +5,7 @@
 //! needs no credentials and opens no connection.
 
 pub mod local;
+pub mod public;
 pub mod s3;
 
 use std::future::Future;
@@ -37,6 +38,9 @@ pub(crate) trait Remote: Send + Sync + std::fmt::Debug {
         prefix: &'a str,
         next: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Page, StoreError>>;
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>>;
+    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>>;
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// Builds the S3 client (no network yet).
@@ -105,6 +109,8 @@ pub struct Listed {
     /// an object sent in one PUT without KMS encryption, S3, R2 and moto make
     /// it the body's MD5.
     pub etag: Option<String>,
+    /// When it was last written, when the store says.
+    pub last_modified: Option<std::time::SystemTime>,
 }
 
 /// One page of a listing under a prefix.
@@ -176,6 +182,10 @@ pub enum StoreError {
     /// `mdbook-r2filter`).
     #[error("this program does not upload to S3-compatible stores")]
     NoS3,
+    #[error("{url}: HTTP {status}")]
+    Http { url: String, status: u16 },
+    #[error("key {key:?} is not a plain path below the store folder")]
+    BadKey { key: String },
 }
 
 impl StoreError {
@@ -186,6 +196,7 @@ impl StoreError {
                 (Some("RequestTimeTooSkewed"), _) => "this machine's clock is more than 15 minutes off: sync it (Linux: `sudo timedatectl set-ntp true`; macOS: `sudo sntp -sS time.apple.com`)".into(),
                 (Some("SignatureDoesNotMatch" | "InvalidAccessKeyId"), _) => "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); for R2 the region must be `auto`".into(),
                 (Some("NoSuchBucket"), _) => "create the bucket, or fix `bucket` / `endpoint` / `account-id`".into(),
+                (Some("NoSuchKey"), _) | (_, 404) => "the bucket does not hold this object (deleted, or another bucket?); `r2filter verify` lists every object the manifest names and the bucket lacks".into(),
                 (Some("AccessDenied"), _) | (_, 403) => "check the credentials and that the token may write this bucket (R2: Object Read & Write, scoped to the bucket); for R2 the region must be `auto`".into(),
                 (Some("XAmzContentSHA256Mismatch" | "BadDigest"), _) => "the body did not match its hash: the file changed during the run, or it was corrupted on the way; run again".into(),
                 (_, 501) if *acl => "R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)".into(),
@@ -200,6 +211,9 @@ impl StoreError {
             StoreError::Io { .. } => "check the local store folder's permissions".into(),
             StoreError::Collision { .. } => "two different files map to one key: use a longer hash in `key-template` (e.g. {hash:16}) or another `prefix`".into(),
             StoreError::NoS3 => "run `r2filter` (or `r2filter mdbook`), which does".into(),
+            StoreError::Http { status: 404, .. } => "the public URL does not serve this object: check `public-url`, or download from the bucket (leave out --from-public-url)".into(),
+            StoreError::Http { .. } => "the public URL did not serve the object: try again, or download from the bucket (leave out --from-public-url)".into(),
+            StoreError::BadKey { .. } => "the manifest names a key that leaves the store folder: fix or remove that entry".into(),
         }
     }
 }
@@ -280,6 +294,44 @@ impl Store {
         match self {
             Store::S3(s) => Some(s.list_page(prefix, next).await),
             Store::Local(_) => None,
+        }
+    }
+
+    /// Every object whose key starts with `prefix`, in key order (all pages).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut listed = match self {
+            Store::S3(s) => s.list(prefix).await?,
+            Store::Local(l) => {
+                let (l, prefix) = (l.clone(), prefix.to_string());
+                blocking(move || l.list(&prefix)).await?
+            }
+        };
+        // Whatever the store answered, nothing outside the prefix comes out.
+        listed.retain(|o| o.key.starts_with(prefix));
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(listed)
+    }
+
+    /// Downloads `key` into the file `to` (created or truncated), streaming;
+    /// returns the bytes written.
+    pub async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+        match self {
+            Store::S3(s) => s.get(key, to).await,
+            Store::Local(l) => {
+                let (l, key, to) = (l.clone(), key.to_string(), to.to_path_buf());
+                blocking(move || l.get(&key, &to)).await
+            }
+        }
+    }
+
+    /// Deletes `key` (a key that is not there is not an error).
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Store::S3(s) => s.delete(key).await,
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.delete(&key)).await
+            }
         }
     }
 }

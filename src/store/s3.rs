@@ -8,6 +8,7 @@
 //! moto and s3s-fs 0.14 honour it (tests/testsuite/uploads.rs, moto.rs). A store
 //! that answers 501 to it gets HEAD-then-PUT instead for the rest of the run.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -28,6 +29,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use tokio::io::AsyncWriteExt;
 
 use super::{
     BoxFuture, Existing, Head, Listed, Page, Put, PutRequest, Remote, S3Settings, SHA256_META,
@@ -63,6 +65,18 @@ impl Remote for S3Store {
         next: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Page, StoreError>> {
         Box::pin(S3Store::list_page(self, prefix, next))
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>> {
+        Box::pin(S3Store::list(self, prefix))
+    }
+
+    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(S3Store::get(self, key, to))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(S3Store::delete(self, key))
     }
 }
 
@@ -242,6 +256,9 @@ impl S3Store {
                         .e_tag()
                         .map(|t| t.trim_matches('"').to_string())
                         .filter(|t| !t.is_empty()),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
                 })
             })
             .collect();
@@ -252,6 +269,74 @@ impl S3Store {
                 .filter(|_| out.is_truncated() == Some(true))
                 .map(str::to_string),
         })
+    }
+
+    pub(super) async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("LIST", prefix, &self.endpoint, false, e))?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(Listed {
+                    key: key.to_string(),
+                    size: o.size().map_or(0, |n| n.max(0) as u64),
+                    etag: o
+                        .e_tag()
+                        .map(|t| t.trim_matches('"').to_string())
+                        .filter(|t| !t.is_empty()),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GET", key, &self.endpoint, false, e))?;
+        let io = |source| StoreError::Io {
+            path: to.into(),
+            source,
+        };
+        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+        let mut body = resp.body;
+        let mut written = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::Other {
+            op: "GET",
+            key: key.into(),
+            detail: error_chain(&e),
+        })? {
+            file.write_all(&chunk).await.map_err(io)?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(written)
+    }
+
+    pub(super) async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("DELETE", key, &self.endpoint, false, e))
     }
 }
 
