@@ -5,6 +5,11 @@
 //! bench-batch --scan-splice site/posts      # scan + splice only, in memory: MB/s
 //! bench-batch --floor site/posts images.txt # read the documents, stat the images
 //! bench-batch --front-matter site/posts     # front-matter scan only, in memory
+//! bench-batch --clone-floor site/posts images.txt
+//!                                           # read every image, rewrite every post
+//! bench-batch --write site/posts out        # r2filter's batch writer: the posts into out/
+//! bench-batch --write-fsync site/posts out  # the same with an fsync per file (before)
+//! bench-batch --manifest-load m.json        # Manifest::load, median of 5 (JSON)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,9 +27,13 @@ fn main() -> ExitCode {
         ["--floor", src, list] => floor(Path::new(src), Path::new(list)),
         ["--scan-splice", src] => scan_splice(Path::new(src)),
         ["--front-matter", src] => front_matter(Path::new(src)),
+        ["--clone-floor", src, list] => clone_floor(Path::new(src), Path::new(list)),
+        ["--write", src, out] => write(Path::new(src), Path::new(out), false),
+        ["--write-fsync", src, out] => write(Path::new(src), Path::new(out), true),
+        ["--manifest-load", path] => manifest_load(Path::new(path)),
         _ => {
             eprintln!(
-                "usage: bench-batch --scan-splice DIR | --front-matter DIR | --floor DIR IMAGE_LIST"
+                "usage: bench-batch --scan-splice DIR | --front-matter DIR | --floor DIR IMAGE_LIST | --clone-floor DIR IMAGE_LIST | --write[-fsync] DIR OUT | --manifest-load FILE"
             );
             ExitCode::from(2)
         }
@@ -171,6 +180,91 @@ fn floor(src: &Path, list: &Path) -> ExitCode {
         "floor: read {} documents ({bytes} bytes), stat {stats} images in {:.3}s",
         docs.len(),
         t.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}
+
+/// The fresh-clone floor: read every image whole (a clone has no stat cache:
+/// the bytes must be hashed to be known) and rewrite every document in place
+/// (plain overwrite, no temp file, no fsync). Nothing else.
+fn clone_floor(src: &Path, list: &Path) -> ExitCode {
+    let t = Instant::now();
+    let images = std::fs::read_to_string(list).expect("read the image list");
+    let mut image_bytes = 0;
+    for line in images.lines().filter(|l| !l.is_empty()) {
+        image_bytes += std::fs::read(line).expect("read an image").len();
+    }
+    let docs = markdown_files(src);
+    for p in &docs {
+        let text = std::fs::read(p).expect("read a document");
+        std::fs::write(p, &text).expect("rewrite a document");
+    }
+    eprintln!(
+        "clone floor: read {image_bytes} image bytes, rewrote {} documents in {:.3}s",
+        docs.len(),
+        t.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}
+
+/// The documents under `src`, written under `out` by r2filter's batch writer
+/// (temp files, one wait for their data, renames, one fsync per folder), or,
+/// with `fsync_each`, the way it wrote before (an fsync per temp file). Prints
+/// the time of the writing alone, as JSON.
+fn write(src: &Path, out: &Path, fsync_each: bool) -> ExitCode {
+    let cwd = std::env::current_dir().expect("a current folder");
+    let inputs =
+        r2filter::bench_internals::collect(&[src.to_path_buf()], &cwd).expect("collect the posts");
+    let outputs: Vec<String> = inputs
+        .iter()
+        .map(|i| std::fs::read_to_string(&i.path).expect("read a post"))
+        .collect();
+    let target = r2filter::bench_internals::Target::OutDir(out.to_path_buf());
+    let t = Instant::now();
+    if fsync_each {
+        use std::io::Write;
+        for (input, output) in inputs.iter().zip(&outputs) {
+            let to = cwd.join(input.target(&target));
+            let dir = to.parent().expect("a file has a folder");
+            std::fs::create_dir_all(dir).expect("create the folder");
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).expect("a temp file");
+            tmp.write_all(output.as_bytes()).expect("write");
+            tmp.as_file().sync_all().expect("fsync");
+            tmp.persist(&to).expect("rename");
+        }
+    } else {
+        let written = r2filter::bench_internals::write_all(&inputs, &outputs, &target, &cwd)
+            .expect("write the posts");
+        assert_eq!(written.changed.len(), inputs.len());
+    }
+    println!(
+        "{{\"files\":{},\"seconds\":{:.6}}}",
+        inputs.len(),
+        t.elapsed().as_secs_f64()
+    );
+    ExitCode::SUCCESS
+}
+
+/// How long loading the manifest takes (parse and check), median of 5.
+fn manifest_load(path: &Path) -> ExitCode {
+    use r2filter::bench_internals::Manifest;
+    let text = std::fs::read_to_string(path).expect("read the manifest");
+    let m: Manifest = serde_json::from_str(&text).expect("a manifest");
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let loaded = Manifest::load(path, &m.destination).expect("load the manifest");
+            let s = t.elapsed().as_secs_f64();
+            assert_eq!(loaded.objects.len(), m.objects.len());
+            s
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{{\"objects\":{},\"bytes\":{},\"seconds\":{:.6}}}",
+        m.objects.len(),
+        text.len(),
+        times[2]
     );
     ExitCode::SUCCESS
 }

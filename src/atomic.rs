@@ -53,6 +53,22 @@ impl Staged {
     pub(crate) fn commit(self, path: &Path) -> io::Result<()> {
         self.0.persist(path).map(drop).map_err(|e| e.error)
     }
+
+    /// Puts the staged file at `path` unless something is there already:
+    /// `false` then (and the staged file is removed), never a replacement.
+    pub(crate) fn commit_new(self, path: &Path) -> io::Result<bool> {
+        match self.0.persist_noclobber(path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e.error),
+        }
+    }
+
+    /// Closes the staged file, keeping it staged (removed if dropped): a
+    /// batch of thousands must not hold a descriptor each.
+    pub(crate) fn close(self) -> tempfile::TempPath {
+        self.0.into_temp_path()
+    }
 }
 
 /// Writes `bytes` to `path` atomically (see the module docs).

@@ -111,7 +111,7 @@ pub struct Verified {
 pub fn verify(cfg: &Config) -> Result<Verified, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let heads = crate::upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await;
+        let store = Store::new(&cfg.store).await?;
         stream::iter(&manifest.objects)
             .map(|(_, entry)| store.head(&entry.key))
             .buffered(cfg.concurrency.max(1))

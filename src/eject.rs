@@ -388,20 +388,26 @@ fn download(
 ) -> HashMap<String, Result<u64, Failed>> {
     crate::upload::runtime().block_on(async {
         let source = match from {
-            Origin::Bucket => Source::Bucket(Store::new(&cfg.store).await),
-            Origin::PublicUrl => match PublicUrl::new(&cfg.destination.public_url) {
-                Ok(p) => Source::Public(Box::new(p)),
-                Err(e) => {
-                    let e = Failed::Download {
-                        key: cfg.destination.public_url.clone(),
-                        source: Arc::new(e),
-                    };
-                    return missing
-                        .keys()
-                        .map(|sha| (sha.clone(), Err(e.clone())))
-                        .collect();
-                }
-            },
+            Origin::Bucket => Store::new(&cfg.store)
+                .await
+                .map(Source::Bucket)
+                .map_err(|e| ("the bucket".to_string(), e)),
+            Origin::PublicUrl => PublicUrl::new(&cfg.destination.public_url)
+                .map(|p| Source::Public(Box::new(p)))
+                .map_err(|e| (cfg.destination.public_url.clone(), e)),
+        };
+        let source = match source {
+            Ok(source) => source,
+            Err((key, e)) => {
+                let e = Failed::Download {
+                    key,
+                    source: Arc::new(e),
+                };
+                return missing
+                    .keys()
+                    .map(|sha| (sha.clone(), Err(e.clone())))
+                    .collect();
+            }
         };
         stream::iter(missing.keys())
             .map(|sha| {

@@ -155,6 +155,9 @@ pub enum Error {
     /// `r2filter verify` could not ask the store.
     #[error("cannot verify: {0}")]
     Verify(StoreError),
+    /// The store could not be opened for uploading.
+    #[error("{0}")]
+    StoreOpen(StoreError),
     /// `r2filter verify` found objects that differ from the manifest: one
     /// line per difference, `bad` objects of `objects`.
     #[error("{bad} of {objects} objects in the manifest are wrong in the bucket")]
@@ -256,7 +259,7 @@ impl Error {
             Error::Root { .. } => "set --root to an existing folder".into(),
             Error::Exists { .. } => "edit that file, or pass --force to replace it".into(),
             Error::Batch(e) => e.hint(),
-            Error::Verify(e) => e.hint(),
+            Error::Verify(e) | Error::StoreOpen(e) => e.hint(),
             Error::Mismatches { .. } => "run r2filter on the documents that use them to upload them again, or remove their entries from the manifest".into(),
             Error::Store { source, .. } => source.hint(),
             Error::Git { .. } => "git will not drop a file whose changes it has not recorded: commit or stash them, then run again (what git removed before the failure is staged)".into(),

@@ -62,3 +62,11 @@ pub use document::{Document, ReadError};
 pub use error::{Error, ExitStatus, Location, Problem, ReferenceError};
 pub use pipeline::{Options, Outcome, Planned, Record, Status, Summary, run};
 pub use progress::{NoProgress, Progress};
+
+/// What `examples/bench-batch.rs` times in-process (the batch writer, the
+/// manifest load): not part of the API, no stability promised.
+#[doc(hidden)]
+pub mod bench_internals {
+    pub use crate::batch::{Target, collect, write_all};
+    pub use crate::manifest::Manifest;
+}

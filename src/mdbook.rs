@@ -167,7 +167,7 @@ pub fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let outcome = pipeline::run(cfg, &docs, opts)?;
+    let outcome = pipeline::run_phases(cfg, &docs, opts)?;
     if !dry_run {
         let mut outputs = outcome.outputs.iter();
         book.for_each_chapter_mut(|ch| {

@@ -47,7 +47,7 @@ pub fn find(cfg: &Config) -> Result<Orphans, Error> {
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let prefix = list_prefix(&cfg.prefix);
     let listed = crate::upload::runtime()
-        .block_on(async { Store::new(&cfg.store).await.list(&prefix).await })
+        .block_on(async { Store::new(&cfg.store).await?.list(&prefix).await })
         .map_err(|source| Error::Store {
             doing: "list the bucket",
             source,
@@ -84,7 +84,12 @@ pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Dele
     let now = SystemTime::now();
     let mut deleted = Deleted::default();
     let runtime = crate::upload::runtime();
-    let store = runtime.block_on(Store::new(&cfg.store));
+    let store = runtime
+        .block_on(Store::new(&cfg.store))
+        .map_err(|source| Error::Store {
+            doing: "open the bucket",
+            source,
+        })?;
     for o in &orphans.objects {
         let old_enough = o
             .last_modified

@@ -168,6 +168,30 @@ pub struct Outcome {
 /// Runs the pipeline over `docs`, phase by phase; the first phase with a
 /// problem ends the run with all of that phase's problems.
 pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
+    crate::store::enable_s3();
+    run_phases(cfg, docs, opts)
+}
+
+/// [`run`], uploading to S3 only if this program enabled it
+/// ([`crate::store::enable_s3`]): otherwise a run that must upload to S3 ends
+/// with `Error::StoreOpen(StoreError::NoS3)` before any request. The mdBook
+/// preprocessor runs this, so `mdbook-r2filter` links no AWS SDK.
+pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
+    run_to(cfg, docs, opts, None)
+}
+
+/// Takes each output as it is made (its document's index, its text), so that
+/// a batch of 10,000 documents does not hold every output at once.
+pub(crate) type Sink<'a> = &'a mut dyn FnMut(usize, String) -> Result<(), Error>;
+
+/// [`run_phases`], handing each output to `sink` (the outcome's `outputs`
+/// stay empty then) instead of collecting them.
+pub(crate) fn run_to(
+    cfg: &Config,
+    docs: &[Document],
+    opts: Options,
+    sink: Option<Sink<'_>>,
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     let progress = opts.progress();
     let mut located = locate(cfg, docs, cfg.on_missing, progress)?;
@@ -203,8 +227,9 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     if !opts.dry_run {
         upload(cfg, &manifest, &mut plan, docs, (&located, &hashed), &opts)?;
     }
+    drop(manifest);
     drop(published);
-    let mut outcome = splice(docs, &located, &hashed, &plan);
+    let mut outcome = splice(docs, &located, &hashed, &plan, sink)?;
     outcome.summary.dry_run = opts.dry_run;
     outcome.summary.located = located_images;
     outcome.summary.elapsed_ms = started.elapsed().as_millis();
@@ -317,17 +342,22 @@ pub(crate) fn locate(
             }
         })?;
     progress.scanning(docs.len());
-    let scanned: Vec<(Result<Scanned, ScanError>, Lines)> = docs
-        .par_iter()
-        .map(|doc| {
-            let opts = ScanOptions {
-                flavor: doc.flavor,
-                front_matter_keys: cfg.front_matter_keys.clone(),
-                hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
-            };
-            (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
-        })
-        .collect();
+    let scan_one = |doc: &Document| {
+        let opts = ScanOptions {
+            flavor: doc.flavor,
+            front_matter_keys: cfg.front_matter_keys.clone(),
+            hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
+        };
+        (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
+    };
+    // A small batch (an mdBook chapter or four) is scanned before rayon's
+    // threads would have started.
+    let scanned: Vec<(Result<Scanned, ScanError>, Lines)> =
+        if docs.iter().map(|d| d.text.len()).sum::<usize>() < PARALLEL_MIN_BYTES {
+            docs.iter().map(scan_one).collect()
+        } else {
+            docs.par_iter().map(scan_one).collect()
+        };
     let (scans, lines): (Vec<_>, Vec<_>) = scanned.into_iter().unzip();
     let mut located = Located {
         root: resolver.root.clone(),
@@ -527,12 +557,20 @@ pub(crate) fn hash(
     }
 }
 
+/// Below this much Markdown, documents are scanned on the calling thread:
+/// starting rayon's threads costs more than the scan (it showed in mdBook's
+/// build time, where a preprocessor runs on every build).
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
 /// Hashes files on at most `max_threads` cores; results in the order of `files`.
 fn hash_files(
     files: &[PathBuf],
     max_threads: usize,
     progress: &dyn Progress,
 ) -> Vec<std::io::Result<FileInfo>> {
+    if files.is_empty() {
+        return Vec::new(); // a warm run: no thread started
+    }
     let hash_all = || {
         files
             .par_iter()
@@ -739,7 +777,7 @@ pub(crate) fn upload(
     let (new_entries, problems) = if plan.pending.is_empty() {
         (plan.upgrades.clone(), Vec::new())
     } else {
-        send(cfg, plan, docs, located, opts)
+        send(cfg, plan, docs, located, opts)?
     };
     let sources = located
         .refs
@@ -769,14 +807,15 @@ fn relative_source(root: &Path, file: &Path) -> Option<String> {
 }
 
 /// Sends the pending objects; returns the entries of those now in the
-/// bucket, and a problem for each that is not.
+/// bucket, and a problem for each that is not. `Err` when the store cannot
+/// be opened (the lean `mdbook-r2filter` has no S3 client).
 fn send(
     cfg: &Config,
     plan: &mut Plan,
     docs: &[Document],
     located: &Located,
     opts: &Options,
-) -> (BTreeMap<String, Entry>, Vec<ReferenceError>) {
+) -> Result<(BTreeMap<String, Entry>, Vec<ReferenceError>), Error> {
     let upload_opts = UploadOptions {
         concurrency: cfg.concurrency,
         cache_control: cfg.cache_control.clone(),
@@ -787,9 +826,10 @@ fn send(
     opts.progress()
         .uploading(items.len(), items.iter().map(|p| p.size).sum());
     let results = upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await;
-        upload::upload_all(&store, &items, &upload_opts).await
+        let store = Store::new(&cfg.store).await?;
+        Ok(upload::upload_all(&store, &items, &upload_opts).await)
     });
+    let results = results.map_err(Error::StoreOpen)?;
     let now = time::OffsetDateTime::now_utc();
     let uploaded_at = now
         .replace_nanosecond(0)
@@ -827,7 +867,7 @@ fn send(
             )),
         }
     }
-    (new_entries, problems)
+    Ok((new_entries, problems))
 }
 
 /// Phase 5: splices the new URLs into each document and accounts for every
@@ -837,7 +877,8 @@ pub(crate) fn splice(
     located: &Located,
     hashed: &Hashed,
     plan: &Plan,
-) -> Outcome {
+    mut sink: Option<Sink<'_>>,
+) -> Result<Outcome, Error> {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
     let mut records = located.skipped.clone();
     for r in &located.refs {
@@ -861,19 +902,21 @@ pub(crate) fn splice(
         records.push(record);
     }
     records.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
-    let outputs = docs
-        .iter()
-        .zip(replacements.iter_mut())
-        .map(|(doc, reps)| {
-            reps.sort_by_key(|r| r.span.start);
-            crate::rewrite::splice(&doc.text, reps)
-        })
-        .collect();
-    Outcome {
+    let mut outputs = Vec::new();
+    for (i, (doc, reps)) in docs.iter().zip(replacements.iter_mut()).enumerate() {
+        let mut reps = std::mem::take(reps);
+        reps.sort_by_key(|r| r.span.start);
+        let output = crate::rewrite::splice(&doc.text, &reps);
+        match sink.as_mut() {
+            Some(sink) => sink(i, output)?,
+            None => outputs.push(output),
+        }
+    }
+    Ok(Outcome {
         outputs,
         records,
         summary: summary(docs, located, hashed, plan),
-    }
+    })
 }
 
 /// The totals of a run (its time and dry-run flag are the caller's).

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::{Cli, Printer, load_config};
-use crate::batch::{self, Input, Target};
+use crate::batch::{self, Stager, Target, Written};
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
 use crate::report;
@@ -29,41 +29,50 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
         }
     };
     let cwd = super::cwd()?;
-    let mut inputs = Vec::new();
-    let result = process(args, printer, &target, &cwd, &mut inputs);
-    super::write_report(args, printer, result.as_ref())?;
-    let outcome = result?;
-    if args.dry_run {
-        printer.stdout(report::plan(&outcome.records).as_bytes())?;
-    } else {
-        let written = batch::write_all(&inputs, &outcome.outputs, &target, &cwd)?;
+    let result = process(args, printer, &target, &cwd);
+    super::write_report(args, printer, result.as_ref().map(|(outcome, _)| outcome))?;
+    let (outcome, written) = result?;
+    if let Some(written) = written {
         for path in &written.changed {
             printer.detail(format_args!("wrote {}", path.display()));
         }
         if written.unchanged > 0 {
             printer.detail(format_args!("{} file(s) unchanged", written.unchanged));
         }
+    } else {
+        printer.stdout(report::plan(&outcome.records).as_bytes())?;
     }
     printer.summary(&outcome.summary);
     Ok(())
 }
 
-/// Reads the configuration and the documents, and runs the pipeline once.
+/// Reads the configuration and the documents, runs the pipeline once, and
+/// (unless `--dry-run`) writes the outputs: each is staged as soon as it is
+/// made, so 10,000 documents never hold 10,000 outputs in memory, and all are
+/// committed once the run has succeeded.
 fn process(
     args: &Cli,
     printer: &Printer,
     target: &Target,
     cwd: &Path,
-    inputs: &mut Vec<Input>,
-) -> Result<Outcome, Error> {
+) -> Result<(Outcome, Option<Written>), Error> {
     let cfg = load_config(args.settings.clone(), args.config.as_deref(), cwd)?;
-    *inputs = batch::collect(&args.paths, cwd)?;
-    batch::distinct_targets(inputs, target)?;
+    let inputs = batch::collect(&args.paths, cwd)?;
+    batch::distinct_targets(&inputs, target)?;
     if inputs.is_empty() {
         printer.note("no .md, .mdx or .markdown files found; nothing to do");
     }
-    let docs = batch::read(inputs)?;
-    printer.with_progress(args.dry_run, args.offline, |opts| {
-        pipeline::run(&cfg, &docs, opts)
-    })
+    let docs = batch::read(&inputs)?;
+    if args.dry_run {
+        let outcome =
+            printer.with_progress(true, args.offline, |opts| pipeline::run(&cfg, &docs, opts))?;
+        return Ok((outcome, None));
+    }
+    let mut stager = Stager::new(&inputs, target, cwd);
+    let outcome = printer.with_progress(false, args.offline, |opts| {
+        let mut stage = |i: usize, output: String| stager.stage(i, &output).map_err(Error::from);
+        pipeline::run_to(&cfg, &docs, opts, Some(&mut stage))
+    })?;
+    drop(docs);
+    Ok((outcome, Some(stager.commit()?)))
 }

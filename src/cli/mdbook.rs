@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::mdbook::R2filter;
 use crate::pipeline::Outcome;
 use crate::report;
+use crate::store::StoreError;
 
 /// Runs r2filter as an mdBook preprocessor: put `[preprocessor.r2filter]` in
 /// book.toml; mdBook then runs it on every build.
@@ -58,18 +59,84 @@ impl Outer {
 }
 
 /// `mdbook-r2filter`: runs the preprocessor; returns the process exit code.
+///
+/// mdBook starts it twice per build (`supports`, then the run), so it is
+/// lean: it links no S3 client (see [`crate::store::enable_s3`]). A build
+/// whose images are all in the manifest, a dry run, an offline run or a
+/// local store never needs one; a build that must upload to S3 is handed, with
+/// the input as it came, to `r2filter mdbook` (beside this program, or on
+/// PATH), which does the whole run itself.
 pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
+    if let Some(MdbookCommand::Supports { .. }) = args.command {
+        return std::process::ExitCode::SUCCESS;
+    }
     init_logging(false, 0);
     let printer = Printer::default();
-    super::exit(&printer, run(args, Outer::default(), &printer))
+    let mut input = Vec::new();
+    let result = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut input)
+        .map_err(|source| {
+            Error::Read(ReadError::Io {
+                path: "<stdin>".into(),
+                source,
+            })
+        })
+        .and_then(|_| run_from(args, Outer::default(), &printer, &input[..]));
+    match result {
+        Err(Error::StoreOpen(StoreError::NoS3)) => delegate(&input, &printer),
+        result => super::exit(&printer, result),
+    }
+}
+
+/// Runs `r2filter mdbook` on `input`, passing its output and exit code
+/// through.
+fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let beside = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(format!("r2filter{}", std::env::consts::EXE_SUFFIX)))
+        .filter(|p| p.is_file());
+    let program = beside.unwrap_or_else(|| "r2filter".into());
+    tracing::debug!("uploads needed: handing the book to {}", program.display());
+    let child = Command::new(&program)
+        .arg("mdbook")
+        .stdin(Stdio::piped())
+        .spawn();
+    let status = child.and_then(|mut child| {
+        let mut stdin = child.stdin.take().expect("piped");
+        // An error writing means the child exited early: its status says why.
+        let _ = stdin.write_all(input);
+        drop(stdin);
+        child.wait()
+    });
+    match status {
+        Ok(status) => std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Err(e) => {
+            printer.stderr(&format!(
+                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
+                program.display()
+            ));
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// `supports RENDERER`, or `[context, book]` on stdin → book on stdout.
 pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Error> {
+    run_from(args, outer, printer, std::io::stdin().lock())
+}
+
+/// [`run`] with the input read from `input`.
+fn run_from(
+    args: &MdbookArgs,
+    outer: Outer,
+    printer: &Printer,
+    input: impl std::io::Read,
+) -> Result<(), Error> {
     if let Some(MdbookCommand::Supports { .. }) = args.command {
         return Ok(());
     }
-    let result = process(&outer, printer);
+    let result = process(&outer, printer, input);
     super::write_report_file(
         outer.report.as_deref(),
         printer,
@@ -91,16 +158,19 @@ pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Err
 /// Reads mdBook's input and configuration, and runs the whole book through
 /// the preprocessor, behind the progress bar: mdBook passes its terminal
 /// through as our stderr, so a cold build of a big book shows progress.
-fn process(outer: &Outer, printer: &Printer) -> Result<(Book, Outcome), Error> {
+fn process(
+    outer: &Outer,
+    printer: &Printer,
+    input: impl std::io::Read,
+) -> Result<(Book, Outcome), Error> {
     let cwd = super::cwd()?;
-    let (ctx, book) =
-        mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| ReadError::Io {
-            path: "<stdin>".into(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{e:#} (expected mdBook's [context, book] JSON: run me from mdBook)"),
-            ),
-        })?;
+    let (ctx, book) = mdbook_preprocessor::parse_input(input).map_err(|e| ReadError::Io {
+        path: "<stdin>".into(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{e:#} (expected mdBook's [context, book] JSON: run me from mdBook)"),
+        ),
+    })?;
     if !same_minor(&ctx.mdbook_version, mdbook_preprocessor::MDBOOK_VERSION) {
         tracing::warn!(
             "built for mdBook {}, called by mdBook {}",

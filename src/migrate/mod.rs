@@ -277,7 +277,7 @@ fn confirm(
         return Ok(Vec::new());
     }
     let heads = crate::upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await;
+        let store = Store::new(&cfg.store).await?;
         stream::iter(candidates)
             .map(|c| store.head(&manifest.objects[&c.sha256].key))
             .buffered(cfg.concurrency.max(1))

@@ -5,7 +5,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{Existing, Head, Listed, StoreError, compare};
+use super::{Existing, Head, Listed, Put, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -49,9 +49,11 @@ impl LocalStore {
         }
     }
 
-    /// Copies `path` to `key`: to a temp file beside the target, then a
-    /// rename, so never a half-written object.
-    pub(super) fn put(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+    /// Copies `path` to `key` unless something is there already (as
+    /// `If-None-Match: *`): to a temp file beside the target, then linked in
+    /// place without replacing, so never a half-written object and never an
+    /// overwrite.
+    pub(super) fn put(&self, key: &str, path: &Path) -> Result<Put, StoreError> {
         let dest = self.dir.join(key);
         let io = |source| StoreError::Io {
             path: dest.clone(),
@@ -59,12 +61,18 @@ impl LocalStore {
         };
         let parent = dest.parent().expect("keys have a file name");
         std::fs::create_dir_all(parent).map_err(io)?;
+        if dest.exists() {
+            return Ok(Put::Exists);
+        }
         let copy = |file: &mut std::fs::File| {
             std::io::copy(&mut std::fs::File::open(path)?, file).map(drop)
         };
-        crate::atomic::stage_with(&dest, false, copy)
-            .and_then(|tmp| tmp.commit(&dest))
-            .map_err(io)
+        let staged = crate::atomic::stage_with(&dest, false, copy).map_err(io)?;
+        match staged.commit_new(&dest) {
+            Ok(true) => Ok(Put::Created),
+            Ok(false) => Ok(Put::Exists),
+            Err(e) => Err(io(e)),
+        }
     }
 
     pub(super) fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
@@ -103,6 +111,7 @@ impl LocalStore {
                     out.push(Listed {
                         key,
                         size: meta.len(),
+                        etag: None,
                         last_modified: meta.modified().ok(),
                     });
                 }

@@ -8,10 +8,52 @@ pub mod local;
 pub mod public;
 pub mod s3;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 pub use local::LocalStore;
-pub use s3::S3Store;
+
+/// A boxed future: what [`Remote`]'s methods return (trait objects cannot
+/// have `async fn`s).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A bucket reached over the network. [`S3Store`] is the one there is; it is
+/// behind this trait, and built through [`enable_s3`], so that a program that
+/// never calls [`enable_s3`] does not link the AWS SDK at all: the lean
+/// `mdbook-r2filter` starts twice per `mdbook build`, and a binary without the
+/// SDK starts in half the time (see BENCHMARKS.md).
+pub(crate) trait Remote: Send + Sync + std::fmt::Debug {
+    fn existing<'a>(
+        &'a self,
+        key: &'a str,
+        sha256: &'a str,
+        size: u64,
+    ) -> BoxFuture<'a, Result<Existing, StoreError>>;
+    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>>;
+    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>>;
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page, StoreError>>;
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>>;
+    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>>;
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// Builds the S3 client (no network yet).
+type OpenS3 = fn(&S3Settings) -> BoxFuture<'_, Arc<dyn Remote>>;
+
+static OPEN_S3: OnceLock<OpenS3> = OnceLock::new();
+
+/// Lets this program upload to S3-compatible stores. `r2filter`, and the
+/// library's [`crate::run`], call it; the lean `mdbook-r2filter` does not,
+/// and hands a build that must upload to `r2filter mdbook` instead.
+pub fn enable_s3() {
+    OPEN_S3.get_or_init(|| s3::open);
+}
 
 /// User metadata key holding the full SHA-256, so a later HEAD can tell "same
 /// bytes" from "another file under the same shortened key".
@@ -48,6 +90,37 @@ pub struct PutRequest<'a> {
     pub acl: Option<&'a str>,
 }
 
+/// What a conditional PUT (`If-None-Match: *`) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// The object was created.
+    Created,
+    /// Something is already stored under the key (412 PreconditionFailed):
+    /// nothing was written; a HEAD tells whether it is the same bytes.
+    Exists,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// The ETag as the store gives it (quotes removed), when it gives one: for
+    /// an object sent in one PUT without KMS encryption, S3, R2 and moto make
+    /// it the body's MD5.
+    pub etag: Option<String>,
+    /// When it was last written, when the store says.
+    pub last_modified: Option<std::time::SystemTime>,
+}
+
+/// One page of a listing under a prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub objects: Vec<Listed>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<String>,
+}
+
 /// What the store already holds under a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Existing {
@@ -68,15 +141,6 @@ pub struct Head {
     pub content_type: Option<String>,
     /// The `x-amz-meta-sha256` r2filter writes on upload.
     pub sha256: Option<String>,
-}
-
-/// An object as a LIST describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub key: String,
-    pub size: u64,
-    /// When it was last written, when the store says.
-    pub last_modified: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +178,10 @@ pub enum StoreError {
     },
     #[error("key {key} already holds other bytes ({detail})")]
     Collision { key: String, detail: String },
+    /// This program was built without the S3 client (the lean
+    /// `mdbook-r2filter`).
+    #[error("this program does not upload to S3-compatible stores")]
+    NoS3,
     #[error("{url}: HTTP {status}")]
     Http { url: String, status: u16 },
     #[error("key {key:?} is not a plain path below the store folder")]
@@ -142,6 +210,7 @@ impl StoreError {
             StoreError::Other { .. } => "run again with -v for details".into(),
             StoreError::Io { .. } => "check the local store folder's permissions".into(),
             StoreError::Collision { .. } => "two different files map to one key: use a longer hash in `key-template` (e.g. {hash:16}) or another `prefix`".into(),
+            StoreError::NoS3 => "run `r2filter` (or `r2filter mdbook`), which does".into(),
             StoreError::Http { status: 404, .. } => "the public URL does not serve this object: check `public-url`, or download from the bucket (leave out --from-public-url)".into(),
             StoreError::Http { .. } => "the public URL did not serve the object: try again, or download from the bucket (leave out --from-public-url)".into(),
             StoreError::BadKey { .. } => "the manifest names a key that leaves the store folder: fix or remove that entry".into(),
@@ -152,17 +221,20 @@ impl StoreError {
 /// A bucket, or a folder used as one.
 #[derive(Debug, Clone)]
 pub enum Store {
-    S3(S3Store),
+    S3(Arc<dyn Remote>),
     Local(LocalStore),
 }
 
 impl Store {
     /// The store `config` names. For S3, the client from the standard AWS
     /// chain (no network yet).
-    pub async fn new(config: &StoreConfig) -> Store {
+    pub async fn new(config: &StoreConfig) -> Result<Store, StoreError> {
         match config {
-            StoreConfig::S3(s3) => Store::S3(S3Store::new(s3).await),
-            StoreConfig::Local(dir) => Store::local(dir.clone()),
+            StoreConfig::S3(s3) => match OPEN_S3.get() {
+                Some(open) => Ok(Store::S3(open(s3).await)),
+                None => Err(StoreError::NoS3),
+            },
+            StoreConfig::Local(dir) => Ok(Store::local(dir.clone())),
         }
     }
 
@@ -199,14 +271,29 @@ impl Store {
         }
     }
 
-    /// Uploads one file, streaming it from disk.
-    pub async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+    /// Uploads one file, streaming it from disk, unless something is stored
+    /// under its key already (`If-None-Match: *`): never overwrites.
+    pub async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
         match self {
             Store::S3(s) => s.put(req).await,
             Store::Local(l) => {
                 let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
                 blocking(move || l.put(&key, &path)).await
             }
+        }
+    }
+
+    /// One page (up to 1,000 objects) of the keys under `prefix`, from the
+    /// `next` of the page before. `None` for a store where a listing saves
+    /// nothing (the local folder answers a check without a request).
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        next: Option<&str>,
+    ) -> Option<Result<Page, StoreError>> {
+        match self {
+            Store::S3(s) => Some(s.list_page(prefix, next).await),
+            Store::Local(_) => None,
         }
     }
 
@@ -339,11 +426,19 @@ mod tests {
             cache_control: "public",
             acl: None,
         };
-        store.put(&req).await.unwrap();
+        assert_eq!(store.put(&req).await.unwrap(), Put::Created);
         assert_eq!(
             std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
             b"png bytes"
         );
+        // Never over an existing object.
+        std::fs::write(&src, b"other bytes").unwrap();
+        assert_eq!(store.put(&req).await.unwrap(), Put::Exists);
+        assert_eq!(
+            std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
+            b"png bytes"
+        );
+        std::fs::write(&src, b"png bytes").unwrap();
         assert_eq!(
             store
                 .existing("x/a.png", &info.sha256, info.size)

@@ -1,8 +1,16 @@
 //! The S3-compatible bucket (aws-sdk-s3), tuned for R2: region `auto`,
 //! path-style, no CRC32 trailer, the body signed with its SHA-256, every 429
 //! retried.
+//!
+//! A PUT is conditional (`If-None-Match: *`): one request for a new object,
+//! and an existing one is never overwritten (412, and the caller HEADs it to
+//! tell the same bytes from a collision). S3 and R2 document the condition;
+//! moto and s3s-fs 0.14 honour it (tests/testsuite/uploads.rs, moto.rs). A store
+//! that answers 501 to it gets HEAD-then-PUT instead for the rest of the run.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -23,7 +31,54 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::io::AsyncWriteExt;
 
-use super::{Existing, Head, Listed, PutRequest, S3Settings, SHA256_META, StoreError, compare};
+use super::{
+    BoxFuture, Existing, Head, Listed, Page, Put, PutRequest, Remote, S3Settings, SHA256_META,
+    StoreError, compare,
+};
+
+/// [`super::enable_s3`]'s constructor.
+pub(super) fn open(settings: &S3Settings) -> BoxFuture<'_, Arc<dyn Remote>> {
+    Box::pin(async move { Arc::new(S3Store::new(settings).await) as Arc<dyn Remote> })
+}
+
+impl Remote for S3Store {
+    fn existing<'a>(
+        &'a self,
+        key: &'a str,
+        sha256: &'a str,
+        size: u64,
+    ) -> BoxFuture<'a, Result<Existing, StoreError>> {
+        Box::pin(S3Store::existing(self, key, sha256, size))
+    }
+
+    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>> {
+        Box::pin(S3Store::head(self, key))
+    }
+
+    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>> {
+        Box::pin(S3Store::put(self, req))
+    }
+
+    fn list_page<'a>(
+        &'a self,
+        prefix: &'a str,
+        next: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page, StoreError>> {
+        Box::pin(S3Store::list_page(self, prefix, next))
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>> {
+        Box::pin(S3Store::list(self, prefix))
+    }
+
+    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(S3Store::get(self, key, to))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(S3Store::delete(self, key))
+    }
+}
 
 /// A client for one bucket.
 #[derive(Debug, Clone)]
@@ -31,6 +86,8 @@ pub struct S3Store {
     client: Client,
     bucket: String,
     endpoint: String,
+    /// Cleared when the store answers 501 to `If-None-Match`.
+    conditional: Arc<AtomicBool>,
 }
 
 impl S3Store {
@@ -66,6 +123,7 @@ impl S3Store {
             client: Client::from_conf(config),
             bucket: settings.bucket.clone(),
             endpoint: settings.endpoint.clone().unwrap_or_else(|| "AWS S3".into()),
+            conditional: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -110,7 +168,27 @@ impl S3Store {
         }
     }
 
-    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
+        if self.conditional.load(Ordering::Relaxed) {
+            match self.send_put(req, true).await {
+                Err(StoreError::Service { status: 501, .. }) if req.acl.is_none() => {
+                    // The store does not implement conditional writes (with
+                    // `acl` set, the 501 is R2 refusing x-amz-acl: reported).
+                    tracing::warn!(
+                        "the store answered 501 to If-None-Match: checking each key with a HEAD before its PUT instead"
+                    );
+                    self.conditional.store(false, Ordering::Relaxed);
+                }
+                done => return done,
+            }
+        }
+        match self.existing(req.key, req.sha256, req.size).await? {
+            Existing::Missing | Existing::Unknown => self.send_put(req, false).await,
+            Existing::Same | Existing::Different(_) => Ok(Put::Exists),
+        }
+    }
+
+    async fn send_put(&self, req: &PutRequest<'_>, conditional: bool) -> Result<Put, StoreError> {
         let body = ByteStream::from_path(req.path)
             .await
             .map_err(|e| StoreError::Io {
@@ -127,15 +205,70 @@ impl S3Store {
             .content_type(req.content_type)
             .cache_control(req.cache_control)
             .metadata(SHA256_META, req.sha256);
+        if conditional {
+            put = put.if_none_match("*");
+        }
         if let Some(acl) = req.acl {
             put = put.acl(acl.into());
         }
-        put.customize()
+        match put
+            .customize()
             .interceptor(PayloadHash(req.sha256.to_string()))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| sdk_error("PUT", req.key, &self.endpoint, req.acl.is_some(), e))
+        {
+            Ok(_) => Ok(Put::Created),
+            Err(SdkError::ServiceError(e)) if conditional && e.raw().status().as_u16() == 412 => {
+                Ok(Put::Exists)
+            }
+            Err(e) => Err(sdk_error(
+                "PUT",
+                req.key,
+                &self.endpoint,
+                req.acl.is_some(),
+                e,
+            )),
+        }
+    }
+
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        next: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_continuation_token(next.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| sdk_error("LIST", prefix, &self.endpoint, false, e))?;
+        let objects = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(Listed {
+                    key: o.key()?.to_string(),
+                    size: u64::try_from(o.size()?).ok()?,
+                    etag: o
+                        .e_tag()
+                        .map(|t| t.trim_matches('"').to_string())
+                        .filter(|t| !t.is_empty()),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                })
+            })
+            .collect();
+        Ok(Page {
+            objects,
+            next: out
+                .next_continuation_token()
+                .filter(|_| out.is_truncated() == Some(true))
+                .map(str::to_string),
+        })
     }
 
     pub(super) async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
@@ -154,6 +287,10 @@ impl S3Store {
                 out.push(Listed {
                     key: key.to_string(),
                     size: o.size().map_or(0, |n| n.max(0) as u64),
+                    etag: o
+                        .e_tag()
+                        .map(|t| t.trim_matches('"').to_string())
+                        .filter(|t| !t.is_empty()),
                     last_modified: o
                         .last_modified()
                         .and_then(|t| std::time::SystemTime::try_from(*t).ok()),

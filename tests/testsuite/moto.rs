@@ -21,6 +21,8 @@ const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
 
 struct Moto {
     child: Child,
+    /// moto's request log (one line per request, werkzeug's format).
+    log: tempfile::NamedTempFile,
     endpoint: String,
     key: String,
     secret: String,
@@ -42,17 +44,20 @@ impl Moto {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("INITIAL_NO_AUTH_ACTION_COUNT", "4")
+            .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .expect("moto_server starts");
         let endpoint = format!("http://127.0.0.1:{port}");
         let mut moto = Moto {
             child,
+            log,
             endpoint,
             key: String::new(),
             secret: String::new(),
@@ -84,6 +89,43 @@ impl Moto {
         let (status, body) = http(port, "PUT", &format!("/{BUCKET}"), "s3", "");
         assert_eq!(status, 200, "CreateBucket: {body}");
         Some(moto)
+    }
+
+    /// The S3 object requests moto has answered so far, as "METHOD /path
+    /// STATUS" ("LIST /bucket?query STATUS" for a listing), from its log.
+    fn requests(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(self.log.path()).unwrap();
+        // Werkzeug colours the request line of a 4xx or 5xx answer.
+        let text = regex::Regex::new("\x1b\\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&text, "");
+        text.lines()
+            .filter_map(|line| {
+                // 127.0.0.1 - - [date] "PUT /bucket/key HTTP/1.1" 200 -
+                let (_, rest) = line.split_once('"')?;
+                let (request, after) = rest.split_once('"')?;
+                let mut parts = request.split(' ');
+                let (method, target) = (parts.next()?, parts.next()?);
+                let status = after.split_whitespace().next()?;
+                let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                let bucket = format!("/{BUCKET}");
+                if path.trim_end_matches('/') == bucket {
+                    (method == "GET" && query.contains("list-type=2"))
+                        .then(|| format!("LIST {target} {status}"))
+                } else {
+                    path.starts_with(&format!("{bucket}/"))
+                        .then(|| format!("{method} {path} {status}"))
+                }
+            })
+            .collect()
+    }
+
+    /// How many of [`Moto::requests`] start with `what` ("PUT", "HEAD", "LIST").
+    fn count(&self, what: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.starts_with(&format!("{what} ")))
+            .count()
     }
 
     fn port(&self) -> u16 {
@@ -227,7 +269,8 @@ fn moto_warm_run_needs_no_request() {
     let cold = moto.run(&site).stdin("![a](a.png)\n").run();
     let cold = cold.success().to_string();
     let manifest = site.read("r2filter-manifest.json");
-    // A lost manifest costs a HEAD, not a second upload: moto has the object.
+    // A lost manifest costs a refused PUT (412) and a HEAD, not a second
+    // upload: moto has the object.
     std::fs::remove_file(site.path("r2filter-manifest.json")).unwrap();
     let again = moto.run(&site).stdin("![a](a.png)\n").run();
     assert_eq!(again.success(), cold);
@@ -278,4 +321,74 @@ fn moto_wrong_secret_is_403_and_never_printed() {
     assert!(site.manifest().is_none());
     // Signatures really are checked: the right secret works.
     moto.run(&site).stdin("![a](a.png)\n").run().success();
+}
+
+#[test]
+fn moto_cold_run_is_one_put_per_image_and_a_lost_manifest_one_listing() {
+    let Some(moto) = Moto::start() else { return };
+    let site = Site::new();
+    let mut doc = String::new();
+    for i in 0..30 {
+        site.image(&format!("img/{i}.png"), i);
+        doc.push_str(&format!("![{i}](img/{i}.png)\n"));
+    }
+    let cold = moto.run(&site).stdin(&doc).run();
+    let cold = cold.success().to_string();
+    // One listing (30 pending: at least 20), then one conditional PUT each.
+    assert_eq!(
+        (moto.count("LIST"), moto.count("PUT"), moto.count("HEAD")),
+        (1, 30, 0),
+        "{:#?}",
+        moto.requests()
+    );
+    // A lost manifest: the listing carries each object's size and MD5 ETag,
+    // which match the files: no other request at all.
+    std::fs::remove_file(site.path("r2filter-manifest.json")).unwrap();
+    let again = moto.run(&site).stdin(&doc).run();
+    assert_eq!(again.success(), cold);
+    assert!(
+        again.stderr.contains("30 already in bucket"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        (moto.count("LIST"), moto.count("PUT"), moto.count("HEAD")),
+        (2, 30, 0),
+        "{:#?}",
+        moto.requests()
+    );
+}
+
+#[test]
+fn moto_refuses_a_second_put_and_a_collision_is_reported() {
+    let Some(moto) = Moto::start() else { return };
+    let site = Site::new();
+    let bytes = site.image("a.png", 1);
+    let key = format!("{}.png", sha256_hex(&bytes));
+    // Another object under the key, put there by someone else.
+    let client = moto.client(&moto.secret);
+    moto.runtime.block_on(async {
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(b"someone else's bytes".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = moto.run(&site).stdin("![a](a.png)\n").run();
+    let err = out.failure(1);
+    assert!(
+        err.contains(&format!("key {key} already holds other bytes")),
+        "{err}"
+    );
+    // moto honoured If-None-Match (412) and kept the other object.
+    assert!(
+        moto.requests()
+            .contains(&format!("PUT /{BUCKET}/{key} 412")),
+        "{:#?}",
+        moto.requests()
+    );
+    assert_eq!(moto.get(&key).unwrap().0, b"someone else's bytes");
 }

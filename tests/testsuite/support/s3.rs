@@ -26,6 +26,9 @@ pub struct Quirks {
     pub reject_acl: bool,
     /// Turn a share of requests into failures (see [`Faults`]).
     pub faults: Option<Faults>,
+    /// Answer 501 NotImplemented to a PUT carrying `If-None-Match`, as a store
+    /// without conditional writes does.
+    pub reject_conditional: bool,
 }
 
 /// What a faulty request gets instead of an answer.
@@ -226,6 +229,18 @@ impl S3Server {
                                     404,
                                     "NoSuchBucket",
                                     &format!("The specified bucket does not exist: {bucket}"),
+                                ));
+                            }
+                            if quirks.reject_conditional
+                                && method == "PUT"
+                                && log.lock().unwrap().last().is_some_and(|r| {
+                                    r.headers.contains_key("if-none-match")
+                                })
+                            {
+                                return Ok(xml_error(
+                                    501,
+                                    "NotImplemented",
+                                    "A header you provided implies functionality that is not implemented",
                                 ));
                             }
                             if quirks.reject_acl && acl {
