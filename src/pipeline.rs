@@ -287,6 +287,7 @@ pub(crate) fn locate(
             let opts = ScanOptions {
                 flavor: doc.flavor,
                 front_matter_keys: cfg.front_matter_keys.clone(),
+                jsx_props: cfg.jsx_props.clone(),
             };
             (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
         })
