@@ -34,7 +34,11 @@ pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
     let located = pipeline::locate(cfg, docs, OnMissing::Error, &NoProgress)?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let hashed = pipeline::hash(cfg, &located, false, &NoProgress);
-    let plan = pipeline::plan(cfg, &manifest, docs, &located, &hashed, true);
+    // What each image would be published as: an entry made before locations
+    // were stripped, for a photo that has one, is not good enough.
+    let published = pipeline::publish::publish(cfg, &manifest, docs, &located, &hashed, false);
+    published.report_locations(&cfg.publish, docs, &located, &hashed);
+    let plan = pipeline::plan(cfg, &manifest, docs, &located, &hashed, &published, true);
     let mut problems: Vec<((usize, usize), ReferenceError)> = Vec::new();
     for (i, r) in located.refs.iter().enumerate() {
         let problem = match hashed.problem(&located, &r.file) {
@@ -118,7 +122,9 @@ pub fn verify(cfg: &Config) -> Result<Verified, Error> {
     let mut verified = Verified::default();
     for ((sha256, entry), head) in manifest.objects.iter().zip(heads) {
         verified.objects += 1;
-        verified.mismatches.extend(compare(sha256, entry, head));
+        // A stripped or converted object has its own hash.
+        let published = entry.published_sha256.as_deref().unwrap_or(sha256);
+        verified.mismatches.extend(compare(published, entry, head));
     }
     verified.mismatches.sort_by_key(ToString::to_string);
     Ok(verified)
@@ -171,6 +177,7 @@ mod tests {
             size: 10,
             content_type: "image/png".into(),
             uploaded: "2026-11-28T00:00:00Z".into(),
+            ..Entry::default()
         }
     }
 

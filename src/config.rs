@@ -14,6 +14,7 @@ use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
 pub use crate::store::StoreConfig;
+use crate::transform::{self, Convert, StripMetadata};
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -116,6 +117,20 @@ pub struct Settings {
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
     pub max_attempts: Option<u32>,
+    /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
+    #[serde(alias = "strip_metadata")]
+    #[arg(long, value_name = "WHAT")]
+    pub strip_metadata: Option<StripMetadata>,
+    /// Convert JPEG and PNG to webp when that is smaller (or none) [env: R2FILTER_CONVERT]
+    #[arg(long, value_name = "FORMAT")]
+    pub convert: Option<Convert>,
+    /// Lossy quality of conversions and downscales, 1-100 [env: R2FILTER_QUALITY] [default: 80]
+    #[arg(long, value_name = "N")]
+    pub quality: Option<u8>,
+    /// Scale down images wider than N pixels [env: R2FILTER_MAX_WIDTH]
+    #[serde(alias = "max_width")]
+    #[arg(long, value_name = "N")]
+    pub max_width: Option<u32>,
 }
 
 /// The keys read from `R2FILTER_*` variables: `R2FILTER_` + the key in upper
@@ -134,6 +149,10 @@ const FROM_ENV: &[&str] = &[
     "site_root",
     "concurrency",
     "jsx_props",
+    "strip_metadata",
+    "convert",
+    "quality",
+    "max_width",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -413,7 +432,9 @@ impl Settings {
                 problem: "must be 1 to 256".into(),
             });
         }
+        let publish = publish_settings(&s)?;
         Ok(Config {
+            publish,
             store,
             destination,
             prefix,
@@ -490,6 +511,31 @@ impl Settings {
     }
 }
 
+/// The checked `strip-metadata`, `convert`, `quality` and `max-width`.
+fn publish_settings(s: &Settings) -> Result<transform::Settings, ConfigError> {
+    let quality = s.quality.unwrap_or(transform::DEFAULT_QUALITY);
+    if !(1..=100).contains(&quality) {
+        return Err(ConfigError::Invalid {
+            key: "quality",
+            value: quality.to_string(),
+            problem: "must be 1 to 100".into(),
+        });
+    }
+    if s.max_width == Some(0) {
+        return Err(ConfigError::Invalid {
+            key: "max-width",
+            value: "0".into(),
+            problem: "must be at least 1 (leave it unset to keep every width)".into(),
+        });
+    }
+    Ok(transform::Settings {
+        strip: s.strip_metadata.unwrap_or_default(),
+        convert: s.convert.unwrap_or_default(),
+        quality,
+        max_width: s.max_width,
+    })
+}
+
 /// A checked configuration, ready for a run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -510,6 +556,8 @@ pub struct Config {
     pub front_matter_keys: Vec<String>,
     /// JSX props besides `src`, `srcSet`, `poster` that name an image (MDX).
     pub jsx_props: Vec<String>,
+    /// What is published for each image: metadata stripped, converted, scaled.
+    pub publish: transform::Settings,
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

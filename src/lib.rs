@@ -50,6 +50,7 @@ pub mod rewrite;
 pub mod scan;
 mod statcache;
 mod store;
+pub mod transform;
 mod upload;
 
 pub use config::{Config, ConfigError, OnMissing, Settings};

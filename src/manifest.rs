@@ -38,16 +38,44 @@ impl std::fmt::Display for Destination {
     }
 }
 
-/// One uploaded object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One uploaded object, under the SHA-256 of the source file it was made
+/// from.
+///
+/// The last three fields came with metadata stripping and conversion; older
+/// entries lack them (and older r2filter versions ignore them): an entry
+/// without `transform` was published as the file is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub key: String,
     pub url: String,
+    /// Of the object (the published bytes).
     pub size: u64,
     pub content_type: String,
     /// RFC 3339 time of the first upload (its month is in the default key).
     pub uploaded: String,
+    /// The settings the object was made with
+    /// ([`crate::transform::Settings::describe`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
+    /// The object's SHA-256, when its bytes are not the source file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_sha256: Option<String>,
+    /// The location metadata the source file carries (`EXIF GPS`, …), so
+    /// that every run can say so without reading the file again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub location: Vec<String>,
 }
+
+impl Entry {
+    /// The settings the object was made with: an entry from before they were
+    /// recorded was published as the file was.
+    pub fn transform(&self) -> &str {
+        self.transform.as_deref().unwrap_or(UNTRANSFORMED)
+    }
+}
+
+/// How an entry without `transform` was made.
+pub const UNTRANSFORMED: &str = "strip-metadata=none";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,11 +136,16 @@ impl Manifest {
         }
     }
 
-    /// The entry whose key is `key`, if any (to detect shortened-hash collisions).
+    /// The SHA-256 of the object at each key (to detect shortened-hash
+    /// collisions): its published bytes', which are the source's unless it was
+    /// stripped or converted.
     pub fn by_key(&self) -> BTreeMap<&str, &str> {
         self.objects
             .iter()
-            .map(|(hash, e)| (e.key.as_str(), hash.as_str()))
+            .map(|(hash, e)| {
+                let published = e.published_sha256.as_deref().unwrap_or(hash);
+                (e.key.as_str(), published)
+            })
             .collect()
     }
 
@@ -140,11 +173,15 @@ impl Manifest {
 
         let mut manifest = Manifest::load(path, destination)?;
         for (hash, entry) in new {
-            // The first upload's entry stands (its key is what documents link to).
-            manifest
-                .objects
-                .entry(hash.clone())
-                .or_insert_with(|| entry.clone());
+            // The first upload's entry stands (its key is what documents link
+            // to), unless the new one was made with other settings (stripped
+            // of its location, converted): then it replaces it.
+            match manifest.objects.get(hash) {
+                Some(old) if old.transform() == entry.transform() => {}
+                _ => {
+                    manifest.objects.insert(hash.clone(), entry.clone());
+                }
+            }
         }
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
         json.push('\n');
@@ -222,7 +259,37 @@ mod tests {
             size: 3,
             content_type: "image/png".into(),
             uploaded: "2026-11-28T00:00:00Z".into(),
+            ..Entry::default()
         }
+    }
+
+    #[test]
+    fn entries_from_before_transforms_read_and_are_replaced_by_new_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let old = BTreeMap::from([("aa".to_string(), entry("a.png"))]);
+        Manifest::save_merged(&path, &dest(), &old).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("transform"), "old fields only: {text}");
+        // Same settings (none recorded = as is): the first entry stands.
+        let again = BTreeMap::from([("aa".to_string(), entry("other.png"))]);
+        let m = Manifest::save_merged(&path, &dest(), &again).unwrap();
+        assert_eq!(m.objects["aa"].key, "a.png");
+        // Stripped: it replaces the old entry, and says how it was made.
+        let stripped = Entry {
+            transform: Some("strip-metadata=location".into()),
+            published_sha256: Some("bb".into()),
+            location: vec!["EXIF GPS".into()],
+            ..entry("b.png")
+        };
+        let new = BTreeMap::from([("aa".to_string(), stripped.clone())]);
+        let m = Manifest::save_merged(&path, &dest(), &new).unwrap();
+        assert_eq!(m.objects["aa"], stripped);
+        assert_eq!(m.by_key()["b.png"], "bb");
+        assert_eq!(
+            Manifest::load(&path, &dest()).unwrap().objects["aa"],
+            stripped
+        );
     }
 
     #[test]

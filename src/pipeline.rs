@@ -5,8 +5,12 @@
 //!    files inside the root ([`Located`]);
 //! 2. [`hash`]: each distinct file's SHA-256 and type, from the stat cache
 //!    when it is unchanged ([`Hashed`]);
+//!    Then [`publish::publish`]: what each image becomes in the bucket
+//!    (its location stripped by default; converted or scaled down on request),
+//!    read and transformed only when the manifest has no object made with the
+//!    run's settings;
 //! 3. [`plan`]: a key and URL for each distinct content, from the manifest
-//!    or new ([`Planned`]);
+//!    or new, from the hash of the published bytes ([`Planned`]);
 //! 4. [`upload`]: send what the manifest lacks and record it (the only phase
 //!    with a runtime: everything else runs on the calling thread or rayon);
 //! 5. [`splice`]: put the new URLs into the source text.
@@ -25,6 +29,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+pub(crate) mod publish;
+
 use crate::config::{Config, OnMissing};
 use crate::document::{Document, Lines};
 use crate::error::{Error, Location, Problem, ReferenceError};
@@ -37,6 +43,7 @@ use crate::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 use crate::statcache::{self, StatCache};
 use crate::store::{Store, StoreError};
 use crate::upload::{self, Pending, UploadOptions, Uploaded};
+use publish::{Decision, Published, publish};
 
 /// How a run may touch the world, and who hears about its progress.
 ///
@@ -103,7 +110,15 @@ pub struct Summary {
     pub in_bucket: usize,
     pub remote: usize,
     pub missing: usize,
+    /// Distinct images that carry a location (reported, and stripped unless
+    /// `strip-metadata = "none"`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub located: usize,
     pub elapsed_ms: u128,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl std::fmt::Display for Summary {
@@ -130,6 +145,14 @@ impl std::fmt::Display for Summary {
         if self.missing > 0 {
             write!(f, ", {} missing kept", self.missing)?;
         }
+        if self.located > 0 {
+            write!(
+                f,
+                ", {} with a location{}",
+                self.located,
+                if self.dry_run { "" } else { " (see above)" }
+            )?;
+        }
         write!(f, " in {:.2}s", self.elapsed_ms as f64 / 1000.0)
     }
 }
@@ -152,7 +175,18 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     let hashed = hash(cfg, &located, !opts.dry_run, progress);
     fail_on(hashed.first_problems(docs, &located))?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let mut plan = plan(cfg, &manifest, docs, &located, &hashed, opts.dry_run);
+    let mut published = publish(cfg, &manifest, docs, &located, &hashed, !opts.dry_run);
+    fail_on(std::mem::take(&mut published.problems))?;
+    let located_images = published.report_locations(&cfg.publish, docs, &located, &hashed);
+    let mut plan = plan(
+        cfg,
+        &manifest,
+        docs,
+        &located,
+        &hashed,
+        &published,
+        opts.dry_run,
+    );
     let mut problems = std::mem::take(&mut plan.problems);
     if opts.offline {
         problems.extend(plan.pending.iter().map(|(p, i)| {
@@ -169,8 +203,10 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     if !opts.dry_run {
         upload(cfg, &mut plan, docs, &located, &opts)?;
     }
+    drop(published);
     let mut outcome = splice(docs, &located, &hashed, &plan);
     outcome.summary.dry_run = opts.dry_run;
+    outcome.summary.located = located_images;
     outcome.summary.elapsed_ms = started.elapsed().as_millis();
     Ok(outcome)
 }
@@ -533,10 +569,64 @@ pub struct Planned {
 pub(crate) struct Plan {
     /// By SHA-256.
     pub(crate) by_sha: HashMap<String, Planned>,
-    /// What the manifest lacks, with the index of its first reference.
+    /// What the manifest lacks, with the index of its first reference. Its
+    /// `sha256` is the published bytes'.
     pub(crate) pending: Vec<(Pending, usize)>,
+    /// The source images each pending object is published for (two photos
+    /// that differ only in their location strip to the same object).
+    pub(crate) sources: HashMap<String, Vec<String>>,
+    /// New manifest entries' fields beyond the object's, by source SHA-256.
+    pub(crate) extras: HashMap<String, Entry>,
+    /// Entries that only learn how their object was made, by source SHA-256.
+    pub(crate) upgrades: BTreeMap<String, Entry>,
     /// Shortened-hash collisions.
     pub(crate) problems: Vec<ReferenceError>,
+}
+
+impl Plan {
+    /// Plans the object the manifest already names for source `sha`
+    /// (recording what an upgraded entry learnt).
+    fn reuse(&mut self, manifest: &Manifest, sha: &str, decision: &Decision) {
+        let entry = match decision {
+            Decision::Upgrade(e) => {
+                self.upgrades.insert(sha.to_string(), e.clone());
+                e
+            }
+            _ => &manifest.objects[sha],
+        };
+        let planned = Planned {
+            url: entry.url.clone(),
+            key: entry.key.clone(),
+            status: Status::Manifest,
+        };
+        self.by_sha.insert(sha.to_string(), planned);
+    }
+
+    /// Notes how source `sha`'s new object is made; returns true when another
+    /// source of this run already publishes the very same bytes (then `sha`
+    /// shares its key and upload).
+    fn share(
+        &mut self,
+        sha: &str,
+        object: &publish::Object,
+        source: &publish::Source,
+        published: &Published,
+    ) -> bool {
+        let extra = Entry {
+            transform: Some(published.transform.clone()),
+            published_sha256: (object.sha256 != sha).then(|| object.sha256.clone()),
+            location: source.location.clone(),
+            ..Entry::default()
+        };
+        self.extras.insert(sha.to_string(), extra);
+        let Some(sources) = self.sources.get_mut(&object.sha256) else {
+            return false;
+        };
+        sources.push(sha.to_string());
+        let planned = self.by_sha[&sources[0]].clone();
+        self.by_sha.insert(sha.to_string(), planned);
+        true
+    }
 }
 
 /// Phase 3: a key and URL for each distinct content: the manifest's, or a
@@ -547,6 +637,7 @@ pub(crate) fn plan(
     docs: &[Document],
     located: &Located,
     hashed: &Hashed,
+    published: &Published,
     dry_run: bool,
 ) -> Plan {
     let now = time::OffsetDateTime::now_utc();
@@ -560,31 +651,32 @@ pub(crate) fn plan(
         if plan.by_sha.contains_key(&info.sha256) {
             continue;
         }
-        if let Some(entry) = manifest.objects.get(&info.sha256) {
-            let planned = Planned {
-                url: entry.url.clone(),
-                key: entry.key.clone(),
-                status: Status::Manifest,
-            };
-            plan.by_sha.insert(info.sha256.clone(), planned);
+        let Some(source) = published.by_sha.get(&info.sha256) else {
+            continue; // could not be read: published.problems has it
+        };
+        let Decision::New(object) = &source.decision else {
+            plan.reuse(manifest, &info.sha256, &source.decision);
+            continue;
+        };
+        if plan.share(&info.sha256, object, source, published) {
             continue;
         }
-        let key = new_key(cfg, r, info, now);
+        let key = new_key(cfg, r, &object.sha256, object.kind.ext, now);
         let clash = keys_in_use
             .get(key.as_str())
             .map(|s| s.to_string())
             .or_else(|| new_keys.get(&key).cloned());
-        if let Some(other) = clash.filter(|other| *other != info.sha256) {
+        if let Some(other) = clash.filter(|other| *other != object.sha256) {
             let source = StoreError::Collision {
                 key,
-                detail: format!("sha256 {other}, this file is {}", info.sha256),
+                detail: format!("sha256 {other}, this file is {}", object.sha256),
             };
             let path = located.shown(&r.file);
             plan.problems
                 .push(located.error_at(docs, i, Problem::Store { path, source }));
             continue;
         }
-        new_keys.insert(key.clone(), info.sha256.clone());
+        new_keys.insert(key.clone(), object.sha256.clone());
         let planned = Planned {
             url: public_url(&cfg.destination.public_url, &key),
             key: key.clone(),
@@ -595,21 +687,23 @@ pub(crate) fn plan(
             },
         };
         plan.by_sha.insert(info.sha256.clone(), planned);
-        let kind = info.kind.expect("an image");
+        plan.sources
+            .insert(object.sha256.clone(), vec![info.sha256.clone()]);
         let pending = Pending {
-            sha256: info.sha256.clone(),
+            sha256: object.sha256.clone(),
             key,
-            path: r.file.clone(),
-            size: info.size,
-            content_type: kind.mime.to_string(),
+            path: object.path.clone(),
+            size: object.size,
+            content_type: object.kind.mime.to_string(),
         };
         plan.pending.push((pending, i));
     }
     plan
 }
 
-/// The key template's answer for the file of `r`.
-fn new_key(cfg: &Config, r: &LocalRef, info: &FileInfo, now: time::OffsetDateTime) -> String {
+/// The key template's answer for the file of `r`, published as bytes with
+/// this hash and extension.
+fn new_key(cfg: &Config, r: &LocalRef, hash: &str, ext: &str, now: time::OffsetDateTime) -> String {
     let stem = Path::new(&r.reference.url)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -617,8 +711,8 @@ fn new_key(cfg: &Config, r: &LocalRef, info: &FileInfo, now: time::OffsetDateTim
     cfg.key_template.render(
         &cfg.prefix,
         &KeyInputs {
-            hash: &info.sha256,
-            ext: info.kind.expect("an image").ext,
+            hash,
+            ext,
             stem: &stem,
             year: now.year(),
             month: now.month() as u8,
@@ -639,7 +733,7 @@ pub(crate) fn upload(
     opts: &Options,
 ) -> Result<(), Error> {
     if plan.pending.is_empty() {
-        return Ok(());
+        return save_upgrades(cfg, plan);
     }
     let upload_opts = UploadOptions {
         concurrency: cfg.concurrency,
@@ -660,23 +754,26 @@ pub(crate) fn upload(
         .unwrap_or(now)
         .format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time formats");
-    let mut new_entries = BTreeMap::new();
+    let mut new_entries = plan.upgrades.clone();
     let mut problems = Vec::new();
     for ((p, i), result) in plan.pending.iter().zip(results) {
-        let planned = plan.by_sha.get_mut(&p.sha256).expect("planned");
         match result {
             Ok(how) => {
-                if how == Uploaded::AlreadyThere {
-                    planned.status = Status::InBucket;
+                for source in &plan.sources[&p.sha256] {
+                    let planned = plan.by_sha.get_mut(source).expect("planned");
+                    if how == Uploaded::AlreadyThere {
+                        planned.status = Status::InBucket;
+                    }
+                    let entry = Entry {
+                        key: p.key.clone(),
+                        url: planned.url.clone(),
+                        size: p.size,
+                        content_type: p.content_type.clone(),
+                        uploaded: uploaded_at.clone(),
+                        ..plan.extras.get(source).cloned().unwrap_or_default()
+                    };
+                    new_entries.insert(source.clone(), entry);
                 }
-                let entry = Entry {
-                    key: p.key.clone(),
-                    url: planned.url.clone(),
-                    size: p.size,
-                    content_type: p.content_type.clone(),
-                    uploaded: uploaded_at.clone(),
-                };
-                new_entries.insert(p.sha256.clone(), entry);
             }
             Err(source) => problems.push(located.error_at(
                 docs,
@@ -692,6 +789,15 @@ pub(crate) fn upload(
         Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
     }
     fail_on(problems)
+}
+
+/// Records in the manifest how the objects it already names were made (a run
+/// with nothing to upload still does that, once).
+fn save_upgrades(cfg: &Config, plan: &Plan) -> Result<(), Error> {
+    if !plan.upgrades.is_empty() {
+        Manifest::save_merged(&cfg.manifest, &cfg.destination, &plan.upgrades)?;
+    }
+    Ok(())
 }
 
 /// Phase 5: splices the new URLs into each document and accounts for every
@@ -769,7 +875,7 @@ fn summary(docs: &[Document], located: &Located, hashed: &Hashed, plan: &Plan) -
         .iter()
         .filter(|(p, _)| {
             matches!(
-                plan.by_sha[&p.sha256].status,
+                plan.by_sha[&plan.sources[&p.sha256][0]].status,
                 Status::Uploaded | Status::Planned
             )
         })

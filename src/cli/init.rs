@@ -126,6 +126,24 @@ const SETTINGS: &str = r#"#
 
 # Tries per request on transient failures (5xx, SlowDown, 429, resets). Default 5.
 # max-attempts = 5
+
+# --- What is published: privacy and image weight ---
+
+# Metadata removed before publishing. "location" (default): GPS coordinates and
+# XMP/IPTC place names, edited out in place (pixels, ICC profile and
+# Orientation untouched). "all": EXIF, XMP, IPTC and comments too (ICC and
+# Orientation kept). "none": the bytes as they are.
+# strip-metadata = "location"
+
+# Convert JPEG and PNG to WebP when that is smaller: lossy at `quality`,
+# lossless for PNG with transparency. Default: keep each format.
+# convert = "webp"
+
+# Lossy quality of conversions and downscales, 1-100. Default 80.
+# quality = 80
+
+# Scale down images wider than this many pixels. Default: keep every width.
+# max-width = 1600
 "#;
 
 /// The `r2filter.toml` that `init` writes.

@@ -30,6 +30,7 @@ mod mdbook_parity;
 mod moto;
 mod nextjs;
 mod npm;
+mod privacy;
 mod properties;
 mod release;
 mod scanner;
