@@ -27,6 +27,7 @@ mod frontmatter;
 mod layout;
 mod mdbook;
 mod mdbook_parity;
+mod mdx;
 mod moto;
 mod nextjs;
 mod npm;
