@@ -190,7 +190,10 @@ fn image_words(text: &str) -> Vec<String> {
     })
     .filter(|w| !w.contains("//") && !w.contains('&'))
     .map(|w| w.trim_start_matches(['.', '/']).to_string())
-    .filter(|w| w.rsplit_once('.').is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e)))
+    .filter(|w| {
+        w.rsplit_once('.')
+            .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e))
+    })
     .collect()
 }
 
@@ -202,29 +205,44 @@ fn generated() -> Vec<(String, String)> {
         ("link", "[to the picture](img/g-link.jpg)"),
         ("reference", "![r][g-ref]\n\n[g-ref]: img/g-ref.png"),
         ("img", "<img src=\"img/g-img.png\" alt=\"a\" />"),
-        ("expr-double", "<Image src={\"img/g-expr.png\"} width={3} />"),
+        (
+            "expr-double",
+            "<Image src={\"img/g-expr.png\"} width={3} />",
+        ),
         ("expr-template", "<Image alt={`x`} src={`img/g-tpl.png`} />"),
-        ("srcset", "<Figure srcSet=\"img/g-1x.png 1x, img/g-2x.png 2x\" />"),
+        (
+            "srcset",
+            "<Figure srcSet=\"img/g-1x.png 1x, img/g-2x.png 2x\" />",
+        ),
         (
             "poster",
             "<video poster='img/g-poster.png' src=\"clip.mp4\" />",
         ),
-        ("multiline-tag", "<Img\n  alt=\"x\"\n  src=\"img/g-multi.png\"\n/>"),
+        (
+            "multiline-tag",
+            "<Img\n  alt=\"x\"\n  src=\"img/g-multi.png\"\n/>",
+        ),
         ("comment", "{/* ![c](img/g-never-1.png) */}"),
         ("expression", "{\"![x](img/g-never-2.png)\"}"),
-        ("jsx-in-expression", "{true && <img src=\"img/g-cond.png\" />}"),
         (
-            "code",
-            "```html\n<img src=\"img/g-never-3.png\" />\n```",
+            "jsx-in-expression",
+            "{true && <img src=\"img/g-cond.png\" />}",
         ),
-        ("inline-code", "`![x](img/g-never-4.png)` and ![y](img/g-after-code.png)"),
+        ("code", "```html\n<img src=\"img/g-never-3.png\" />\n```"),
+        (
+            "inline-code",
+            "`![x](img/g-never-4.png)` and ![y](img/g-after-code.png)",
+        ),
         (
             "table",
             "| a | b |\n| - | - |\n| ![t](img/g-table.png) | <img src=\"img/g-cell.png\" /> |",
         ),
         ("entity", "<Img src=\"img/g-caf&eacute;.png\" />"),
         ("percent", "![p](img/g-caf%C3%A9-2.png)"),
-        ("remote", "![r](https://example.com/r.png) <img src=\"//cdn.example.com/r.png\" />"),
+        (
+            "remote",
+            "![r](https://example.com/r.png) <img src=\"//cdn.example.com/r.png\" />",
+        ),
         ("query", "![q](img/g-query.png?v=2#top)"),
         ("site-root", "![s](/static/g-root.png)"),
         (
@@ -262,11 +280,7 @@ fn generated() -> Vec<(String, String)> {
         ),
         (
             "blockquote",
-            Box::new(|f| {
-                f.lines()
-                    .map(|l| format!("> {l}\n"))
-                    .collect::<String>()
-            }),
+            Box::new(|f| f.lines().map(|l| format!("> {l}\n")).collect::<String>()),
         ),
         (
             "list-item",
@@ -322,12 +336,13 @@ fn mdx_differential_against_the_compiler() {
             }
         }
     }
-    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/nextjs-blog/content/posts/components.mdx");
-    docs.insert(
-        "example--components.mdx".into(),
-        std::fs::read_to_string(example).unwrap(),
-    );
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nextjs-blog/content/posts");
+    for post in ["components.mdx", "gallery.mdx"] {
+        docs.insert(
+            format!("example--{post}"),
+            std::fs::read_to_string(example.join(post)).unwrap(),
+        );
+    }
     docs.extend(generated());
 
     let inputs: Vec<PathBuf> = docs.keys().map(|n| posts.join(n)).collect();
@@ -503,5 +518,8 @@ fn mdx_differential_against_the_compiler() {
         bad.len(),
         bad.join("\n")
     );
-    assert!(counts.documents >= 150 && counts.rewritten >= 150, "{counts:?}");
+    assert!(
+        counts.documents >= 150 && counts.rewritten >= 150,
+        "{counts:?}"
+    );
 }
