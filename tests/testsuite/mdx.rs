@@ -262,7 +262,8 @@ fn generated() -> Vec<(String, String)> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let contexts: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
+    type Wrap = Box<dyn Fn(&str) -> String>;
+    let contexts: Vec<(&str, Wrap)> = vec![
         ("top", Box::new(|f| format!("# Title\n\n{f}\n"))),
         ("jsx", Box::new(|f| format!("<Note>\n{f}\n</Note>\n"))),
         (

@@ -85,77 +85,15 @@ pub(crate) fn lex_tags(text: &str, on_tag: &mut dyn FnMut(usize)) -> Lexed {
     let mut operand = true;
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        match stack.last().copied() {
-            Some(Frame::Template) => match c {
-                b'\\' => i += 2,
-                b'`' => {
-                    stack.pop();
-                    operand = false;
-                    i += 1;
-                }
-                b'$' if b.get(i + 1) == Some(&b'{') => {
-                    stack.push(Frame::Code(b'}'));
-                    operand = true;
-                    i += 2;
-                }
-                _ => i += 1,
-            },
-            Some(Frame::JsxTag) => match c {
-                b'{' => {
-                    stack.push(Frame::Code(b'}'));
-                    operand = true;
-                    i += 1;
-                }
-                b'"' | b'\'' => match find(b, i + 1, c) {
-                    Some(end) => i = end + 1,
-                    None => return Lexed::Incomplete,
-                },
-                b'/' if b.get(i + 1) == Some(&b'>') => {
-                    stack.pop();
-                    operand = false;
-                    i += 2;
-                }
-                b'>' => {
-                    stack.pop();
-                    stack.push(Frame::JsxChildren);
-                    i += 1;
-                }
-                _ => i += 1,
-            },
-            Some(Frame::JsxChildren) => match c {
-                b'{' => {
-                    stack.push(Frame::Code(b'}'));
-                    operand = true;
-                    i += 1;
-                }
-                b'<' if b.get(i + 1) == Some(&b'/') => match find(b, i + 2, b'>') {
-                    // A closing tag (or `</>`) ends these children.
-                    Some(end) => {
-                        stack.pop();
-                        operand = false;
-                        i = end + 1;
-                    }
-                    None => return Lexed::Incomplete,
-                },
-                b'<' if b.get(i + 1) == Some(&b'>') => {
-                    stack.push(Frame::JsxChildren);
-                    i += 2;
-                }
-                b'<' => {
-                    on_tag(i);
-                    stack.push(Frame::JsxTag);
-                    i += 1;
-                }
-                _ => i += 1,
-            },
-            Some(Frame::Code(_)) | None => {
-                match code(b, i, &mut stack, &mut operand, on_tag) {
-                    Step::Next(next) => i = next,
-                    Step::Stop(end) => return end,
-                }
-                continue;
-            }
+        let step = match stack.last().copied() {
+            Some(Frame::Template) => template(b, i, &mut stack, &mut operand),
+            Some(Frame::JsxTag) => jsx_tag(b, i, &mut stack, &mut operand),
+            Some(Frame::JsxChildren) => jsx_children(b, i, &mut stack, &mut operand, on_tag),
+            Some(Frame::Code(_)) | None => code(b, i, &mut stack, &mut operand, on_tag),
+        };
+        match step {
+            Step::Next(next) => i = next,
+            Step::Stop(end) => return end,
         }
     }
     if stack.is_empty() {
@@ -168,6 +106,86 @@ pub(crate) fn lex_tags(text: &str, on_tag: &mut dyn FnMut(usize)) -> Lexed {
 enum Step {
     Next(usize),
     Stop(Lexed),
+}
+
+/// One byte or escape inside a template literal at `i`.
+fn template(b: &[u8], i: usize, stack: &mut Vec<Frame>, operand: &mut bool) -> Step {
+    match b[i] {
+        b'\\' => Step::Next(i + 2),
+        b'`' => {
+            stack.pop();
+            *operand = false;
+            Step::Next(i + 1)
+        }
+        b'$' if b.get(i + 1) == Some(&b'{') => {
+            stack.push(Frame::Code(b'}'));
+            *operand = true;
+            Step::Next(i + 2)
+        }
+        _ => Step::Next(i + 1),
+    }
+}
+
+/// One token inside a JSX tag at `i`.
+fn jsx_tag(b: &[u8], i: usize, stack: &mut Vec<Frame>, operand: &mut bool) -> Step {
+    let c = b[i];
+    match c {
+        b'{' => {
+            stack.push(Frame::Code(b'}'));
+            *operand = true;
+            Step::Next(i + 1)
+        }
+        b'"' | b'\'' => {
+            find(b, i + 1, c).map_or(Step::Stop(Lexed::Incomplete), |end| Step::Next(end + 1))
+        }
+        b'/' if b.get(i + 1) == Some(&b'>') => {
+            stack.pop();
+            *operand = false;
+            Step::Next(i + 2)
+        }
+        b'>' => {
+            stack.pop();
+            stack.push(Frame::JsxChildren);
+            Step::Next(i + 1)
+        }
+        _ => Step::Next(i + 1),
+    }
+}
+
+/// One token of JSX children at `i`.
+fn jsx_children(
+    b: &[u8],
+    i: usize,
+    stack: &mut Vec<Frame>,
+    operand: &mut bool,
+    on_tag: &mut dyn FnMut(usize),
+) -> Step {
+    match b[i] {
+        b'{' => {
+            stack.push(Frame::Code(b'}'));
+            *operand = true;
+            Step::Next(i + 1)
+        }
+        b'<' if b.get(i + 1) == Some(&b'/') => match find(b, i + 2, b'>') {
+            // A closing tag (or `</>`) ends these children.
+            Some(end) => {
+                stack.pop();
+                *operand = false;
+                Step::Next(end + 1)
+            }
+            None => Step::Stop(Lexed::Incomplete),
+        },
+        b'<' if b.get(i + 1) == Some(&b'>') => {
+            stack.push(Frame::JsxChildren);
+            Step::Next(i + 2)
+        }
+        b'<' => {
+            on_tag(i);
+            stack.push(Frame::JsxTag);
+            Step::Next(i + 1)
+        }
+        _ => Step::Next(i + 1),
+    }
 }
 
 /// One token of code at `i`.
@@ -232,31 +250,39 @@ fn code(
                 n == b'>' || n.is_ascii_alphabetic() || n == b'_' || n == b'$' || n >= 0x80
             }) =>
         {
-            if b.get(i + 1) == Some(&b'>') {
-                stack.push(Frame::JsxChildren);
-                Step::Next(i + 2)
-            } else {
-                on_tag(i);
-                stack.push(Frame::JsxTag);
-                Step::Next(i + 1)
-            }
+            jsx_start(b, i, stack, on_tag)
         }
-        c if is_word_byte(c) => {
-            let end = b
-                .get(i..)
-                .and_then(|r| r.iter().position(|&x| !is_word_byte(x)))
-                .map_or(b.len(), |p| i + p);
-            let word = b.get(i..end).unwrap_or_default();
-            // A number's `.5`/`e+3` parts come as more tokens: harmless.
-            *operand = OPERATOR_WORDS.contains(&word);
-            Step::Next(end)
-        }
+        c if is_word_byte(c) => word(b, i, operand),
         _ => {
             // Any other punctuator: an operand may follow.
             *operand = true;
             Step::Next(i + 1)
         }
     }
+}
+
+/// A JSX element (`<a`) or fragment (`<>`) starting at `i` in code.
+fn jsx_start(b: &[u8], i: usize, stack: &mut Vec<Frame>, on_tag: &mut dyn FnMut(usize)) -> Step {
+    if b.get(i + 1) == Some(&b'>') {
+        stack.push(Frame::JsxChildren);
+        Step::Next(i + 2)
+    } else {
+        on_tag(i);
+        stack.push(Frame::JsxTag);
+        Step::Next(i + 1)
+    }
+}
+
+/// A word (identifier, keyword, number) at `i`.
+fn word(b: &[u8], i: usize, operand: &mut bool) -> Step {
+    let end = b
+        .get(i..)
+        .and_then(|r| r.iter().position(|&x| !is_word_byte(x)))
+        .map_or(b.len(), |p| i + p);
+    let word = b.get(i..end).unwrap_or_default();
+    // A number's `.5`/`e+3` parts come as more tokens: harmless.
+    *operand = OPERATOR_WORDS.contains(&word);
+    Step::Next(end)
 }
 
 /// The offset of the first `byte` at or after `from`.
@@ -432,6 +458,7 @@ fn unicode_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Optio
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)] // tests: a panic is a failure
 mod tests {
     use super::*;
 

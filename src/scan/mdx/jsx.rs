@@ -178,6 +178,7 @@ pub(crate) fn tag(source: &str, lt: usize, quotes: usize) -> Option<(String, Vec
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)] // tests: a panic is a failure
 mod tests {
     use super::*;
 

@@ -31,7 +31,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use markdown::mdast::{AttributeContent, AttributeValue, Node};
+use markdown::mdast::{AttributeContent, AttributeValue, MdxJsxAttribute, Node};
 use markdown::unist::Position;
 use markdown::{Constructs, MdxExpressionKind, MdxSignal, ParseOptions};
 
@@ -433,47 +433,59 @@ impl Walk<'_> {
             }
         }
         for (k, role, srcset) in wanted {
-            let AttributeContent::Property(attr) = &attrs[k] else {
-                continue;
-            };
-            let prop = props.as_ref().and_then(|p| p.get(k));
-            match (&attr.value, prop) {
-                (None, _) => {}
-                (
-                    Some(AttributeValue::Literal(value)),
+            if let AttributeContent::Property(attr) = &attrs[k] {
+                let prop = props.as_ref().and_then(|p| p.get(k));
+                self.prop(attr, prop, role, srcset, at.clone());
+            }
+        }
+    }
+
+    /// One image prop `attr` of the element over `at`, as the parser read
+    /// it, and `prop`, the same prop read again from the tag.
+    fn prop(
+        &mut self,
+        attr: &MdxJsxAttribute,
+        prop: Option<&jsx::Prop>,
+        role: Role,
+        srcset: bool,
+        at: Range<usize>,
+    ) {
+        match (&attr.value, prop) {
+            (None, _) => {}
+            (
+                Some(AttributeValue::Literal(value)),
+                Some(jsx::Prop::Named {
+                    value: Some(jsx::Value::Literal { span, quote }),
+                    ..
+                }),
+            ) if same_text(
+                self.text.get(span.clone()).map(decode_jsx).as_deref(),
+                Some(value),
+            ) =>
+            {
+                self.literal(span.clone(), *quote, role, srcset, Some(value));
+            }
+            (Some(AttributeValue::Expression(e)), prop) => {
+                let raw = match prop {
                     Some(jsx::Prop::Named {
-                        value: Some(jsx::Value::Literal { span, quote }),
+                        value: Some(jsx::Value::Expression(span)),
                         ..
-                    }),
-                ) if same_text(
-                    self.text.get(span.clone()).map(decode_jsx).as_deref(),
-                    Some(value),
-                ) =>
-                {
-                    self.literal(span.clone(), *quote, role, srcset, Some(value));
-                }
-                (Some(AttributeValue::Expression(e)), prop) => {
-                    let raw = match prop {
-                        Some(jsx::Prop::Named {
-                            value: Some(jsx::Value::Expression(span)),
-                            ..
-                        }) => Some(span.clone()),
-                        _ => None,
-                    };
-                    match (js::string_literal(&e.value), raw) {
-                        // Not one string: code, the bundler's business.
-                        (None, _) => {}
-                        (Some((_, _, value)), Some(span)) => {
-                            self.script(span, &value, role, srcset, at.clone())
-                        }
-                        (Some((_, _, value)), None) => {
-                            self.unmapped(at.clone(), value, context_for(role, None))
-                        }
+                    }) => Some(span.clone()),
+                    _ => None,
+                };
+                match (js::string_literal(&e.value), raw) {
+                    // Not one string: code, the bundler's business.
+                    (None, _) => {}
+                    (Some((_, _, value)), Some(span)) => {
+                        self.script(span, &value, role, srcset, at)
+                    }
+                    (Some((_, _, value)), None) => {
+                        self.unmapped(at, value, context_for(role, None))
                     }
                 }
-                (Some(AttributeValue::Literal(value)), _) => {
-                    self.unmapped(at.clone(), value.clone(), context_for(role, Some(b'"')));
-                }
+            }
+            (Some(AttributeValue::Literal(value)), _) => {
+                self.unmapped(at, value.clone(), context_for(role, Some(b'"')));
             }
         }
     }
@@ -728,4 +740,5 @@ fn only_title_left(text: &str, from: usize, end: usize) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)] // tests: a panic is a failure
 mod tests;
