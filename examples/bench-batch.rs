@@ -67,14 +67,8 @@ fn read_docs(src: &Path) -> Vec<Document> {
 fn scan_splice(src: &Path) -> ExitCode {
     let docs = read_docs(src);
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
-    let opts = |flavor| ScanOptions {
-        flavor,
-        front_matter_keys: scan::DEFAULT_FRONT_MATTER_KEYS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        jsx_props: Vec::new(),
-    };
+    // The default front-matter keys, no Hexo tags; the flavor from the path.
+    let opts = |flavor: Flavor| -> ScanOptions { flavor.into() };
     let url = "https://assets.example.com/2026/11/0123456789ab.png";
     let mut best = f64::MAX;
     let mut refs = 0;

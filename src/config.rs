@@ -117,6 +117,17 @@ pub struct Settings {
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
     pub max_attempts: Option<u32>,
+    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}) [env: R2FILTER_HEXO_TAGS] [default: false]
+    #[serde(alias = "hexo_tags")]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub hexo_tags: Option<bool>,
     /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
     #[serde(alias = "strip_metadata")]
     #[arg(long, value_name = "WHAT")]
@@ -149,6 +160,7 @@ const FROM_ENV: &[&str] = &[
     "site_root",
     "concurrency",
     "jsx_props",
+    "hexo_tags",
     "strip_metadata",
     "convert",
     "quality",
@@ -246,7 +258,9 @@ impl Settings {
             let parse = |v: &str| {
                 command
                     .clone()
-                    .try_get_matches_from([format!("--{long}"), v.to_string()])
+                    // `--key=value`: one argument, as a flag that takes an
+                    // optional value (`--hexo-tags[=BOOL]`) needs.
+                    .try_get_matches_from([format!("--{long}={v}")])
                     .and_then(|m| Settings::from_arg_matches(&m))
             };
             let layer = parse(&value).map_err(|e| ConfigError::Env {
@@ -463,6 +477,7 @@ impl Settings {
                     .collect()
             }),
             jsx_props: s.jsx_props.clone().unwrap_or_default(),
+            hexo_tags: s.hexo_tags.unwrap_or(false),
         })
     }
 
@@ -556,6 +571,8 @@ pub struct Config {
     pub front_matter_keys: Vec<String>,
     /// JSX props besides `src`, `srcSet`, `poster` that name an image (MDX).
     pub jsx_props: Vec<String>,
+    /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
+    pub hexo_tags: bool,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
 }
@@ -773,6 +790,32 @@ mod tests {
                 account_id: Some("0123abcd".into()),
                 ..Settings::default()
             }
+        );
+        assert!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "maybe".into())).is_err()
+        );
+    }
+
+    #[test]
+    fn hexo_tags_from_every_layer() {
+        assert_eq!(
+            toml("hexo-tags = true\n", None).unwrap().hexo_tags,
+            Some(true)
+        );
+        assert_eq!(
+            Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "false".into()))
+                .unwrap()
+                .hexo_tags,
+            Some(false)
+        );
+        let s = Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        assert!(
+            !s.resolve(Path::new("/w"), Path::new("/w"))
+                .unwrap()
+                .hexo_tags
         );
     }
 }

@@ -76,6 +76,25 @@ pub enum Problem {
     Store { path: PathBuf, source: StoreError },
     #[error("{} is not in the manifest {}", .path.display(), .manifest.display())]
     NotUploaded { path: PathBuf, manifest: PathBuf },
+    /// eject: a URL of this destination that the manifest does not know.
+    #[error("{url} is not in the manifest, so its bytes cannot be checked")]
+    UnknownUrl { url: String },
+    /// eject: the file to restore is there with other bytes.
+    #[error("{} already exists with other bytes than the object {key}", .path.display())]
+    RestoreConflict { path: PathBuf, key: String },
+    /// eject: the object could not be downloaded.
+    #[error("downloading {key}: {source}")]
+    Download {
+        key: String,
+        source: std::sync::Arc<StoreError>,
+    },
+    /// eject: the object's bytes are not the manifest's.
+    #[error("the object {key} arrived with sha256 {found}; the manifest says {expected}")]
+    Corrupt {
+        key: String,
+        found: String,
+        expected: String,
+    },
     #[error(
         "the image {url:?} is rendered, but its place in the source could not be found to rewrite it"
     )]
@@ -92,6 +111,10 @@ impl Problem {
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
             Problem::Store { source, .. } => source.hint(),
             Problem::NotUploaded { .. } => "run r2filter on this document (with credentials) to upload it, and commit the manifest".into(),
+            Problem::UnknownUrl { .. } => "eject restores what the manifest records: pass the manifest that published it (--manifest), or set on-missing to warn to keep this URL as it is".into(),
+            Problem::RestoreConflict { .. } => "eject never overwrites a file: move it away (or restore it from git) and run again".into(),
+            Problem::Download { source, .. } => source.hint(),
+            Problem::Corrupt { .. } => "the store served other bytes than were published: try again, or from the bucket (without --from-public-url); `r2filter verify` checks every object".into(),
             Problem::Unmapped { .. } => "write the destination plainly on one line (no line break or character reference inside it); please report this document to r2filter".into(),
         }
     }
@@ -139,6 +162,21 @@ pub enum Error {
         lines: Vec<String>,
         bad: usize,
         objects: usize,
+    },
+    /// `migrate`, `orphans`: the store could not be asked (or told).
+    #[error("cannot {doing}: {source}")]
+    Store {
+        doing: &'static str,
+        source: StoreError,
+    },
+    /// `migrate --delete`: git refused.
+    #[error("`git {command}` failed: {message}")]
+    Git { command: String, message: String },
+    /// `migrate --delete`: a file could not be deleted.
+    #[error("cannot delete {}: {source}", .path.display())]
+    Delete {
+        path: PathBuf,
+        source: std::io::Error,
     },
 }
 
@@ -220,6 +258,9 @@ impl Error {
             Error::Batch(e) => e.hint(),
             Error::Verify(e) => e.hint(),
             Error::Mismatches { .. } => "run r2filter on the documents that use them to upload them again, or remove their entries from the manifest".into(),
+            Error::Store { source, .. } => source.hint(),
+            Error::Git { .. } => "git will not drop a file whose changes it has not recorded: commit or stash them, then run again (what git removed before the failure is staged)".into(),
+            Error::Delete { .. } => "check the file's permissions".into(),
         }
     }
 }

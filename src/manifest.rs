@@ -6,7 +6,7 @@
 //! and it is only ever replaced whole (temp file + rename) under a lock, merging
 //! with whatever another run wrote meanwhile.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -41,8 +41,9 @@ impl std::fmt::Display for Destination {
 /// One uploaded object, under the SHA-256 of the source file it was made
 /// from.
 ///
-/// The last three fields came with metadata stripping and conversion; older
-/// entries lack them (and older r2filter versions ignore them): an entry
+/// `transform`, `published_sha256` and `location` came with metadata
+/// stripping and conversion, `sources` with migrate and eject; older entries
+/// lack them (and older r2filter versions ignore them): an entry
 /// without `transform` was published as the file is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -64,6 +65,22 @@ pub struct Entry {
     /// that every run can say so without reading the file again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub location: Vec<String>,
+    /// Where the bytes were published from: each file's path relative to the
+    /// root (`/`-separated), with the paths as documents wrote them
+    /// (`img/a.png`, `/static/a.png`). `r2filter eject` restores files and
+    /// links from it; `r2filter migrate` deletes only files named here.
+    /// Absent in manifests written before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// One place a published file was referenced from: the file (relative to the
+/// root) and the path as the document wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Source {
+    pub sha256: String,
+    pub path: String,
+    pub written: String,
 }
 
 impl Entry {
@@ -149,9 +166,56 @@ impl Manifest {
             .collect()
     }
 
+    /// The manifest's entry for a public URL of this destination (a `?query` or
+    /// `#fragment` after it ignored), with its SHA-256.
+    pub fn by_url(&self) -> BTreeMap<&str, (&str, &Entry)> {
+        self.objects
+            .iter()
+            .map(|(hash, e)| (e.url.as_str(), (hash.as_str(), e)))
+            .collect()
+    }
+
+    /// What to merge so that every source is recorded: `new` entries with
+    /// their sources added, and for objects already in the manifest, entries
+    /// carrying only the sources it lacks. Sources of objects in neither are
+    /// dropped (their upload failed). Empty when there is nothing new.
+    pub fn with_sources(
+        &self,
+        mut new: BTreeMap<String, Entry>,
+        sources: impl IntoIterator<Item = Source>,
+    ) -> BTreeMap<String, Entry> {
+        for s in sources {
+            if let Some(entry) = new.get_mut(&s.sha256) {
+                entry.sources.entry(s.path).or_default().insert(s.written);
+                continue;
+            }
+            let Some(known) = self.objects.get(&s.sha256) else {
+                continue;
+            };
+            if known
+                .sources
+                .get(&s.path)
+                .is_some_and(|w| w.contains(&s.written))
+            {
+                continue;
+            }
+            new.entry(s.sha256)
+                .or_insert_with(|| Entry {
+                    sources: BTreeMap::new(),
+                    ..known.clone()
+                })
+                .sources
+                .entry(s.path)
+                .or_default()
+                .insert(s.written);
+        }
+        new
+    }
+
     /// Adds `new` entries to the manifest on disk: under a lock, re-read it, merge
     /// (another run may have written meanwhile), write a temp file and rename it
-    /// over. Never touches a file that does not parse.
+    /// over. Never touches a file that does not parse. An entry already there
+    /// keeps its key and URL and gains the new entry's sources.
     pub fn save_merged(
         path: &Path,
         destination: &Destination,
@@ -175,12 +239,27 @@ impl Manifest {
         for (hash, entry) in new {
             // The first upload's entry stands (its key is what documents link
             // to), unless the new one was made with other settings (stripped
-            // of its location, converted): then it replaces it.
-            match manifest.objects.get(hash) {
-                Some(old) if old.transform() == entry.transform() => {}
-                _ => {
-                    manifest.objects.insert(hash.clone(), entry.clone());
+            // of its location, converted): then it replaces it. Either way it
+            // keeps the sources recorded so far and gains the new ones.
+            let kept = match manifest.objects.entry(hash.clone()) {
+                btree_map::Entry::Vacant(v) => v.insert(entry.clone()),
+                btree_map::Entry::Occupied(o) => {
+                    let old = o.into_mut();
+                    if old.transform() != entry.transform() {
+                        let sources = std::mem::take(&mut old.sources);
+                        *old = Entry {
+                            sources,
+                            ..entry.clone()
+                        };
+                    }
+                    old
                 }
+            };
+            for (path, written) in &entry.sources {
+                kept.sources
+                    .entry(path.clone())
+                    .or_default()
+                    .extend(written.iter().cloned());
             }
         }
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
@@ -188,6 +267,17 @@ impl Manifest {
         crate::atomic::write_atomic(path, json.as_bytes(), true).map_err(write_err)?;
         Ok(manifest)
     }
+}
+
+/// A recorded source path as a path relative to the root, if it is a plain
+/// one: a manifest is input too, so `..`, `.` or an absolute path never get
+/// near the file system.
+pub fn source_path(source: &str) -> Option<PathBuf> {
+    let p = Path::new(source);
+    (!source.is_empty()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_))))
+    .then(|| p.to_path_buf())
 }
 
 fn read(path: &Path) -> Result<Option<Manifest>, ManifestError> {
@@ -263,6 +353,85 @@ mod tests {
         }
     }
 
+    fn source(sha256: &str, path: &str, written: &str) -> Source {
+        Source {
+            sha256: sha256.into(),
+            path: path.into(),
+            written: written.into(),
+        }
+    }
+
+    #[test]
+    fn manifests_without_sources_still_load_and_sources_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        // Written before sources existed: no `sources` key at all.
+        let old = r#"{
+  "version": 1,
+  "destination": {
+    "store": "s3",
+    "endpoint": "http://127.0.0.1:9",
+    "bucket": "blog-assets",
+    "public_url": "https://assets.example.com"
+  },
+  "objects": {
+    "aa": {
+      "key": "a.png",
+      "url": "https://assets.example.com/a.png",
+      "size": 3,
+      "content_type": "image/png",
+      "uploaded": "2026-11-28T00:00:00Z"
+    }
+  }
+}
+"#;
+        fs::write(&path, old).unwrap();
+        let m = Manifest::load(&path, &dest()).unwrap();
+        assert!(m.objects["aa"].sources.is_empty());
+
+        let mut b = entry("b.png");
+        b.sources
+            .entry("posts/b.png".into())
+            .or_default()
+            .insert("b.png".into());
+        let todo = m.with_sources(
+            BTreeMap::from([("bb".to_string(), b)]),
+            [
+                source("aa", "posts/img/a.png", "img/a.png"),
+                source("aa", "posts/img/a.png", "./img/a.png"),
+                source("bb", "posts/b.png", "/posts/b.png"),
+                // Not uploaded (its upload failed): not recorded.
+                source("cc", "posts/c.png", "c.png"),
+            ],
+        );
+        assert_eq!(todo.keys().collect::<Vec<_>>(), ["aa", "bb"]);
+        let m = Manifest::save_merged(&path, &dest(), &todo).unwrap();
+        assert_eq!(
+            m.objects["aa"].sources["posts/img/a.png"]
+                .iter()
+                .collect::<Vec<_>>(),
+            ["./img/a.png", "img/a.png"]
+        );
+        assert_eq!(m.objects["bb"].sources["posts/b.png"].len(), 2);
+        // Nothing new: nothing to write.
+        assert!(
+            m.with_sources(
+                BTreeMap::new(),
+                [source("aa", "posts/img/a.png", "img/a.png")]
+            )
+            .is_empty()
+        );
+        // The old part of the file is unchanged; sources sit sorted in their entry.
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(
+                "\"sources\": {\n        \"posts/img/a.png\": [\n          \"./img/a.png\",\n          \"img/a.png\"\n        ]\n      }"
+            ),
+            "{text}"
+        );
+        assert_eq!(Manifest::load(&path, &dest()).unwrap(), m);
+    }
+
     #[test]
     fn entries_from_before_transforms_read_and_are_replaced_by_new_settings() {
         let dir = tempfile::tempdir().unwrap();
@@ -305,6 +474,14 @@ mod tests {
         assert!(text.ends_with("}\n"));
         assert!(text.find("\"aa\"").unwrap() < text.find("\"bb\"").unwrap());
         assert_eq!(Manifest::load(&path, &dest()).unwrap(), m);
+    }
+
+    #[test]
+    fn only_plain_relative_source_paths() {
+        assert_eq!(source_path("posts/a.png"), Some("posts/a.png".into()));
+        for bad in ["", "/etc/passwd", "../x.png", "a/../../x.png", "./a.png"] {
+            assert_eq!(source_path(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub(crate) mod publish;
 use crate::config::{Config, OnMissing};
 use crate::document::{Document, Lines};
 use crate::error::{Error, Location, Problem, ReferenceError};
-use crate::manifest::{Entry, Manifest};
+use crate::manifest::{Entry, Manifest, Source};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
 use crate::resolve::{Resolver, Skip, Url};
@@ -201,7 +201,7 @@ pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Er
     }
     fail_on(problems)?;
     if !opts.dry_run {
-        upload(cfg, &mut plan, docs, &located, &opts)?;
+        upload(cfg, &manifest, &mut plan, docs, (&located, &hashed), &opts)?;
     }
     drop(published);
     let mut outcome = splice(docs, &located, &hashed, &plan);
@@ -324,6 +324,7 @@ pub(crate) fn locate(
                 flavor: doc.flavor,
                 front_matter_keys: cfg.front_matter_keys.clone(),
                 jsx_props: cfg.jsx_props.clone(),
+                hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
             };
             (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
         })
@@ -722,19 +723,61 @@ fn new_key(cfg: &Config, r: &LocalRef, hash: &str, ext: &str, now: time::OffsetD
 }
 
 /// Phase 4: uploads what the plan marks pending, then records what succeeded
-/// in the manifest, failures or not. The only phase with an async runtime,
+/// in the manifest, failures or not, with how each object was made (an entry
+/// that only learns that is written too) and the path each object was
+/// published from (a warm run writes the manifest only when something is new;
+/// an offline run records no paths). The only phase with an async runtime,
 /// built here and dropped when the uploads are done; the manifest is written
 /// (under its lock) after it.
 pub(crate) fn upload(
+    cfg: &Config,
+    manifest: &Manifest,
+    plan: &mut Plan,
+    docs: &[Document],
+    (located, hashed): (&Located, &Hashed),
+    opts: &Options,
+) -> Result<(), Error> {
+    let (new_entries, problems) = if plan.pending.is_empty() {
+        (plan.upgrades.clone(), Vec::new())
+    } else {
+        send(cfg, plan, docs, located, opts)
+    };
+    let sources = located
+        .refs
+        .iter()
+        .filter(|_| !opts.offline)
+        .filter_map(|r| {
+            let url = r.reference.url.trim();
+            Some(Source {
+                sha256: hashed.image(&r.file)?.sha256.clone(),
+                path: relative_source(&located.root, &r.file)?,
+                written: url.strip_suffix(r.suffix.as_str()).unwrap_or(url).into(),
+            })
+        });
+    let to_save = manifest.with_sources(new_entries, sources);
+    if !to_save.is_empty() {
+        Manifest::save_merged(&cfg.manifest, &cfg.destination, &to_save)?;
+    }
+    fail_on(problems)
+}
+
+/// `file` (canonical, inside `root`) as the manifest records it: relative to
+/// the root, `/`-separated. None for a name that is not UTF-8.
+fn relative_source(root: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
+}
+
+/// Sends the pending objects; returns the entries of those now in the
+/// bucket, and a problem for each that is not.
+fn send(
     cfg: &Config,
     plan: &mut Plan,
     docs: &[Document],
     located: &Located,
     opts: &Options,
-) -> Result<(), Error> {
-    if plan.pending.is_empty() {
-        return save_upgrades(cfg, plan);
-    }
+) -> (BTreeMap<String, Entry>, Vec<ReferenceError>) {
     let upload_opts = UploadOptions {
         concurrency: cfg.concurrency,
         cache_control: cfg.cache_control.clone(),
@@ -785,19 +828,7 @@ pub(crate) fn upload(
             )),
         }
     }
-    if !new_entries.is_empty() {
-        Manifest::save_merged(&cfg.manifest, &cfg.destination, &new_entries)?;
-    }
-    fail_on(problems)
-}
-
-/// Records in the manifest how the objects it already names were made (a run
-/// with nothing to upload still does that, once).
-fn save_upgrades(cfg: &Config, plan: &Plan) -> Result<(), Error> {
-    if !plan.upgrades.is_empty() {
-        Manifest::save_merged(&cfg.manifest, &cfg.destination, &plan.upgrades)?;
-    }
-    Ok(())
+    (new_entries, problems)
 }
 
 /// Phase 5: splices the new URLs into each document and accounts for every

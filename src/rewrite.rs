@@ -50,7 +50,9 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 /// Writes `url` so that it reads back as `url` where the old one stood.
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
-        Context::MarkdownImage | Context::MarkdownLink => markdown_destination(url),
+        Context::MarkdownImage | Context::MarkdownLink | Context::HexoTag { .. } => {
+            markdown_destination(url)
+        }
         Context::FrontMatter(style) => style.encode(url),
         Context::Attribute { quote }
         | Context::HtmlImage { quote }
@@ -67,6 +69,10 @@ pub fn encode_for(context: Context, url: &str) -> String {
 /// paragraph or HTML block, and the reference decodes to a line break, which
 /// the URL parser drops like the others.
 pub fn replacement(context: Context, url: &str, original: &str) -> String {
+    // A Hexo asset tag is replaced whole, by Markdown (or HTML) of its own.
+    if let Context::HexoTag { html, .. } = context {
+        return crate::scan::hexo::render(original, html, url, &markdown_destination(url));
+    }
     let mut text = encode_for(context, url);
     let attribute = matches!(
         context,

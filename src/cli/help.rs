@@ -34,7 +34,13 @@ Examples:
   r2filter --report r2filter-report.json < post.md > out.md
 
   # mdBook: print the [preprocessor.r2filter] table for book.toml
-  r2filter init --mdbook >> book.toml";
+  r2filter init --mdbook >> book.toml
+
+  # Take the images out of the repository: plan, then delete (git rm)
+  r2filter migrate && r2filter migrate --delete
+
+  # The way back: images restored from the bucket, links to their paths
+  r2filter eject";
 
 /// `r2filter init --help`.
 pub const INIT: &str = "\
@@ -47,3 +53,34 @@ Examples:
 
   # mdBook: append the preprocessor table to book.toml
   r2filter init --mdbook >> book.toml";
+
+/// `r2filter migrate --help`.
+pub const MIGRATE: &str = "\
+Examples:
+  # Rewrite every document under the current folder in place, and list the
+  # image files that can leave the repository (nothing is deleted)
+  r2filter migrate
+
+  # Delete them (git rm inside a git work tree), then commit
+  r2filter migrate --delete && git commit -m \"Move images to R2\"
+
+  # Only the posts
+  r2filter migrate content/posts --delete";
+
+/// `r2filter eject --help`.
+pub const EJECT: &str = "\
+Examples:
+  # Restore every image the documents link to, and the links to local paths
+  r2filter eject
+
+  # Without bucket credentials: download from the public URL, as a reader
+  r2filter eject --from-public-url content/posts";
+
+/// `r2filter orphans --help`.
+pub const ORPHANS: &str = "\
+Examples:
+  # Objects under the prefix that the manifest does not name, with their bytes
+  r2filter orphans
+
+  # Delete those last written more than 30 days ago
+  r2filter orphans --delete --min-age 30";

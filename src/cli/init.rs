@@ -116,6 +116,12 @@ const SETTINGS: &str = r#"#
 # A reference to a missing file: "error" (default) or "warn" (keep it as written).
 # on-missing = "error"
 
+# Hexo sites (post_asset_folder: true): rewrite {% asset_img name title %},
+# {% asset_link %} and {% asset_path %}, which name files of the post's folder
+# source/_posts/<slug>/, to ![title](URL), [title](URL) and the URL. Off by
+# default: it is the one place r2filter replaces more than a URL.
+# hexo-tags = false
+
 # --- Uploads ---
 
 # Uploads at once. Default 16.

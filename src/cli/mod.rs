@@ -6,10 +6,13 @@
 
 pub mod batch;
 pub mod check;
+pub mod eject;
 pub mod filter;
 pub mod help;
 pub mod init;
 pub mod mdbook;
+pub mod migrate;
+pub mod orphans;
 pub mod output;
 pub mod verify;
 
@@ -96,6 +99,17 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Ask the bucket about every object in the manifest (HEAD each)
     Verify(verify::VerifyArgs),
+    /// Rewrite documents in place, then list (with --delete, delete) the
+    /// local images nothing needs any more
+    #[command(after_help = help::MIGRATE)]
+    Migrate(migrate::MigrateArgs),
+    /// The way back: download the images the documents link to and restore
+    /// the files and links
+    #[command(after_help = help::EJECT)]
+    Eject(eject::EjectArgs),
+    /// List the objects under the prefix that the manifest does not name
+    #[command(after_help = help::ORPHANS)]
+    Orphans(orphans::OrphansArgs),
 }
 
 /// Sets up logging on stderr: warnings by default, `-q` errors only, `-v`
@@ -152,6 +166,9 @@ pub fn main_with(args: Cli) -> ExitCode {
         Some(Command::Init(init)) => init::run(init, &printer),
         Some(Command::Check(c)) => check::run(&args, c, &printer),
         Some(Command::Verify(v)) => verify::run(&args, v, &printer),
+        Some(Command::Migrate(m)) => migrate::run(&args, m, &printer),
+        Some(Command::Eject(e)) => eject::run(&args, e, &printer),
+        Some(Command::Orphans(o)) => orphans::run(&args, o, &printer),
         Some(Command::Mdbook(m)) => mdbook::run(m, mdbook::Outer::from_cli(&args), &printer),
     };
     exit(&printer, result)

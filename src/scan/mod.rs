@@ -34,12 +34,14 @@
 // character boundaries.
 #[allow(clippy::string_slice)]
 pub mod frontmatter;
+pub mod hexo;
 pub(crate) mod html;
 pub mod markdown;
 pub mod mdx;
 
 use std::ops::Range;
 
+pub use hexo::HexoTag;
 pub use markdown::{MdBookMarkdown, markdown_options};
 
 /// What kind of document is being scanned.
@@ -74,6 +76,9 @@ pub struct ScanOptions {
     /// JSX props that name an image on any element, besides
     /// [`mdx::IMAGE_PROPS`] (`jsx-props`).
     pub jsx_props: Vec<String>,
+    /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
+    /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
+    pub hexo_assets: Option<String>,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -98,6 +103,7 @@ impl From<Flavor> for ScanOptions {
                 .map(|k| k.to_string())
                 .collect(),
             jsx_props: Vec::new(),
+            hexo_assets: None,
         }
     }
 }
@@ -128,6 +134,9 @@ pub enum Context {
     /// `'` or a backtick). `image` when the prop shows an image whatever
     /// its path (`<img src>`).
     JsString { quote: u8, image: bool },
+    /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
+    /// by HTML when `html` (the tag sits in an HTML block).
+    HexoTag { tag: HexoTag, html: bool },
 }
 
 impl Context {
@@ -139,6 +148,10 @@ impl Context {
             Context::MarkdownImage
                 | Context::HtmlImage { .. }
                 | Context::JsString { image: true, .. }
+                | Context::HexoTag {
+                    tag: HexoTag::Img,
+                    ..
+                }
         )
     }
 
@@ -229,6 +242,11 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
         {
             found.references.push(r);
         }
+    }
+    // Hexo's asset tags when asked for ([`ScanOptions::hexo_assets`]).
+    if let Some(dir) = &opts.hexo_assets {
+        let refs = std::mem::take(&mut found.references);
+        found.references = hexo::merge(refs, hexo::scan(source, dir));
     }
     found.unmapped.sort_by_key(|r| r.span.start);
     Ok(found)

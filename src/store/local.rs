@@ -3,9 +3,9 @@
 //! Every method does blocking file work: [`super::Store`] runs them on tokio's
 //! blocking pool.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use super::{Existing, Head, StoreError, compare};
+use super::{Existing, Head, Listed, StoreError, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -65,5 +65,91 @@ impl LocalStore {
         crate::atomic::stage_with(&dest, false, copy)
             .and_then(|tmp| tmp.commit(&dest))
             .map_err(io)
+    }
+
+    pub(super) fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut out = Vec::new();
+        let mut dirs = vec![self.dir.clone()];
+        while let Some(dir) = dirs.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                // A store folder nothing was written to yet is an empty bucket.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == self.dir => {
+                    return Ok(out);
+                }
+                Err(source) => return Err(StoreError::Io { path: dir, source }),
+            };
+            for entry in entries {
+                let io = |source| StoreError::Io {
+                    path: dir.clone(),
+                    source,
+                };
+                let entry = entry.map_err(io)?;
+                let meta = entry.metadata().map_err(io)?;
+                let path = entry.path();
+                if meta.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                // put's temp files are not objects.
+                let temp = entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".r2filter-");
+                if let Some(key) = self
+                    .key_of(&path)
+                    .filter(|k| !temp && k.starts_with(prefix))
+                {
+                    out.push(Listed {
+                        key,
+                        size: meta.len(),
+                        last_modified: meta.modified().ok(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies `key` to the file `to`; returns the bytes copied.
+    pub(super) fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+        let from = self.key_path(key)?;
+        std::fs::copy(&from, to).map_err(|source| StoreError::Io { path: from, source })
+    }
+
+    /// Removes the object's file, then the folders it leaves empty (as a
+    /// bucket has no folders).
+    pub(super) fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.key_path(key)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != self.dir && d.starts_with(&self.dir)) {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
+    /// The file of `key`, which must stay below the folder (a manifest is
+    /// input too: `../` in a key must not reach other files).
+    fn key_path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let rel = Path::new(key);
+        if key.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(StoreError::BadKey { key: key.into() });
+        }
+        Ok(self.dir.join(rel))
+    }
+
+    /// The key of the file at `path` (`/`-separated; None if not UTF-8).
+    fn key_of(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.dir).ok()?;
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        Some(parts?.join("/"))
     }
 }

@@ -5,6 +5,7 @@
 //! needs no credentials and opens no connection.
 
 pub mod local;
+pub mod public;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +70,15 @@ pub struct Head {
     pub sha256: Option<String>,
 }
 
+/// An object as a LIST describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// When it was last written, when the store says.
+    pub last_modified: Option<std::time::SystemTime>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{op} {key}: HTTP {status}{}{}", .code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), .message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
@@ -104,6 +114,10 @@ pub enum StoreError {
     },
     #[error("key {key} already holds other bytes ({detail})")]
     Collision { key: String, detail: String },
+    #[error("{url}: HTTP {status}")]
+    Http { url: String, status: u16 },
+    #[error("key {key:?} is not a plain path below the store folder")]
+    BadKey { key: String },
 }
 
 impl StoreError {
@@ -114,6 +128,7 @@ impl StoreError {
                 (Some("RequestTimeTooSkewed"), _) => "this machine's clock is more than 15 minutes off: sync it (Linux: `sudo timedatectl set-ntp true`; macOS: `sudo sntp -sS time.apple.com`)".into(),
                 (Some("SignatureDoesNotMatch" | "InvalidAccessKeyId"), _) => "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE); for R2 the region must be `auto`".into(),
                 (Some("NoSuchBucket"), _) => "create the bucket, or fix `bucket` / `endpoint` / `account-id`".into(),
+                (Some("NoSuchKey"), _) | (_, 404) => "the bucket does not hold this object (deleted, or another bucket?); `r2filter verify` lists every object the manifest names and the bucket lacks".into(),
                 (Some("AccessDenied"), _) | (_, 403) => "check the credentials and that the token may write this bucket (R2: Object Read & Write, scoped to the bucket); for R2 the region must be `auto`".into(),
                 (Some("XAmzContentSHA256Mismatch" | "BadDigest"), _) => "the body did not match its hash: the file changed during the run, or it was corrupted on the way; run again".into(),
                 (_, 501) if *acl => "R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)".into(),
@@ -127,6 +142,9 @@ impl StoreError {
             StoreError::Other { .. } => "run again with -v for details".into(),
             StoreError::Io { .. } => "check the local store folder's permissions".into(),
             StoreError::Collision { .. } => "two different files map to one key: use a longer hash in `key-template` (e.g. {hash:16}) or another `prefix`".into(),
+            StoreError::Http { status: 404, .. } => "the public URL does not serve this object: check `public-url`, or download from the bucket (leave out --from-public-url)".into(),
+            StoreError::Http { .. } => "the public URL did not serve the object: try again, or download from the bucket (leave out --from-public-url)".into(),
+            StoreError::BadKey { .. } => "the manifest names a key that leaves the store folder: fix or remove that entry".into(),
         }
     }
 }
@@ -188,6 +206,44 @@ impl Store {
             Store::Local(l) => {
                 let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
                 blocking(move || l.put(&key, &path)).await
+            }
+        }
+    }
+
+    /// Every object whose key starts with `prefix`, in key order (all pages).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut listed = match self {
+            Store::S3(s) => s.list(prefix).await?,
+            Store::Local(l) => {
+                let (l, prefix) = (l.clone(), prefix.to_string());
+                blocking(move || l.list(&prefix)).await?
+            }
+        };
+        // Whatever the store answered, nothing outside the prefix comes out.
+        listed.retain(|o| o.key.starts_with(prefix));
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(listed)
+    }
+
+    /// Downloads `key` into the file `to` (created or truncated), streaming;
+    /// returns the bytes written.
+    pub async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+        match self {
+            Store::S3(s) => s.get(key, to).await,
+            Store::Local(l) => {
+                let (l, key, to) = (l.clone(), key.to_string(), to.to_path_buf());
+                blocking(move || l.get(&key, &to)).await
+            }
+        }
+    }
+
+    /// Deletes `key` (a key that is not there is not an error).
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Store::S3(s) => s.delete(key).await,
+            Store::Local(l) => {
+                let (l, key) = (l.clone(), key.to_string());
+                blocking(move || l.delete(&key)).await
             }
         }
     }

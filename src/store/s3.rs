@@ -2,6 +2,7 @@
 //! path-style, no CRC32 trailer, the body signed with its SHA-256, every 429
 //! retried.
 
+use std::path::Path;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -20,8 +21,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use tokio::io::AsyncWriteExt;
 
-use super::{Existing, Head, PutRequest, S3Settings, SHA256_META, StoreError, compare};
+use super::{Existing, Head, Listed, PutRequest, S3Settings, SHA256_META, StoreError, compare};
 
 /// A client for one bucket.
 #[derive(Debug, Clone)]
@@ -134,6 +136,70 @@ impl S3Store {
             .await
             .map(|_| ())
             .map_err(|e| sdk_error("PUT", req.key, &self.endpoint, req.acl.is_some(), e))
+    }
+
+    pub(super) async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("LIST", prefix, &self.endpoint, false, e))?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(Listed {
+                    key: key.to_string(),
+                    size: o.size().map_or(0, |n| n.max(0) as u64),
+                    last_modified: o
+                        .last_modified()
+                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GET", key, &self.endpoint, false, e))?;
+        let io = |source| StoreError::Io {
+            path: to.into(),
+            source,
+        };
+        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+        let mut body = resp.body;
+        let mut written = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::Other {
+            op: "GET",
+            key: key.into(),
+            detail: error_chain(&e),
+        })? {
+            file.write_all(&chunk).await.map_err(io)?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(written)
+    }
+
+    pub(super) async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("DELETE", key, &self.endpoint, false, e))
     }
 }
 

@@ -62,7 +62,7 @@ fn gps_exif_at(degrees: u32) -> Vec<u8> {
 const XMP: &str = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:City="Lisbon"/></rdf:RDF></x:xmpmeta>"#;
 
 /// A JPEG with GPS EXIF, Orientation 6 and an XMP city.
-fn located_jpeg() -> Vec<u8> {
+pub(crate) fn located_jpeg() -> Vec<u8> {
     located_jpeg_at(51, "Lisbon")
 }
 

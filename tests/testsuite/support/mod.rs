@@ -25,6 +25,7 @@
 
 mod book;
 mod node;
+mod repo;
 mod s3;
 
 use std::io::Write;
@@ -37,6 +38,7 @@ use snapbox::{Assert, IntoData, Redactions};
 
 pub use book::*;
 pub use node::*;
+pub use repo::*;
 pub use s3::*;
 pub use snapbox::str;
 

@@ -1,0 +1,74 @@
+//! `r2filter eject [PATH...] [--from-public-url]`: download every object the
+//! documents link to, check its SHA-256, put it back where it was published
+//! from, and turn the URLs back into those paths ([`crate::eject`]).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::HumanBytes;
+
+use super::{Cli, Printer};
+use crate::batch::{self, Target};
+use crate::config::Settings;
+use crate::eject::{self, Origin};
+use crate::error::Error;
+
+/// The way back: restore the images the documents link to, and the links to
+/// their paths
+#[derive(Debug, Clone, Args)]
+pub struct EjectArgs {
+    /// Markdown/MDX files or folders, walked like --in-place [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Download from the public URL (as a reader would; no credentials)
+    /// instead of the bucket
+    #[arg(long)]
+    pub from_public_url: bool,
+
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> {
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let paths = if args.paths.is_empty() {
+        // The current folder, its files named without a leading `./`.
+        vec![PathBuf::new()]
+    } else {
+        args.paths.clone()
+    };
+    let inputs = batch::collect(&paths, &cwd)?;
+    let docs = batch::read(&inputs)?;
+    let origin = if args.from_public_url {
+        Origin::PublicUrl
+    } else {
+        Origin::Bucket
+    };
+    let ejected = eject::run(&cfg, &docs, origin)?;
+    let written = batch::write_all(&inputs, &ejected.outputs, &Target::InPlace, &cwd)?;
+    for path in &written.changed {
+        printer.detail(format_args!("wrote {}", path.display()));
+    }
+    if ejected.guessed > 0 {
+        printer.say(format_args!(
+            "warning: {} reference(s) to objects with no recorded source path (published by an older r2filter) were restored under images/ beside their documents",
+            ejected.guessed
+        ));
+    }
+    let n = ejected.restored.len();
+    printer.say(format_args!(
+        "r2filter eject: {} reference{} back to local paths; {n} file{} restored ({} downloaded, SHA-256 checked), {} already there",
+        ejected.references,
+        if ejected.references == 1 { "" } else { "s" },
+        if n == 1 { "" } else { "s" },
+        HumanBytes(ejected.downloaded_bytes),
+        ejected.present,
+    ));
+    Ok(())
+}

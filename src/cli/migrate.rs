@@ -1,0 +1,138 @@
+//! `r2filter migrate [PATH...] [--delete]`: rewrite the documents in place
+//! (as `--in-place`), then print which image files can leave the repository
+//! ([`crate::migrate::plan`]); with `--delete`, delete them (`git rm` in a
+//! git work tree).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::HumanBytes;
+
+use super::{Cli, Printer};
+use crate::batch::{self, Target};
+use crate::config::Config;
+use crate::config::Settings;
+use crate::document::Document;
+use crate::error::Error;
+use crate::migrate::{self, Plan};
+use crate::pipeline;
+
+/// Rewrite documents in place, then list (or with --delete, delete) the local
+/// images they no longer need
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Markdown/MDX files or folders, walked like --in-place [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Delete the files the plan lists (git rm inside a git work tree)
+    #[arg(long)]
+    pub delete: bool,
+
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error> {
+    refuse(cli);
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let paths = if args.paths.is_empty() {
+        // The current folder, its files named without a leading `./`.
+        vec![PathBuf::new()]
+    } else {
+        args.paths.clone()
+    };
+    let inputs = batch::collect(&paths, &cwd)?;
+    let docs = batch::read(&inputs)?;
+
+    // 1. Rewrite in place: upload what is missing, record where it came from.
+    let outcome = printer.with_progress(false, false, |opts| pipeline::run(&cfg, &docs, opts))?;
+    let written = batch::write_all(&inputs, &outcome.outputs, &Target::InPlace, &cwd)?;
+    for path in &written.changed {
+        printer.detail(format_args!("wrote {}", path.display()));
+    }
+    printer.summary(&outcome.summary);
+
+    // 2. What can go, 3. deleted or not, then the plan on stdout.
+    let rewritten: Vec<_> = docs
+        .into_iter()
+        .zip(outcome.outputs)
+        .map(|(doc, text)| Document { text, ..doc })
+        .collect();
+    let plan = migrate::plan(&cfg, &rewritten)?;
+    let git = if args.delete && !plan.delete.is_empty() {
+        Some(migrate::delete(&cfg, &plan)?)
+    } else {
+        None
+    };
+    printer.stdout(plan_text(&plan, args.delete).as_bytes())?;
+    printer.say(format_args!(
+        "r2filter migrate: {}",
+        closing(&plan, git, &cfg, &cwd)
+    ));
+    Ok(())
+}
+
+/// `--offline` and `--dry-run` make no sense here: usage errors.
+fn refuse(cli: &Cli) {
+    if !cli.offline && !cli.dry_run {
+        return;
+    }
+    use clap::CommandFactory;
+    let flag = if cli.offline {
+        "--offline: migrate must confirm every object in the bucket before it deletes a file"
+    } else {
+        "--dry-run: migrate deletes nothing without --delete; leave out --delete to see the plan"
+    };
+    Cli::command()
+        .error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("migrate refuses {flag}"),
+        )
+        .exit()
+}
+
+/// One line per file: `delete`/`deleted PATH (SIZE)`, `kept PATH: why`.
+fn plan_text(plan: &Plan, deleted: bool) -> String {
+    let verb = if deleted { "deleted" } else { "delete" };
+    let mut out = String::new();
+    for c in &plan.delete {
+        out.push_str(&format!(
+            "{verb} {} ({})\n",
+            c.path.display(),
+            HumanBytes(c.size)
+        ));
+    }
+    for (path, why) in &plan.kept {
+        out.push_str(&format!("kept {}: {why}\n", path.display()));
+    }
+    out
+}
+
+/// The summary: what was (or can be) deleted, and what to do next.
+fn closing(plan: &Plan, git: Option<bool>, cfg: &Config, cwd: &Path) -> String {
+    let n = plan.delete.len();
+    let files = format!("{n} file{}", if n == 1 { "" } else { "s" });
+    let bytes = plan.bytes();
+    let size = format!("{} ({bytes} bytes)", HumanBytes(bytes));
+    let kept = plan.kept.len();
+    match git {
+        Some(true) => format!(
+            "deleted {files} with git rm, {size} freed; {kept} kept. Commit to finish: git add {} && git commit -am \"Move images to the bucket\"",
+            cfg.manifest
+                .strip_prefix(cwd)
+                .unwrap_or(&cfg.manifest)
+                .display()
+        ),
+        Some(false) => format!("deleted {files}, {size} freed; {kept} kept"),
+        None if n == 0 => format!("no file to delete; {kept} kept"),
+        None => format!(
+            "{files} can be deleted, {size}; {kept} kept. Nothing was deleted: run again with --delete"
+        ),
+    }
+}

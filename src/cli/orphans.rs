@@ -1,0 +1,81 @@
+//! `r2filter orphans [--delete --min-age DAYS]`: list the objects under the
+//! prefix that the manifest does not name, with their total bytes; delete
+//! those older than DAYS on request ([`crate::orphans`]).
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+use indicatif::HumanBytes;
+
+use super::{Cli, Printer};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::orphans;
+
+/// List the objects under the prefix that the manifest does not name (and
+/// delete old ones with --delete --min-age DAYS)
+#[derive(Debug, Clone, Args)]
+pub struct OrphansArgs {
+    /// Delete the orphans older than --min-age
+    #[arg(long, requires = "min_age")]
+    pub delete: bool,
+
+    /// With --delete: only orphans last written at least DAYS days ago
+    #[arg(long, value_name = "DAYS", requires = "delete")]
+    pub min_age: Option<u64>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error> {
+    let cwd = super::cwd()?;
+    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let found = orphans::find(&cfg)?;
+    let now = SystemTime::now();
+    let mut out = String::new();
+    for o in &found.objects {
+        let age = o
+            .last_modified
+            .and_then(|t| now.duration_since(t).ok())
+            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
+        out.push_str(&format!("{}\t{}\t{age}\n", o.key, o.size));
+    }
+    printer.stdout(out.as_bytes())?;
+    let scope = if found.prefix.is_empty() {
+        "in the whole bucket (no prefix is set)".to_string()
+    } else {
+        format!("under {}", found.prefix)
+    };
+    printer.say(format_args!(
+        "r2filter orphans: {} object{} {scope} not named by {} ({}, {} bytes); {} named",
+        found.objects.len(),
+        if found.objects.len() == 1 { "" } else { "s" },
+        cfg.manifest.display(),
+        HumanBytes(found.bytes()),
+        found.bytes(),
+        found.named
+    ));
+    let Some(days) = args.min_age.filter(|_| args.delete) else {
+        return Ok(());
+    };
+    let min_age = Duration::from_secs(days.saturating_mul(86_400));
+    let deleted = orphans::delete(&cfg, &found, min_age)?;
+    for key in &deleted.keys {
+        printer.note(format_args!("deleted {key}"));
+    }
+    printer.say(format_args!(
+        "r2filter orphans: deleted {} object{} ({}); kept {} younger than {days} day{}",
+        deleted.keys.len(),
+        if deleted.keys.len() == 1 { "" } else { "s" },
+        HumanBytes(deleted.bytes),
+        deleted.young,
+        if days == 1 { "" } else { "s" },
+    ));
+    Ok(())
+}

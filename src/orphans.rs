@@ -1,0 +1,122 @@
+//! `r2filter orphans`: the objects under the configured prefix that the
+//! manifest does not name: uploads of images no document uses any more
+//! (after a manifest was reset, a branch was dropped, a run crashed before
+//! recording). Found by LIST; deleted only on request, only when older than
+//! a given age, and never a key the manifest names or a key outside the
+//! prefix.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::manifest::Manifest;
+use crate::store::{Listed, Store};
+
+/// What is under the prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Orphans {
+    /// The LIST prefix: `prefix/`, or empty (the whole bucket).
+    pub prefix: String,
+    /// Objects the manifest does not name, in key order.
+    pub objects: Vec<Listed>,
+    /// Objects under the prefix that the manifest names.
+    pub named: usize,
+}
+
+impl Orphans {
+    pub fn bytes(&self) -> u64 {
+        self.objects.iter().map(|o| o.size).sum()
+    }
+}
+
+/// The LIST prefix for a configured key prefix: its folder (`blog/`, so
+/// `blog-old/…` is not under it), or everything.
+pub fn list_prefix(prefix: &str) -> String {
+    let p = prefix.trim_matches('/');
+    if p.is_empty() {
+        String::new()
+    } else {
+        format!("{p}/")
+    }
+}
+
+/// Lists the objects under the prefix that the manifest does not name.
+pub fn find(cfg: &Config) -> Result<Orphans, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
+    let prefix = list_prefix(&cfg.prefix);
+    let listed = crate::upload::runtime()
+        .block_on(async { Store::new(&cfg.store).await.list(&prefix).await })
+        .map_err(|source| Error::Store {
+            doing: "list the bucket",
+            source,
+        })?;
+    let mut orphans = Orphans {
+        prefix,
+        ..Orphans::default()
+    };
+    for o in listed {
+        if named.contains(o.key.as_str()) {
+            orphans.named += 1;
+        } else {
+            orphans.objects.push(o);
+        }
+    }
+    Ok(orphans)
+}
+
+/// What [`delete`] did.
+#[derive(Debug, Clone, Default)]
+pub struct Deleted {
+    pub keys: Vec<String>,
+    pub bytes: u64,
+    /// Orphans younger than the minimum age (or of unknown age): kept.
+    pub young: usize,
+}
+
+/// Deletes the orphans last written more than `min_age` ago, one by one.
+/// Every key is checked again against the prefix and the manifest (re-read:
+/// a run may have recorded it meanwhile) right before its DELETE.
+pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Deleted, Error> {
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
+    let now = SystemTime::now();
+    let mut deleted = Deleted::default();
+    let runtime = crate::upload::runtime();
+    let store = runtime.block_on(Store::new(&cfg.store));
+    for o in &orphans.objects {
+        let old_enough = o
+            .last_modified
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= min_age);
+        if !old_enough {
+            deleted.young += 1;
+            continue;
+        }
+        if !o.key.starts_with(&orphans.prefix) || named.contains(o.key.as_str()) {
+            continue;
+        }
+        runtime
+            .block_on(store.delete(&o.key))
+            .map_err(|source| Error::Store {
+                doing: "delete an orphan",
+                source,
+            })?;
+        deleted.keys.push(o.key.clone());
+        deleted.bytes += o.size;
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_is_a_folder() {
+        assert_eq!(list_prefix("blog"), "blog/");
+        assert_eq!(list_prefix("/blog/"), "blog/");
+        assert_eq!(list_prefix(""), "");
+    }
+}
