@@ -26,7 +26,7 @@
 //!   prop value is unchanged.
 //!
 //! And a second run on the output changes nothing. The compiler comes from
-//! `.ci/run` (under `/opt/r2filter-oracle`, or the folder in
+//! `.ci/run` (under `/opt/r2filter-oracle/mdx`, or `mdx/` in the folder in
 //! `R2FILTER_ORACLE`); without it the test says SKIPPED, and fails when `CI`
 //! is set.
 
@@ -44,12 +44,14 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "tiff",
 ];
 
-/// The oracle's folder (node_modules with @mdx-js/mdx, remark-frontmatter,
-/// remark-gfm, acorn), or None to skip outside CI.
+/// The compiler's folder, `mdx/` in the oracles' folder (its node_modules
+/// with @mdx-js/mdx, remark-frontmatter, remark-gfm, acorn), or None to skip
+/// outside CI.
 fn oracle() -> Option<PathBuf> {
     let dir = std::env::var_os("R2FILTER_ORACLE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/r2filter-oracle"));
+        .unwrap_or_else(|| PathBuf::from("/opt/r2filter-oracle"))
+        .join("mdx");
     let ready = ["@mdx-js/mdx", "remark-frontmatter", "remark-gfm", "acorn"]
         .iter()
         .all(|m| dir.join("node_modules").join(m).exists());
@@ -60,7 +62,7 @@ fn oracle() -> Option<PathBuf> {
             dir.display()
         );
         eprintln!(
-            "SKIPPED: no MDX compiler in {}; see .ci/run (npm install @mdx-js/mdx remark-frontmatter remark-gfm acorn)",
+            "SKIPPED: no MDX compiler in {}; see .ci/run (npm install --prefix …/mdx @mdx-js/mdx remark-frontmatter remark-gfm acorn)",
             dir.display()
         );
         return None;

@@ -4,7 +4,7 @@
 //
 // Usage: node compile.mjs ORACLE_DIR FILE...  (ORACLE_DIR holds node_modules
 // with @mdx-js/mdx, remark-frontmatter, remark-gfm and acorn; .ci/run
-// installs them under /opt/r2filter-oracle.)
+// installs them under /opt/r2filter-oracle/mdx.)
 //
 // For each FILE, prints one JSON line:
 //   {"file", "error"}                         the compiler rejects it, or
