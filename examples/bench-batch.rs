@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! bench-batch --scan-splice site/posts      # scan + splice only, in memory: MB/s
+//!                                           # (.md with pulldown-cmark, .mdx with markdown-rs)
 //! bench-batch --floor site/posts images.txt # read the documents, stat the images
 //! bench-batch --front-matter site/posts     # front-matter scan only, in memory
 //! bench-batch --clone-floor site/posts images.txt
@@ -40,14 +41,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every Markdown file under `dir`, sorted.
+/// Every Markdown (`.md`, `.mdx`) file under `dir`, sorted.
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).expect("read the folder").flatten() {
             let p = e.path();
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "md") {
+            } else if p.extension().is_some_and(|x| x == "md" || x == "mdx") {
                 out.push(p);
             }
         }
@@ -65,7 +66,7 @@ fn read_docs(src: &Path) -> Vec<Document> {
             name: p.display().to_string(),
             base_dir: p.parent().expect("a file has a folder").to_path_buf(),
             text: std::fs::read_to_string(&p).expect("read a document"),
-            flavor: Flavor::Markdown,
+            flavor: Flavor::from_path(&p),
         })
         .collect()
 }
@@ -75,8 +76,8 @@ fn read_docs(src: &Path) -> Vec<Document> {
 fn scan_splice(src: &Path) -> ExitCode {
     let docs = read_docs(src);
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
-    // The default front-matter keys, no Hexo tags.
-    let opts: ScanOptions = Flavor::Markdown.into();
+    // The default front-matter keys, no Hexo tags; the flavor from the path.
+    let opts = |flavor: Flavor| -> ScanOptions { flavor.into() };
     let url = "https://assets.example.com/2026/11/0123456789ab.png";
     let mut best = f64::MAX;
     let mut refs = 0;
@@ -87,7 +88,7 @@ fn scan_splice(src: &Path) -> ExitCode {
         refs = 0;
         out_bytes = 0;
         for d in &docs {
-            let found = scan::scan(&d.text, &opts)
+            let found = scan::scan(&d.text, &opts(d.flavor))
                 .expect("the benchmark's documents scan")
                 .references;
             let reps: Vec<Replacement> = found

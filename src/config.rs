@@ -108,6 +108,11 @@ pub struct Settings {
     #[serde(alias = "front_matter_keys")]
     #[arg(skip)]
     pub front_matter_keys: Option<Vec<String>>,
+    /// MDX: more JSX props that name an image, besides src, srcSet, poster
+    /// (repeatable, or comma-separated) [env: R2FILTER_JSX_PROPS]
+    #[serde(alias = "jsx_props")]
+    #[arg(long = "jsx-prop", value_name = "NAME", value_delimiter = ',')]
+    pub jsx_props: Option<Vec<String>>,
     /// Tries per request for transient failures (default 5; config file only).
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
@@ -154,6 +159,7 @@ const FROM_ENV: &[&str] = &[
     "root",
     "site_root",
     "concurrency",
+    "jsx_props",
     "hexo_tags",
     "strip_metadata",
     "convert",
@@ -470,6 +476,7 @@ impl Settings {
                     .map(|k| k.to_string())
                     .collect()
             }),
+            jsx_props: s.jsx_props.clone().unwrap_or_default(),
             hexo_tags: s.hexo_tags.unwrap_or(false),
         })
     }
@@ -562,6 +569,8 @@ pub struct Config {
     pub acl: Option<String>,
     pub on_missing: OnMissing,
     pub front_matter_keys: Vec<String>,
+    /// JSX props besides `src`, `srcSet`, `poster` that name an image (MDX).
+    pub jsx_props: Vec<String>,
     /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
     pub hexo_tags: bool,
     /// What is published for each image: metadata stripped, converted, scaled.

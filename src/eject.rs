@@ -546,6 +546,11 @@ fn restore_for(context: Context, written: &str) -> String {
         | Context::HtmlLink { quote: None } => {
             written.contains(|c: char| c.is_whitespace() || "\"'`=<>".contains(c))
         }
+        // An MDX `src={"…"}` (issue 13): escaped only where the string must be.
+        Context::JsString { quote, .. } => {
+            written.contains([quote as char, '\\', '\n', '\r'])
+                || (quote == b'`' && written.contains("${"))
+        }
         // A plain scalar that was written with a space (`img/my shot.png`)
         // reads back the same as it was; otherwise the style knows.
         Context::FrontMatter(Style::YamlPlain { flow }) if plain_scalar(written, flow) => {

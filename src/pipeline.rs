@@ -346,6 +346,7 @@ pub(crate) fn locate(
         let opts = ScanOptions {
             flavor: doc.flavor,
             front_matter_keys: cfg.front_matter_keys.clone(),
+            jsx_props: cfg.jsx_props.clone(),
             hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
         };
         (scan::scan(&doc.text, &opts), Lines::new(&doc.text))

@@ -44,6 +44,7 @@ pub fn find(cfg: &Config, docs: &[Document], manifest: &Manifest) -> Found {
         let opts = ScanOptions {
             flavor: doc.flavor,
             front_matter_keys: cfg.front_matter_keys.clone(),
+            jsx_props: cfg.jsx_props.clone(),
             hexo_assets: None,
         };
         let references = match scan::scan(&doc.text, &opts) {

@@ -57,6 +57,7 @@ pub fn encode_for(context: Context, url: &str) -> String {
         Context::Attribute { quote }
         | Context::HtmlImage { quote }
         | Context::HtmlLink { quote } => attribute_value(url, quote),
+        Context::JsString { quote, .. } => js_string_body(url, quote),
     }
 }
 
@@ -114,6 +115,30 @@ pub fn attribute_value(url: &str, quote: Option<u8>) -> String {
             '\'' if quote == Some(b'\'') => out.push_str("%27"),
             ' ' | '\t' | '\n' | '\r' | '\x0c' | '>' if quote.is_none() => {
                 out.push_str(&format!("%{:02X}", c as u32));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `url` as the body of a JavaScript string literal in `quote` (`"`, `'`
+/// or a backtick): what would end it or start an escape or a `${`
+/// substitution is escaped.
+pub fn js_string_body(url: &str, quote: u8) -> String {
+    let mut out = String::with_capacity(url.len());
+    let mut chars = url.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            '$' if quote == b'`' && chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c if u32::from(c) == u32::from(quote) => {
+                out.push('\\');
+                out.push(c);
             }
             _ => out.push(c),
         }
@@ -186,6 +211,18 @@ pub fn markdown_destination(url: &str) -> String {
 mod tests {
     use super::*;
     use crate::scan::{Flavor, scan};
+
+    #[test]
+    fn js_string_body_reads_back() {
+        for v in ["a.png", "a\"b'c`d\\e\nf${g}", "x\u{2028}y\r"] {
+            for q in [b'"', b'\'', b'`'] {
+                let q_char = char::from(q);
+                let lit = format!("{q_char}{}{q_char}", js_string_body(v, q));
+                let read = crate::scan::mdx::js::string_literal(&lit).map(|l| l.2);
+                assert_eq!(read.as_deref(), Some(v), "{lit}");
+            }
+        }
+    }
 
     #[test]
     fn splice_keeps_every_other_byte() {

@@ -1,7 +1,7 @@
-//! Any UTF-8 text as raw HTML and as JSX: the tokenizer, the attribute and
-//! character-reference decoding and the JSX scanner never panic, every span
-//! they give is on character boundaries, and a URL written back with
-//! `attribute_value` decodes to itself.
+//! Any UTF-8 text as raw HTML: the tokenizer and the attribute and
+//! character-reference decoding never panic, every span they give is on
+//! character boundaries, and a URL written back with `attribute_value`
+//! decodes to itself. (JSX is the mdx target's: it goes through markdown-rs.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -32,9 +32,4 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = scan::html::commonmark_entity(text);
-    let mut out = Vec::new();
-    scan::html::scan_jsx(text, 0..text.len(), &mut out);
-    for r in out {
-        assert!(text.get(r.span.clone()).is_some(), "{:?}", r.span);
-    }
 });

@@ -109,6 +109,10 @@ const SETTINGS: &str = r#"#
 # Front-matter keys whose values are images.
 # front-matter-keys = ["image", "images", "cover", "coverImage", "cover_image", "thumbnail", "banner", "ogImage", "avatar"]
 
+# MDX: more JSX props that name an image, besides src, srcSet and poster
+# (<Hero background="a.png" />). Default: none.
+# jsx-props = ["background"]
+
 # A reference to a missing file: "error" (default) or "warn" (keep it as written).
 # on-missing = "error"
 

@@ -9,8 +9,7 @@
 //! Attribute names follow the spec too: `<img/src="a.png">` has a `src`, and
 //! of two `src` attributes the first counts.
 //!
-//! For MDX, [`scan_jsx`] reads JSX: string props of any element or component,
-//! stepping over `{expressions}` and `{/* comments */}`.
+//! (JSX in MDX is read by [`super::mdx`], from markdown-rs's tree.)
 //!
 //! Character references are decoded with `htmlize`, which carries the full
 //! HTML5 table and the spec's rules (in an attribute, `&copy=` stays as is).
@@ -21,7 +20,7 @@
 
 use std::ops::Range;
 
-use crate::scan::{Context, Reference};
+use crate::scan::Context;
 
 /// One start tag as a browser's tokenizer reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,7 +274,7 @@ pub(crate) fn trim_span(text: &str, span: Range<usize>) -> Option<Range<usize>> 
 
 /// The URL spans of a `srcset` value: candidates are separated by commas, each
 /// a URL followed by optional descriptors (`2x`, `480w`).
-fn srcset_urls(value: &str) -> Vec<Range<usize>> {
+pub(crate) fn srcset_urls(value: &str) -> Vec<Range<usize>> {
     let b = value.as_bytes();
     let mut urls = Vec::new();
     let mut i = 0;
@@ -343,197 +342,6 @@ pub(crate) fn commonmark_entity(s: &str) -> Option<(String, usize)> {
     let whole = b.get(..name_len + 2)?;
     let decoded = htmlize::ENTITIES.get(whole)?;
     Some((String::from_utf8_lossy(decoded).into_owned(), whole.len()))
-}
-
-// ---------------------------------------------------------------- JSX (MDX)
-
-/// Scans `source[range]` as MDX for JSX start tags and pushes one reference
-/// per `src`, `srcSet`/`srcset` or `poster` string prop (one per candidate for
-/// `srcSet`).
-pub(crate) fn scan_jsx(source: &str, range: Range<usize>, out: &mut Vec<Reference>) {
-    let bytes = source.as_bytes();
-    let end = range.end.min(bytes.len());
-    let mut i = range.start;
-    while let Some(off) = bytes
-        .get(i..end)
-        .and_then(|r| r.iter().position(|&b| b == b'<' || b == b'{'))
-    {
-        i += off;
-        let rest = bytes.get(i..end).unwrap_or_default();
-        if rest.starts_with(b"<!--") {
-            i = find(rest, b"-->").map_or(end, |p| i + p + 3);
-            continue;
-        }
-        // MDX comments, `{/* … */}`: commented-out JSX is not a reference.
-        if rest.first() == Some(&b'{') {
-            let ws = rest
-                .iter()
-                .skip(1)
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
-            i = if rest.get(1 + ws..3 + ws) == Some(b"/*") {
-                let from = i + 3 + ws;
-                bytes
-                    .get(from..end)
-                    .and_then(|r| find(r, b"*/"))
-                    .map_or(end, |p| from + p + 2)
-            } else {
-                i + 1
-            };
-            continue;
-        }
-        let name_len = rest
-            .iter()
-            .skip(1)
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'.' | b'_'))
-            .count();
-        // A tag name ends at whitespace, `/`, `>` or `{`; `<a![x](y)` is
-        // text, not a tag whose attributes would swallow what follows.
-        let ends_name = rest
-            .get(1 + name_len)
-            .is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>' | b'{'));
-        if name_len == 0 || !rest.get(1).is_some_and(u8::is_ascii_alphabetic) || !ends_name {
-            i += 1;
-            continue;
-        }
-        i = jsx_attributes(source, i + 1 + name_len, end, out);
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Walks the props of one JSX tag from `i`; returns the index after the tag.
-fn jsx_attributes(source: &str, mut i: usize, end: usize, out: &mut Vec<Reference>) -> usize {
-    let bytes = source.as_bytes();
-    loop {
-        while i < end && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= end {
-            return end;
-        }
-        match bytes[i] {
-            b'>' => return i + 1,
-            b'/' if bytes.get(i + 1) == Some(&b'>') => return i + 2,
-            b'{' => {
-                i = skip_braces(bytes, i, end);
-                continue;
-            }
-            b'<' => return i, // not a tag after all; let the caller look again here
-            _ => {}
-        }
-        let name_start = i;
-        while i < end && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>' | b'<')
-        {
-            if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'>') {
-                break;
-            }
-            i += 1;
-        }
-        if i == name_start {
-            i += 1;
-            continue;
-        }
-        let name = bytes.get(name_start..i).unwrap_or_default();
-        let mut j = i;
-        while j < end && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if j >= end || bytes[j] != b'=' {
-            continue; // a prop without a value
-        }
-        j += 1;
-        while j < end && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        if j >= end {
-            return end;
-        }
-        let (value, quote, next) = match bytes[j] {
-            q @ (b'"' | b'\'') => match bytes
-                .get(j + 1..end)
-                .and_then(|r| r.iter().position(|&c| c == q))
-            {
-                Some(p) => (j + 1..j + 1 + p, Some(q), j + 2 + p),
-                None => return end,
-            },
-            b'{' => {
-                i = skip_braces(bytes, j, end);
-                continue;
-            }
-            _ => {
-                let mut k = j;
-                while k < end && !bytes[k].is_ascii_whitespace() && bytes[k] != b'>' {
-                    k += 1;
-                }
-                (j..k, None, k)
-            }
-        };
-        i = next;
-        let context = Context::Attribute { quote };
-        if matches!(name, b"src" | b"poster") {
-            push(source, value, context, out);
-        } else if name.eq_ignore_ascii_case(b"srcset") {
-            let raw = source.get(value.clone()).unwrap_or("");
-            for candidate in srcset_urls(raw) {
-                let span = value.start + candidate.start..value.start + candidate.end;
-                push(source, span, context, out);
-            }
-        }
-    }
-}
-
-fn push(source: &str, span: Range<usize>, context: Context, out: &mut Vec<Reference>) {
-    let Some(span) = trim_span(source, span) else {
-        return;
-    };
-    let Some(raw) = source.get(span.clone()) else {
-        return;
-    };
-    out.push(Reference {
-        url: attribute_url(raw),
-        span,
-        context,
-    });
-}
-
-/// Skips a JSX `{expression}` starting at `i` (on the `{`), minding strings.
-/// An expression never closed is no expression: only its `{` is skipped, so
-/// a stray brace cannot swallow the rest of the document.
-fn skip_braces(bytes: &[u8], i: usize, end: usize) -> usize {
-    close_braces(bytes, i, end).unwrap_or(i + 1)
-}
-
-fn close_braces(bytes: &[u8], mut i: usize, end: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    while i < end {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == b'\\' {
-                    i += 1;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None => match b {
-                b'"' | b'\'' | b'`' => quote = Some(b),
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    None
 }
 
 #[cfg(test)]
@@ -646,15 +454,6 @@ mod tests {
     }
 
     #[test]
-    fn jsx_expressions_are_skipped() {
-        let src = r#"<Image {...props} alt={"<img src='x.png'>"} src="./c.png" width={800} />"#;
-        let mut out = Vec::new();
-        scan_jsx(src, 0..src.len(), &mut out);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].url, "./c.png");
-    }
-
-    #[test]
     fn cut_off_input_does_not_panic() {
         for s in [
             "<",
@@ -673,8 +472,6 @@ mod tests {
             "<a/",
         ] {
             let _ = attrs(s);
-            let mut out = Vec::new();
-            scan_jsx(s, 0..s.len(), &mut out);
         }
     }
 }

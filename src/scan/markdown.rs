@@ -1,5 +1,6 @@
-//! The Markdown front end: pulldown-cmark's offset iterator, so code spans and
-//! code blocks are never looked into.
+//! The Markdown front end (`.md` documents and mdBook chapters):
+//! pulldown-cmark's offset iterator, so code spans and code blocks are never
+//! looked into. (`.mdx` documents have their own front end, [`super::mdx`].)
 //!
 //! - `.md` documents: CommonMark with GFM tables, strikethrough, task lists and
 //!   footnotes, and heading attributes ([`markdown_options`]); a YAML `---` or
@@ -107,18 +108,18 @@ pub fn markdown_options() -> Options {
 fn parser(text: &str, flavor: Flavor) -> Parser<'_> {
     match flavor {
         Flavor::MdBook(o) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+        // (`.mdx` documents have their own front end.)
         Flavor::Markdown | Flavor::Mdx => Parser::new_ext(text, body_options()),
     }
 }
 
-/// Finds every URL in `source` that may name a local image, sorted by
-/// position, spans never overlapping, and what the renderer shows but could
-/// not be mapped back to the source. Whether a URL is local is decided later
-/// (resolve).
+/// Finds every URL in a `.md` document or mdBook chapter that may name a
+/// local image, and what the renderer shows but could not be mapped back to
+/// the source ([`super::scan`] sorts them).
 ///
 /// Front matter (not in mdBook chapters) is read by its own parser; the
 /// Markdown parser sees blank lines in its place (same offsets).
-pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
+pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
     let mut found = Scanned::default();
     let masked;
     let mut text = source;
@@ -129,20 +130,12 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
         masked = block.mask(source);
         text = &masked;
     }
-    let mut refs = std::mem::take(&mut found.references);
-    scan_body(text, 0, opts.flavor, &mut refs, &mut found.unmapped);
-    refs.sort_by_key(|r| r.span.start);
-    // Keep the first of any overlapping pair (a JSX prop inside an image's span).
-    for r in refs {
-        if found
-            .references
-            .last()
-            .is_none_or(|last| last.span.end <= r.span.start)
-        {
-            found.references.push(r);
-        }
-    }
-    found.unmapped.sort_by_key(|r| r.span.start);
+    scan_body(
+        text,
+        opts.flavor,
+        &mut found.references,
+        &mut found.unmapped,
+    );
     Ok(found)
 }
 
@@ -175,28 +168,23 @@ struct Open {
     nested: bool,
 }
 
-/// Scans `source[base..]`, the document without its front matter.
+/// Scans `source`, the document with its front matter masked.
 fn scan_body(
     source: &str,
-    base: usize,
     flavor: Flavor,
     refs: &mut Vec<Reference>,
     unmapped: &mut Vec<Reference>,
 ) {
-    let body = source.get(base..).unwrap_or("");
-    let mut iter = parser(body, flavor).into_offset_iter();
-    let events: Vec<(Event<'_>, Range<usize>)> = iter
-        .by_ref()
-        .map(|(e, r)| (e, r.start + base..r.end + base))
-        .collect();
+    let mut iter = parser(source, flavor).into_offset_iter();
+    let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();
     let walk = Walk::over(source, &events, |label| {
-        refdefs.get(label).map(|d| d.span.start + base)
+        refdefs.get(label).map(|d| d.span.start)
     });
 
     // Which of them a browser would see, and the image URLs of raw HTML.
-    let live: Vec<bool> = if walk.has_html && flavor != Flavor::Mdx {
+    let live: Vec<bool> = if walk.has_html {
         let page = Page::render(source, &events);
         let tags = html::start_tags(&page.html);
         page.html_references(&tags, refs, unmapped);
@@ -211,33 +199,15 @@ fn scan_body(
     // Every definition by the start of its span: (span, parser's destination).
     let defs: BTreeMap<usize, (Range<usize>, String)> = refdefs
         .iter()
-        .map(|(_, d)| {
-            (
-                d.span.start + base,
-                (d.span.start + base..d.span.end + base, d.dest.to_string()),
-            )
-        })
+        .map(|(_, d)| (d.span.start, (d.span.clone(), d.dest.to_string())))
         .collect();
     emit(source, &walk.found, &live, &defs, refs, unmapped);
-
-    if flavor == Flavor::Mdx {
-        let mut at = base;
-        for skip in &walk.code {
-            if skip.start > at {
-                html::scan_jsx(source, at..skip.start, refs);
-            }
-            at = at.max(skip.end);
-        }
-        html::scan_jsx(source, at..source.len(), refs);
-    }
 }
 
 /// What one pass over the events finds.
 struct Walk {
     found: Vec<Found>,
     has_html: bool,
-    /// Code spans and blocks (MDX looks for JSX everywhere else).
-    code: Vec<Range<usize>>,
 }
 
 impl Walk {
@@ -251,7 +221,6 @@ impl Walk {
         let mut walk = Walk {
             found: Vec::new(),
             has_html: false,
-            code: Vec::new(),
         };
         let mut open: Vec<Open> = Vec::new();
         let mut image_depth = 0usize;
@@ -268,8 +237,6 @@ impl Walk {
                     if let Some(o) = Open::new(k, range.clone(), tag, image_depth > 0) {
                         image_depth += usize::from(o.is_image);
                         open.push(o);
-                    } else if matches!(tag, Tag::CodeBlock(_)) {
-                        walk.code.push(range.clone());
                     }
                 }
                 Event::End(TagEnd::Image | TagEnd::Link) => {
@@ -283,7 +250,6 @@ impl Walk {
                     }
                 }
                 Event::Html(_) | Event::InlineHtml(_) => walk.has_html = true,
-                Event::Code(_) => walk.code.push(range.clone()),
                 _ => {}
             }
         }
@@ -628,7 +594,7 @@ fn inline_destination(source: &str, tag: &Open) -> Option<Range<usize>> {
 }
 
 /// The destination inside a reference definition `[label]: dest "title"`.
-fn definition_destination(source: &str, def: Range<usize>) -> Option<Range<usize>> {
+pub(super) fn definition_destination(source: &str, def: Range<usize>) -> Option<Range<usize>> {
     let bytes = source.as_bytes();
     let mut i = def.start;
     // The label ends at the first unescaped `]` (labels cannot nest brackets).
@@ -648,7 +614,7 @@ fn definition_destination(source: &str, def: Range<usize>) -> Option<Range<usize
 /// Parses a CommonMark link destination starting at `from` (after optional
 /// whitespace and at most one line ending) and returns its span, angle brackets
 /// included. `limit` bounds the search.
-fn destination_span(source: &str, from: usize, limit: usize) -> Option<Range<usize>> {
+pub(super) fn destination_span(source: &str, from: usize, limit: usize) -> Option<Range<usize>> {
     let bytes = source.as_bytes().get(..limit.min(source.len()))?;
     let mut i = from;
     let mut newlines = 0;
@@ -709,7 +675,7 @@ fn destination_span(source: &str, from: usize, limit: usize) -> Option<Range<usi
 /// True when the written destination `raw` means `dest` (pulldown-cmark's value).
 /// Guards the splice: a span that does not decode to the parser's own URL is
 /// never rewritten.
-fn destination_matches(raw: &str, dest: &str) -> bool {
+pub(super) fn destination_matches(raw: &str, dest: &str) -> bool {
     let inner = raw
         .strip_prefix('<')
         .and_then(|r| r.strip_suffix('>'))
@@ -746,7 +712,7 @@ pub(crate) fn unescape_markdown(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::line_col;
+    use crate::scan::{line_col, scan};
 
     /// The URLs found in `doc`, each with the exact text of its span.
     fn found(doc: &str) -> Vec<(String, String)> {
@@ -906,15 +872,6 @@ mod tests {
     fn tables_and_footnotes() {
         let doc = "| a | b |\n|---|---|\n| ![x](t.png) | y |\n\nNote[^1].\n\n[^1]: ![f](f.png)\n";
         assert_eq!(found(doc), [pair("t.png", "t.png"), pair("f.png", "f.png")]);
-    }
-
-    #[test]
-    fn mdx_component_props() {
-        let doc = "import X from './x'\n\n<Image src=\"./cover.png\" width={800} />\n\n<Figure\n  srcSet=\"a.png 1x\"\n  caption={\"not <img src='q.png'>\"}\n/>\n";
-        assert_eq!(
-            found_in(doc, Flavor::Mdx),
-            [pair("./cover.png", "./cover.png"), pair("a.png", "a.png")]
-        );
     }
 
     fn mdbook(doc: &str) -> Vec<(String, String)> {

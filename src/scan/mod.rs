@@ -1,12 +1,19 @@
 //! The locate phase, first half: find every place in a document that names an image, with the exact
 //! byte span of its URL.
 //!
-//! Markdown is parsed with pulldown-cmark's offset iterator (for mdBook chapters
-//! with exactly mdBook's parser), so code spans and code blocks are never looked
-//! into. Raw HTML (`<img src>`, `srcset`, `poster`, `<a href>`) is read as a
-//! browser reads the rendered page. Front matter counts only at the very start
-//! of a document, never in an mdBook chapter. The spans found here are the only
-//! bytes the rewrite stage may change.
+//! One front end per flavor, one [`Reference`] model:
+//!
+//! - `.md` documents and mdBook chapters: pulldown-cmark's offset iterator
+//!   (for chapters exactly mdBook's parser), so code spans and code blocks are
+//!   never looked into; raw HTML (`<img src>`, `srcset`, `poster`, `<a href>`)
+//!   is read as a browser reads the rendered page ([`markdown`]).
+//! - `.mdx` documents: markdown-rs, the Rust port of micromark that the MDX
+//!   compiler parses with; JSX children are Markdown, JSX props are read from
+//!   the tags, expressions, ESM and code are left alone ([`mdx`]).
+//!
+//! Front matter counts only at the very start of a document, never in an
+//! mdBook chapter. The spans found here are the only bytes the rewrite stage
+//! may change.
 //!
 //! Slicing user text at a computed offset can panic; the scanner modules deny
 //! `clippy::string_slice` and slice with `str::get`.
@@ -26,23 +33,12 @@ pub mod frontmatter;
 pub mod hexo;
 pub(crate) mod html;
 pub mod markdown;
+pub mod mdx;
 
 use std::ops::Range;
 
 pub use hexo::HexoTag;
 pub use markdown::{MdBookMarkdown, markdown_options};
-
-/// Finds every URL in `source` that may name a local image, sorted by
-/// position, spans never overlapping: the Markdown front end, plus Hexo's
-/// asset tags when asked for ([`ScanOptions::hexo_assets`]).
-pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
-    let mut scanned = markdown::scan(source, opts)?;
-    if let Some(dir) = &opts.hexo_assets {
-        let refs = std::mem::take(&mut scanned.references);
-        scanned.references = hexo::merge(refs, hexo::scan(source, dir));
-    }
-    Ok(scanned)
-}
 
 /// What kind of document is being scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +46,8 @@ pub enum Flavor {
     /// CommonMark with GFM tables, strikethrough, task lists and footnotes,
     /// and heading attributes; front matter at the start.
     Markdown,
-    /// Markdown with JSX: string props of any element or component are scanned too.
+    /// MDX: Markdown with JSX, expressions and ESM, read by markdown-rs as
+    /// the MDX compiler reads it; front matter at the start.
     Mdx,
     /// An mdBook chapter: exactly mdBook's parser options, no front matter.
     MdBook(MdBookMarkdown),
@@ -72,6 +69,9 @@ pub struct ScanOptions {
     pub flavor: Flavor,
     /// Front-matter keys whose values name images (the README's defaults).
     pub front_matter_keys: Vec<String>,
+    /// JSX props that name an image on any element, besides
+    /// [`mdx::IMAGE_PROPS`] (`jsx-props`).
+    pub jsx_props: Vec<String>,
     /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
     /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
     pub hexo_assets: Option<String>,
@@ -98,6 +98,7 @@ impl From<Flavor> for ScanOptions {
                 .iter()
                 .map(|k| k.to_string())
                 .collect(),
+            jsx_props: Vec::new(),
             hexo_assets: None,
         }
     }
@@ -124,6 +125,11 @@ pub enum Context {
     /// A front-matter value (the span: a plain scalar, or what lies between
     /// the quotes); its style says how a new value is written there.
     FrontMatter(frontmatter::Style),
+    /// A JavaScript string literal that is a JSX prop's whole value in MDX
+    /// (`src={"a.png"}`): the span is what lies between its quotes (`"`,
+    /// `'` or a backtick). `image` when the prop shows an image whatever
+    /// its path (`<img src>`).
+    JsString { quote: u8, image: bool },
     /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
     /// by HTML when `html` (the tag sits in an HTML block).
     HexoTag { tag: HexoTag, html: bool },
@@ -137,6 +143,7 @@ impl Context {
             self,
             Context::MarkdownImage
                 | Context::HtmlImage { .. }
+                | Context::JsString { image: true, .. }
                 | Context::HexoTag {
                     tag: HexoTag::Img,
                     ..
@@ -184,6 +191,12 @@ pub struct Scanned {
 pub enum ScanError {
     #[error(transparent)]
     FrontMatter(#[from] frontmatter::FrontMatterError),
+    /// The MDX parser's own message (the MDX compiler stops there too).
+    #[error("MDX does not parse: {reason}")]
+    Mdx { offset: usize, reason: String },
+    /// markdown-rs itself failed (a bug of the parser, not of the document).
+    #[error("the MDX parser (markdown-rs) crashed on this document")]
+    MdxParserCrash,
 }
 
 impl ScanError {
@@ -191,14 +204,48 @@ impl ScanError {
     pub fn offset(&self) -> usize {
         match self {
             ScanError::FrontMatter(e) => e.offset,
+            ScanError::Mdx { offset, .. } => *offset,
+            ScanError::MdxParserCrash => 0,
         }
     }
 
     pub fn hint(&self) -> String {
         match self {
             ScanError::FrontMatter(e) => e.hint(),
+            ScanError::Mdx { .. } => "fix the MDX here (`npx @mdx-js/mdx` or the site's build reports the same error); a literal `{` or `<` in text is written `\\{` or `\\<`".into(),
+            ScanError::MdxParserCrash => "please report this document to r2filter; meanwhile, simplify the construct that trips the parser".into(),
         }
     }
+}
+
+/// Finds every URL in `source` that may name a local image, with the front
+/// end of its flavor: sorted by position, spans never overlapping, and what
+/// the renderer shows but could not be mapped back to the source. Whether a
+/// URL is local is decided later (resolve).
+pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
+    let mut found = match opts.flavor {
+        Flavor::Mdx => mdx::scan(source, opts)?,
+        Flavor::Markdown | Flavor::MdBook(_) => markdown::scan(source, opts)?,
+    };
+    let mut refs = std::mem::take(&mut found.references);
+    refs.sort_by_key(|r| r.span.start);
+    // Keep the first of any overlapping pair.
+    for r in refs {
+        if found
+            .references
+            .last()
+            .is_none_or(|last| last.span.end <= r.span.start)
+        {
+            found.references.push(r);
+        }
+    }
+    // Hexo's asset tags when asked for ([`ScanOptions::hexo_assets`]).
+    if let Some(dir) = &opts.hexo_assets {
+        let refs = std::mem::take(&mut found.references);
+        found.references = hexo::merge(refs, hexo::scan(source, dir));
+    }
+    found.unmapped.sort_by_key(|r| r.span.start);
+    Ok(found)
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

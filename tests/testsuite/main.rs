@@ -30,6 +30,7 @@ mod layout;
 mod lean;
 mod mdbook;
 mod mdbook_parity;
+mod mdx;
 mod migrate;
 mod moto;
 mod nextjs;

@@ -174,7 +174,8 @@ pub fn assert_blog_published(blog: &Path, s3: &S3Server) {
     let sunset = url_of("content/posts/images/sunset.png");
     let diagram = url_of("content/posts/images/diagram.png");
     let avatar = url_of("public/images/avatar.png");
-    assert_eq!(s3.count("PUT"), 4);
+    let map = url_of("content/posts/images/map.png");
+    assert_eq!(s3.count("PUT"), 5);
 
     let page = |p: &str| std::fs::read_to_string(blog.join("out").join(p)).unwrap();
     let hello = page("posts/hello-world.html");
@@ -193,11 +194,20 @@ pub fn assert_blog_published(blog: &Path, s3: &S3Server) {
     }
     // The JSX expression prop survived and was evaluated.
     assert!(components.contains("alt=\"A diagram\""), "{components}");
+    // MDX (issue 13): Markdown images indented inside JSX, and `src={"…"}`.
+    let gallery = page("posts/gallery.html");
+    for url in [&sunset, &map, &diagram] {
+        assert!(
+            gallery.contains(&format!("src=\"{url}\"")),
+            "{url} in {gallery}"
+        );
+    }
     let index = page("index.html");
     assert!(index.contains(&format!("src=\"{cover}\"")), "{index}");
     for (name, html) in [
         ("hello", &hello),
         ("components", &components),
+        ("gallery", &gallery),
         ("index", &index),
     ] {
         for local in ["src=\"./images/", "src=\"images/", "src=\"/images/"] {
