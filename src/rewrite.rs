@@ -78,17 +78,30 @@ pub fn replacement(context: Context, url: &str, original: &str) -> String {
         context,
         Context::Attribute { .. } | Context::HtmlImage { .. } | Context::HtmlLink { .. }
     );
-    if !attribute || !original.contains('\n') {
+    if !attribute || !original.contains(['\n', '\r']) {
         return text;
     }
+    // CommonMark's line endings: `\n`, `\r\n` and a lone `\r` (the fuzzer
+    // found a value broken by a lone `\r` that, put on one line, turned a
+    // paragraph into an HTML block). Each is kept as it was written.
     let b = original.as_bytes();
-    let breaks: Vec<usize> = (0..b.len()).filter(|&i| b[i] == b'\n').collect();
-    for (k, &nl) in breaks.iter().enumerate() {
-        if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
-            text.push('\r');
+    let mut breaks: Vec<(&str, usize)> = Vec::new(); // (the ending, where its line starts)
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let ending = match (c, b.get(i + 1)) {
+            (b'\r', Some(b'\n')) => "\r\n",
+            (b'\r', _) => "\r",
+            (b'\n', _) => "\n",
+            _ => "",
+        };
+        i += ending.len().max(1);
+        if !ending.is_empty() {
+            breaks.push((ending, i));
         }
-        text.push('\n');
-        let mut i = nl + 1;
+    }
+    for (k, &(ending, start)) in breaks.iter().enumerate() {
+        text.push_str(ending);
+        let mut i = start;
         while let Some(&c) = b.get(i).filter(|c| matches!(c, b' ' | b'\t' | b'>')) {
             text.push(char::from(c));
             i += 1;
@@ -389,5 +402,20 @@ mod tests {
             replacement(r.context, "U", quoted.get(r.span.clone()).unwrap()),
             "U\n> "
         );
+    }
+
+    // Found by the markdown fuzz target: a value broken by a lone `\r` (a
+    // CommonMark line ending). On one line the tag would start an HTML block
+    // where the paragraph was.
+    #[test]
+    fn a_lone_carriage_return_in_a_value_is_kept() {
+        let doc = "<img src=\"a\rb.png\">";
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
+        let new = replacement(r.context, "U", doc.get(r.span.clone()).unwrap());
+        assert_eq!(new, "U\r");
+        let crlf = "<img src=\"a\r\n b\rc.png\">";
+        let r = &scan(crlf, &Flavor::Markdown.into()).unwrap().references[0];
+        let new = replacement(r.context, "U", crlf.get(r.span.clone()).unwrap());
+        assert_eq!(new, "U\r\n &#10;\r");
     }
 }
