@@ -106,7 +106,10 @@ pub fn replacement(context: Context, url: &str, original: &str) -> String {
             text.push(char::from(c));
             i += 1;
         }
-        if k + 1 < breaks.len() {
+        // The last line keeps whatever follows the span; if the value had
+        // text there, that line may now hold nothing (a value that ended with
+        // trailing white space, trimmed from the span: found by fuzzing).
+        if k + 1 < breaks.len() || i < b.len() {
             text.push_str("&#10;");
         }
     }
@@ -383,7 +386,7 @@ mod tests {
             "https://cdn/x.png",
             doc.get(r.span.clone()).unwrap(),
         );
-        assert_eq!(new, "https://cdn/x.png\n&#10;\n&#10;\n");
+        assert_eq!(new, "https://cdn/x.png\n&#10;\n&#10;\n&#10;");
         let out = splice(
             doc,
             &[Replacement {
@@ -391,7 +394,7 @@ mod tests {
                 text: new,
             }],
         );
-        assert_eq!(out, "<a href=\"https://cdn/x.png\n&#10;\n&#10;\n\">\n");
+        assert_eq!(out, "<a href=\"https://cdn/x.png\n&#10;\n&#10;\n&#10;\">\n");
         assert_eq!(
             scan(&out, &Flavor::Markdown.into()).unwrap().references[0].url,
             "https://cdn/x.png"
@@ -400,7 +403,7 @@ mod tests {
         let r = &scan(quoted, &Flavor::Markdown.into()).unwrap().references[0];
         assert_eq!(
             replacement(r.context, "U", quoted.get(r.span.clone()).unwrap()),
-            "U\n> "
+            "U\n> &#10;"
         );
     }
 
@@ -412,10 +415,28 @@ mod tests {
         let doc = "<img src=\"a\rb.png\">";
         let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
         let new = replacement(r.context, "U", doc.get(r.span.clone()).unwrap());
-        assert_eq!(new, "U\r");
+        assert_eq!(new, "U\r&#10;");
         let crlf = "<img src=\"a\r\n b\rc.png\">";
         let r = &scan(crlf, &Flavor::Markdown.into()).unwrap().references[0];
         let new = replacement(r.context, "U", crlf.get(r.span.clone()).unwrap());
-        assert_eq!(new, "U\r\n &#10;\r");
+        assert_eq!(new, "U\r\n &#10;\r&#10;");
+    }
+
+    // Found by the markdown fuzz target: the value ends with white space that
+    // the span leaves out, so its last line would be left empty.
+    #[test]
+    fn a_value_whose_last_line_would_be_empty_keeps_it() {
+        let doc = "x<img src=\"e.png\n]\n\">";
+        let r = &scan(doc, &Flavor::Markdown.into()).unwrap().references[0];
+        let new = replacement(r.context, "U", doc.get(r.span.clone()).unwrap());
+        assert_eq!(new, "U\n&#10;");
+        let out = splice(
+            doc,
+            &[Replacement {
+                span: r.span.clone(),
+                text: new,
+            }],
+        );
+        assert_eq!(out, "x<img src=\"U\n&#10;\n\">");
     }
 }
