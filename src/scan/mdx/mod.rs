@@ -716,27 +716,50 @@ fn same_props(props: &[jsx::Prop], attrs: &[AttributeContent]) -> bool {
 }
 
 /// After a destination ending at `from`: optional whitespace, an optional
-/// title, and the `)` that ends the construct at `end`.
+/// title, and the `)` that ends the construct at `end`. The title is read as
+/// CommonMark reads one (its closing quote is the first unescaped one), so
+/// an image inside an alt text with an unclosed title, as in
+/// `![a![b](/u "](/u "t")`, is not taken for the outer image's destination.
 fn only_title_left(text: &str, from: usize, end: usize) -> bool {
-    let Some(rest) = text.get(from..end) else {
+    // `>`: a blockquote's markers on the lines a title spans.
+    let blank = |c: char| c.is_ascii_whitespace() || c == '>';
+    let Some(rest) = text.get(from..end).and_then(|r| r.strip_suffix(')')) else {
         return false;
     };
-    let Some(rest) = rest.strip_suffix(')') else {
-        return false;
-    };
-    let rest = rest.trim_matches(|c: char| c.is_ascii_whitespace() || c == '>');
-    if rest.is_empty() {
+    let rest = rest.trim_start_matches(blank);
+    if rest.trim_end_matches(blank).is_empty() {
         return true;
     }
     // A title must be set off from the destination by whitespace.
-    let gap = text
+    if !text
         .as_bytes()
         .get(from)
-        .is_some_and(u8::is_ascii_whitespace);
-    let (Some(open), Some(close)) = (rest.chars().next(), rest.chars().last()) else {
+        .is_some_and(u8::is_ascii_whitespace)
+    {
         return false;
+    }
+    let mut chars = rest.char_indices();
+    let close = match chars.next() {
+        Some((_, '"')) => '"',
+        Some((_, '\'')) => '\'',
+        Some((_, '(')) => ')',
+        _ => return false,
     };
-    gap && rest.len() >= 2 && matches!((open, close), ('"', '"') | ('\'', '\'') | ('(', ')'))
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            c if c == close => {
+                return rest
+                    .get(i + c.len_utf8()..)
+                    .is_some_and(|after| after.trim_matches(blank).is_empty());
+            }
+            '(' if close == ')' => return false,
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -287,3 +287,33 @@ fn parser_crashes_are_errors() {
         }
     }
 }
+
+// Found by the mdx fuzz target: an image inside an alt text whose title is
+// never closed is text (CommonMark 0.31 §6.3; the MDX compiler gives one
+// image, src "/url", alt `foo![foo](/url "`). Its `](/url "` must not be
+// taken for the outer image's destination, or a second run rewrites the
+// other `/url`.
+#[test]
+fn image_in_alt_with_an_unclosed_title() {
+    let doc = "![foo![foo](/url \"](/url \"title\")\n";
+    let refs = scan(doc, &Flavor::Mdx.into()).unwrap().references;
+    let spans: Vec<_> = refs
+        .iter()
+        .map(|r| (r.span.clone(), r.url.as_str()))
+        .collect();
+    assert_eq!(spans, [(20..24, "/url")]);
+    // Titles in each form, escaped quotes and a blockquote's markers.
+    for doc in [
+        "![a](b.png 't \\' u')\n",
+        "![a](b.png (t \\( u))\n",
+        "![a](b.png \"t \\\" u\" )\n",
+        "> ![a](b.png \"t\n> u\")\n",
+        "![a ![b](b.png \"](b.png \"t\")\n",
+        "![a ![b](b.png (](b.png (t))\n",
+    ] {
+        let at = doc.rfind("](").unwrap() + 2;
+        let refs = scan(doc, &Flavor::Mdx.into()).unwrap().references;
+        let spans: Vec<_> = refs.iter().map(|r| (r.span.start, r.span.end)).collect();
+        assert_eq!(spans, [(at, at + 5)], "{doc:?}");
+    }
+}
