@@ -231,18 +231,25 @@ pub(crate) fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>,
             ("a", "href") => Context::HtmlLink { quote: a.quote },
             // What the element shows is an image, whatever its name.
             ("img", "src") | ("video", "poster") => Context::HtmlImage { quote: a.quote },
-            // A video or audio file: only a path with an image extension.
-            ("source" | "video", "src") => Context::Attribute { quote: a.quote },
-            (_, "srcset") if image_element => {
+            (_, "srcset") => {
+                // On any other element, as below: a candidate counts only
+                // when its path is an image.
+                let context = if image_element {
+                    Context::HtmlImage { quote: a.quote }
+                } else {
+                    Context::Attribute { quote: a.quote }
+                };
                 let raw = text.get(a.value.clone()).unwrap_or("");
                 for c in srcset_urls(raw) {
-                    out.push((
-                        a.value.start + c.start..a.value.start + c.end,
-                        Context::HtmlImage { quote: a.quote },
-                    ));
+                    out.push((a.value.start + c.start..a.value.start + c.end, context));
                 }
                 continue;
             }
+            // Any other `src` or `poster` (a video, `<embed src="a.svg">`,
+            // `<input type="image">`, a custom element such as
+            // `<responsive-image>`): only a path with an image extension, as
+            // the props of MDX's JSX. remark with rehype-raw renders them.
+            (_, "src" | "poster") => Context::Attribute { quote: a.quote },
             _ => continue,
         };
         out.push((a.value.clone(), context));
@@ -387,14 +394,33 @@ mod tests {
         );
     }
 
+    // Any element's `src`, `poster` and `srcset` are candidates (an iframe
+    // or a custom element showing y.png loads it too, and remark with
+    // rehype-raw renders them); resolve keeps those whose path is an image,
+    // so x.js is left. Other attributes never are.
     #[test]
-    fn only_image_elements_and_links() {
+    fn src_poster_and_srcset_of_any_element_and_links() {
         assert_eq!(
             attrs(
-                r#"<script src="x.js"></script><iframe src="y.png"></iframe><a href="z.png">z</a>"#
+                r#"<script src="x.js"></script><iframe src="y.png" data-src="n.png"></iframe><a href="z.png" src="w.png">z</a><x-img poster="p.png" srcset="q.png 2x"><div href="h.png">"#
             ),
-            [pair("a", "z.png")]
+            [
+                pair("script", "x.js"),
+                pair("iframe", "y.png"),
+                pair("a", "z.png"),
+                pair("a", "w.png"),
+                pair("x-img", "p.png"),
+                pair("x-img", "q.png"),
+            ]
         );
+        let html = r#"<x-img src="a.png" srcset="b.png">"#;
+        let contexts: Vec<Context> = start_tags(html)
+            .iter()
+            .flat_map(|t| image_attributes(html, t))
+            .map(|(_, c)| c)
+            .collect();
+        let attr = Context::Attribute { quote: Some(b'"') };
+        assert_eq!(contexts, [attr, attr]);
     }
 
     #[test]

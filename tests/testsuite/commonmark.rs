@@ -106,14 +106,16 @@ const EXTRA: &[&str] = &[
     "> [!NOTE]\n> ![n](n.png) <img\n> src=\"n2.png\">\n",
 ];
 
-struct Doc {
-    name: String,
-    example: usize,
-    variant: &'static str,
-    text: String,
+pub(crate) struct Doc {
+    pub(crate) name: String,
+    pub(crate) example: usize,
+    pub(crate) variant: &'static str,
+    pub(crate) text: String,
 }
 
-fn corpus() -> Vec<Doc> {
+/// Every example in each variant, plus [`EXTRA`] (also the corpus of the
+/// `.md` differential against remark, mdx.rs).
+pub(crate) fn corpus() -> Vec<Doc> {
     let mut docs = Vec::new();
     let examples = spec_examples();
     assert_eq!(examples.len(), 655, "spec.txt holds 655 examples");
@@ -350,8 +352,8 @@ fn image_urls(element: &str, attr: &str, value: &str) -> Option<(Vec<String>, bo
     match (element, attr) {
         ("a", "href") => Some((vec![url_of_value(value)], false)),
         ("img", "src") | ("video", "poster") => Some((vec![url_of_value(value)], true)),
-        ("source" | "video", "src") => Some((vec![url_of_value(value)], false)),
-        (_, "srcset") if image_element => Some((srcset(value), true)),
+        (_, "srcset") => Some((srcset(value), image_element)),
+        (_, "src" | "poster") => Some((vec![url_of_value(value)], false)),
         _ => None,
     }
 }
@@ -572,7 +574,7 @@ fn run(
 /// A site on tmpfs when there is one: each run writes some 3,400 files, each
 /// synced to disk (atomic writes), which on a busy disk takes minutes rather
 /// than a second. The oracle tests the scanner, not the disk.
-fn site_in_memory() -> Site {
+pub(crate) fn site_in_memory() -> Site {
     let shm = Path::new("/dev/shm");
     let dir = if shm.is_dir() {
         tempfile::tempdir_in(shm).unwrap()
