@@ -1,10 +1,13 @@
 // The MDX oracle of tests/testsuite/mdx.rs: the real compiler, @mdx-js/mdx 3,
 // set up as a Next.js site sets it up (remark-frontmatter for YAML and TOML,
-// remark-gfm). Nothing of r2filter is used.
+// remark-gfm). Nothing of r2filter is used. A `.md` FILE is compiled as
+// Markdown (`format: 'md'`, how next-mdx-remote and @next/mdx render `.md`),
+// with rehype-raw, so that the images of its raw HTML are loaded too (without
+// rehype-raw, raw HTML is dropped).
 //
 // Usage: node compile.mjs ORACLE_DIR FILE...  (ORACLE_DIR holds node_modules
-// with @mdx-js/mdx, remark-frontmatter, remark-gfm and acorn; .ci/run
-// installs them under /opt/r2filter-oracle/mdx.)
+// with @mdx-js/mdx, remark-frontmatter, remark-gfm, rehype-raw and acorn;
+// .ci/run installs them under /opt/r2filter-oracle/mdx.)
 //
 // For each FILE, prints one JSON line:
 //   {"file", "error"}                         the compiler rejects it, or
@@ -22,9 +25,10 @@ import { pathToFileURL } from 'node:url';
 const [oracle, ...files] = process.argv.slice(2);
 const load = (name, entry) =>
   import(pathToFileURL(path.join(oracle, 'node_modules', name, entry)).href);
-const { compile } = await load('@mdx-js/mdx', 'index.js');
+const { compile, nodeTypes } = await load('@mdx-js/mdx', 'index.js');
 const remarkFrontmatter = (await load('remark-frontmatter', 'index.js')).default;
 const remarkGfm = (await load('remark-gfm', 'index.js')).default;
+const rehypeRaw = (await load('rehype-raw', 'index.js')).default;
 const acorn = await load('acorn', 'dist/acorn.mjs');
 
 const JSX = new Set(['_jsx', '_jsxs', '_jsxDEV']);
@@ -84,6 +88,9 @@ for (const file of files) {
     code = String(
       await compile(text, {
         remarkPlugins: [[remarkFrontmatter, ['yaml', 'toml']], remarkGfm],
+        ...(file.endsWith('.md')
+          ? { format: 'md', rehypePlugins: [[rehypeRaw, { passThrough: nodeTypes }]] }
+          : { format: 'mdx' }),
       }),
     );
   } catch (e) {
