@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The MDX front end (markdown-rs) against the CommonMark one (pulldown-cmark):
+in-memory scan + splice of the same text read both ways (issue 13).
+
+Corpus: every `.mdx` document under tests/testsuite/mdx/corpus (the mdx-js
+docs, tailwind-nextjs-starter-blog posts, the issue's cases) that r2filter
+reads as MDX, COPIES copies of each, once named `.mdx` and once `.md` (the
+flavor comes from the extension). The two folders are measured in turns,
+ROUNDS times each; a run is bench-batch's best of 5 passes. Prints the
+median MB/s of each and their ratio.
+
+    cargo build --release --example bench-batch
+    python3 bench/mdx_scan.py [ROUNDS] [COPIES]
+
+BENCH_BATCH names another bench-batch binary (a debug one for a smoke run).
+"""
+import json, os, shutil, statistics, subprocess, sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+COPIES = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+BIN = Path(os.environ.get("BENCH_BATCH", REPO / "target/release/examples/bench-batch"))
+CORPUS = REPO / "tests/testsuite/mdx/corpus"
+work = REPO / "target/bench/mdx-scan"
+
+
+def run(folder):
+    p = subprocess.run([BIN, "--scan-splice", folder], check=True, capture_output=True, text=True)
+    return json.loads(p.stdout), [l.removeprefix("refused: ") for l in p.stderr.splitlines() if l.startswith("refused: ")]
+
+
+shutil.rmtree(work, ignore_errors=True)
+folders = {flavor: work / flavor for flavor in ("mdx", "md")}
+docs = sorted(CORPUS.rglob("*.mdx"))
+for flavor, folder in folders.items():
+    for i in range(COPIES):
+        for doc in docs:
+            dst = folder / f"{i}" / doc.relative_to(CORPUS).with_suffix("." + flavor)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(doc, dst)
+
+# Leave out what the MDX front end refuses (MDX that does not parse), from
+# both folders, so both read the same text.
+_, refused = run(folders["mdx"])
+for name in refused:
+    mdx = Path(name)
+    mdx.unlink()
+    (folders["md"] / mdx.relative_to(folders["mdx"])).with_suffix(".md").unlink()
+
+speeds = {flavor: [] for flavor in folders}
+last = {}
+for _ in range(ROUNDS):
+    for flavor, folder in folders.items():
+        last[flavor], refused = run(folder)
+        assert not refused, refused
+        speeds[flavor].append(last[flavor]["mb_per_s"])
+
+mdx, md = (statistics.median(speeds[f]) for f in ("mdx", "md"))
+n = last["mdx"]["documents"]
+print(f"corpus: {n} documents ({len(docs)} files x {COPIES}, {len(docs) * COPIES - n} "
+      f"refused as MDX and left out), {last['mdx']['bytes'] / 1e6:.2f} MB")
+for flavor, name in (("md", "CommonMark (pulldown-cmark, .md)"), ("mdx", "MDX (markdown-rs, .mdx)")):
+    runs = ", ".join(f"{s:.1f}" for s in speeds[flavor])
+    print(f"{name}: median {statistics.median(speeds[flavor]):.1f} MB/s over {ROUNDS} runs ({runs}); "
+          f"{last[flavor]['references']} local references rewritten per pass")
+print(f"MDX / CommonMark: {mdx / md:.2f}x the throughput ({md / mdx:.1f}x the time per byte)")
