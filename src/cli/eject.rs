@@ -35,16 +35,12 @@ pub struct EjectArgs {
 }
 
 pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> {
-    let cwd = super::cwd()?;
-    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
-    let paths = if args.paths.is_empty() {
-        // The current folder, its files named without a leading `./`.
-        vec![PathBuf::new()]
-    } else {
-        args.paths.clone()
-    };
-    let inputs = batch::collect(&paths, &cwd)?;
-    let docs = batch::read(&inputs)?;
+    let super::Documents {
+        cwd,
+        cfg,
+        inputs,
+        docs,
+    } = super::documents(cli, &args.settings, args.config.as_deref(), &args.paths)?;
     let origin = if args.from_public_url {
         Origin::PublicUrl
     } else {

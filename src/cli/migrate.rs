@@ -39,16 +39,12 @@ pub struct MigrateArgs {
 
 pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error> {
     refuse(cli);
-    let cwd = super::cwd()?;
-    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
-    let paths = if args.paths.is_empty() {
-        // The current folder, its files named without a leading `./`.
-        vec![PathBuf::new()]
-    } else {
-        args.paths.clone()
-    };
-    let inputs = batch::collect(&paths, &cwd)?;
-    let docs = batch::read(&inputs)?;
+    let super::Documents {
+        cwd,
+        cfg,
+        inputs,
+        docs,
+    } = super::documents(cli, &args.settings, args.config.as_deref(), &args.paths)?;
 
     // 1. Rewrite in place: upload what is missing, record where it came from.
     let outcome = printer.with_progress(false, false, |opts| pipeline::run(&cfg, &docs, opts))?;

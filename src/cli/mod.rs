@@ -197,6 +197,40 @@ pub(crate) fn subcommand_config(
     load_config(flags, config.or(cli.config.as_deref()), cwd)
 }
 
+/// What a subcommand that rewrites documents in place (eject, migrate)
+/// starts from: the current folder, its configuration, and the documents
+/// under `paths` (the current folder when none), read.
+pub(crate) struct Documents {
+    pub cwd: PathBuf,
+    pub cfg: Config,
+    pub inputs: Vec<crate::batch::Input>,
+    pub docs: Vec<crate::document::Document>,
+}
+
+pub(crate) fn documents(
+    cli: &Cli,
+    settings: &Settings,
+    config: Option<&Path>,
+    paths: &[PathBuf],
+) -> Result<Documents, Error> {
+    let cwd = cwd()?;
+    let cfg = subcommand_config(cli, settings, config, &cwd)?;
+    // The current folder, its files named without a leading `./`.
+    let paths = if paths.is_empty() {
+        vec![PathBuf::new()]
+    } else {
+        paths.to_vec()
+    };
+    let inputs = crate::batch::collect(&paths, &cwd)?;
+    let docs = crate::batch::read(&inputs)?;
+    Ok(Documents {
+        cwd,
+        cfg,
+        inputs,
+        docs,
+    })
+}
+
 /// Writes `--report FILE` for a finished run of the filter or batch mode
 /// (see [`write_report_file`]).
 pub(crate) fn write_report(
