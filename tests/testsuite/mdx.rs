@@ -576,26 +576,12 @@ fn differential(
         std::fs::write(f, png(i as u32 + 1)).unwrap();
     }
 
-    let publish = |from: &str, to: &str| {
-        let _ = std::fs::remove_dir_all(site.path(to));
-        site.r2filter()
-            .args([
-                from,
-                "--out-dir",
-                to,
-                "--local-store",
-                "bucket",
-                "--public-url",
-                PUBLIC_URL,
-            ])
-            .run()
-    };
     // A run is all or nothing: each document r2filter refuses (a backslash
     // in a path, README: Paths) is named, counted, moved aside, and the run
     // repeated.
     for round in 0.. {
         assert!(round < 50, "more than 50 reruns");
-        let out = publish("posts", "out");
+        let out = site.publish_local("posts", "out");
         if out.code == Some(0) {
             break;
         }
@@ -626,28 +612,18 @@ fn differential(
         }
     }
     let inputs: Vec<PathBuf> = inputs.into_iter().filter(|p| p.exists()).collect();
-    publish("out", "out2").success();
     let outputs: Vec<PathBuf> = inputs
         .iter()
         .map(|p| site.path("out").join(p.file_name().unwrap()))
         .collect();
-    for o in &outputs {
-        let name = o.file_name().unwrap();
-        assert_eq!(
-            std::fs::read(o).unwrap(),
-            std::fs::read(site.path("out2").join(name)).unwrap(),
-            "{}: a second run changed the output",
-            name.to_string_lossy()
-        );
-    }
+    site.assert_fixed_point(
+        "out",
+        outputs
+            .iter()
+            .map(|o| o.file_name().unwrap().to_str().unwrap()),
+    );
 
-    let manifest = site.manifest().expect("a manifest was written");
-    let by_hash: HashMap<String, String> = manifest["objects"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(h, e)| (h.clone(), e["url"].as_str().unwrap().to_string()))
-        .collect();
+    let by_hash = site.urls_by_hash();
     let url_of = |file: &Path| -> Option<String> {
         let bytes = std::fs::read(file).ok()?;
         by_hash.get(&sha256_hex(&bytes)).cloned()

@@ -212,6 +212,42 @@ impl Site {
         Some(serde_json::from_str(&text).unwrap())
     }
 
+    /// The public URL of each object in the manifest, by content hash.
+    pub fn urls_by_hash(&self) -> std::collections::HashMap<String, String> {
+        let manifest = self.manifest().expect("a manifest was written");
+        manifest["objects"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(h, e)| (h.clone(), e["url"].as_str().unwrap().to_string()))
+            .collect()
+    }
+
+    /// `r2filter FROM --out-dir TO` (TO emptied first) against the local
+    /// store `bucket`: how the differential tests publish a corpus.
+    pub fn publish_local(&self, from: &str, to: &str) -> Output {
+        let _ = std::fs::remove_dir_all(self.path(to));
+        self.r2filter()
+            .args([from, "--out-dir", to, "--local-store", "bucket"])
+            .args(["--public-url", PUBLIC_URL])
+            .run()
+    }
+
+    /// Publishes `out` into a sibling folder and asserts the second run
+    /// changed none of `names` there: the output is a fixed point.
+    #[track_caller]
+    pub fn assert_fixed_point<'a>(&self, out: &str, names: impl IntoIterator<Item = &'a str>) {
+        let again = format!("{out}-again");
+        self.publish_local(out, &again).success();
+        for name in names {
+            assert_eq!(
+                std::fs::read(self.path(out).join(name)).unwrap(),
+                std::fs::read(self.path(&again).join(name)).unwrap(),
+                "{name}: a second run changed the output"
+            );
+        }
+    }
+
     /// Asserts `actual` equals the snapshot, the site's root as `[ROOT]`.
     #[track_caller]
     pub fn snapshot(&self, actual: impl IntoData, expected: impl IntoData) {
