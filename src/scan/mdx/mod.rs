@@ -435,13 +435,14 @@ impl Walk<'_> {
         for (k, role, srcset) in wanted {
             if let AttributeContent::Property(attr) = &attrs[k] {
                 let prop = props.as_ref().and_then(|p| p.get(k));
-                self.prop(attr, prop, role, srcset, at.clone());
+                self.prop(attr, prop, role, srcset, at.clone(), quotes);
             }
         }
     }
 
-    /// One image prop `attr` of the element over `at`, as the parser read
-    /// it, and `prop`, the same prop read again from the tag.
+    /// One image prop `attr` of the element over `at` (inside `quotes`
+    /// block quotes), as the parser read it, and `prop`, the same prop read
+    /// again from the tag.
     fn prop(
         &mut self,
         attr: &MdxJsxAttribute,
@@ -449,6 +450,7 @@ impl Walk<'_> {
         role: Role,
         srcset: bool,
         at: Range<usize>,
+        quotes: usize,
     ) {
         match (&attr.value, prop) {
             (None, _) => {}
@@ -463,7 +465,7 @@ impl Walk<'_> {
                 Some(value),
             ) =>
             {
-                self.literal(span.clone(), *quote, role, srcset, Some(value));
+                self.literal(span.clone(), *quote, role, srcset, Some(value), quotes);
             }
             (Some(AttributeValue::Expression(e)), prop) => {
                 let raw = match prop {
@@ -518,7 +520,7 @@ impl Walk<'_> {
                 };
                 match value {
                     jsx::Value::Literal { span, quote } => {
-                        self.literal(span, quote, role, srcset, None)
+                        self.literal(span, quote, role, srcset, None, quotes)
                     }
                     jsx::Value::Expression(span) => {
                         let raw = self.source.get(span.clone()).unwrap_or("");
@@ -531,8 +533,9 @@ impl Walk<'_> {
         }
     }
 
-    /// A string prop `"…"` / `'…'` whose value is at `span`, and which the
-    /// parser read as `parsed` (`None` in JSX inside JavaScript).
+    /// A string prop `"…"` / `'…'` whose value is at `span` (inside
+    /// `quotes` block quotes), and which the parser read as `parsed` (`None`
+    /// in JSX inside JavaScript).
     fn literal(
         &mut self,
         span: Range<usize>,
@@ -540,10 +543,15 @@ impl Walk<'_> {
         role: Role,
         srcset: bool,
         parsed: Option<&str>,
+        quotes: usize,
     ) {
         let context = context_for(role, Some(quote));
         let raw = self.source.get(span.clone()).unwrap_or("");
         if !srcset {
+            if !prefixes_are_containers(raw, quotes) {
+                self.unmapped(span, decode_jsx(raw), context);
+                return;
+            }
             // The parser's value has the lines' container prefixes taken
             // out; where it read the source as it is, it is the value.
             let as_written = self.text.get(span.clone()) == Some(raw);
@@ -622,6 +630,21 @@ impl Walk<'_> {
             }
         }
     }
+}
+
+/// Whether a value over several lines can be rewritten where it stands. The
+/// new value keeps each later line's leading spaces, tabs and `>`
+/// ([`crate::rewrite::replacement`]), which must then be the containers'
+/// prefixes: at most `quotes` block-quote markers. Outside a block quote,
+/// the `>` of `<img src="a.png\n>b.png" />` is the value's own (found by the
+/// mdx fuzz target); such a value is reported, not rewritten into `URL>`.
+fn prefixes_are_containers(raw: &str, quotes: usize) -> bool {
+    raw.split(['\n', '\r']).skip(1).all(|line| {
+        let lead = line
+            .bytes()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'>'));
+        lead.filter(|&c| c == b'>').count() <= quotes
+    })
 }
 
 /// The context of a prop value in `quote` (`None`: a JavaScript string).

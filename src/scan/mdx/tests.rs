@@ -317,3 +317,24 @@ fn image_in_alt_with_an_unclosed_title() {
         assert_eq!(spans, [(at, at + 5)], "{doc:?}");
     }
 }
+
+// Found by the mdx fuzz target: a value over several lines whose later line
+// starts with `>` outside a block quote. That `>` is the value's; the rewrite
+// keeps a later line's leading `>` as a block-quote marker, so the new value
+// would have read `URL>`. It is reported (file:line:col and a hint), not
+// rewritten; inside a block quote the marker is a prefix and all is well.
+#[test]
+fn a_value_line_starting_with_gt_outside_a_block_quote() {
+    let doc = "<img src=\"a.png\n>b.png\" />\n";
+    let scanned = scan(doc, &Flavor::Mdx.into()).unwrap();
+    assert_eq!(scanned.references, []);
+    assert_eq!(scanned.unmapped.len(), 1);
+    assert_eq!(scanned.unmapped[0].url, "a.png\n>b.png");
+    // Inside one block quote: one marker is a prefix, a second is the value's.
+    assert_eq!(
+        found("> <img src=\"a\n> b.png\" />\n"),
+        [pair("a\n> b.png", "ab.png")]
+    );
+    let scanned = scan("> <img src=\"a\n> >b.png\" />\n", &Flavor::Mdx.into()).unwrap();
+    assert_eq!((scanned.references.len(), scanned.unmapped.len()), (0, 1));
+}
