@@ -122,15 +122,17 @@ fn an_unreadable_file_is_named() {
     site.image("img/locked.png", 1);
     let locked = site.path("img/locked.png");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let mut run = site.r2filter().against(&s3).stdin("![l](img/locked.png)\n");
     // Root reads any file whatever its mode, so as root the run is made as
-    // `nobody`, with the folders on the way open to it (the binary's are).
-    if is_root() {
+    // `nobody`, with the folders on the way open to it.
+    let run = if is_root() {
         for dir in [site.dir.path(), site.root.as_path(), &site.path("img")] {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        run = run.run_as(65534, 65534);
-    }
+        site.r2filter_as(65534, 65534)
+    } else {
+        site.r2filter()
+    };
+    let run = run.against(&s3).stdin("![l](img/locked.png)\n");
     let out = refused_offline(&site, &s3, run, 1);
     out.stderr_eq(str![[r#"
 error: <stdin>:1:6: cannot read img/locked.png: Permission denied (os error 13)

@@ -262,6 +262,22 @@ impl Site {
     pub fn r2filter(&self) -> Run {
         Run::new(env!("CARGO_BIN_EXE_r2filter"), &self.root).redact("[TMP]", self.dir.path())
     }
+
+    /// The binary, run as another user (tests run as root, which reads any
+    /// file whatever its mode). That user must reach the binary, and a
+    /// checkout inside a private folder (`mktemp -d` makes one 0700) is out
+    /// of its reach, so it runs a link to the binary put in the site's
+    /// temporary folder (a copy across file systems); the caller opens the
+    /// folders it needs.
+    pub fn r2filter_as(&self, uid: u32, gid: u32) -> Run {
+        let bin = self.dir.path().join("r2filter");
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_r2filter"), &bin).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_r2filter"), &bin).unwrap();
+        }
+        Run::new(bin, &self.root)
+            .redact("[TMP]", self.dir.path())
+            .run_as(uid, gid)
+    }
 }
 
 /// A command under construction; the environment starts empty but for PATH, so
@@ -323,7 +339,7 @@ impl Run {
 
     /// Runs the command as another user (tests run as root, which reads any
     /// file whatever its mode).
-    pub fn run_as(mut self, uid: u32, gid: u32) -> Run {
+    fn run_as(mut self, uid: u32, gid: u32) -> Run {
         use std::os::unix::process::CommandExt;
         self.cmd.uid(uid).gid(gid);
         self
