@@ -349,7 +349,9 @@ pub(crate) fn locate(
             jsx_props: cfg.jsx_props.clone(),
             hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
         };
-        (scan::scan(&doc.text, &opts), Lines::new(&doc.text))
+        let scanned = scan::scan(&doc.text, &opts)
+            .and_then(|s| crate::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
+        (scanned, Lines::new(&doc.text))
     };
     // A small batch (an mdBook chapter or four) is scanned before rayon's
     // threads would have started.

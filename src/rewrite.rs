@@ -16,7 +16,8 @@
 
 use std::ops::Range;
 
-use crate::scan::Context;
+use crate::resolve::{Url, classify};
+use crate::scan::{Context, Reference, ScanError, ScanOptions, Scanned, scan};
 
 /// Replace `span` of the source with `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,99 @@ pub fn replacement(context: Context, url: &str, original: &str) -> String {
         }
     }
     text
+}
+
+/// A stand-in public URL for [`stable`]: what counts is its shape, a plain
+/// absolute URL, as every public URL is.
+const STAND_IN: &str = "https://r2filter.invalid/2026/01/0123456789ab.png";
+
+/// Whether a destination written with `c` may hold something the text around
+/// it parses (an enclosing link's title or destination, a code span, a table
+/// cell, a tag), so that writing a plain URL there could change how the rest
+/// reads. Letters, digits and the usual path punctuation may not.
+fn may_shape_the_text(c: char) -> bool {
+    !(c.is_alphanumeric()
+        || matches!(
+            c,
+            '/' | '.'
+                | '-'
+                | '_'
+                | '~'
+                | '%'
+                | '+'
+                | ','
+                | '='
+                | '@'
+                | ':'
+                | ';'
+                | '?'
+                | '#'
+                | '&'
+                | '!'
+                | '$'
+                | '*'
+        ))
+}
+
+/// Checks that rewriting the local references `found` in `source` changes
+/// nothing but those URLs: scanned again, the rewritten text must hold the
+/// same references, the local ones at their new URLs. A destination can hold
+/// what an enclosing construct reads: in
+/// `[z](a.jpg "t ![i](/u\u{a0}"x") y")` the image's `"` leaves the link's
+/// title unclosed, so the link is text; written as a plain URL, the title
+/// closes and the text becomes a link (found by the markdown fuzz target).
+/// Such a reference is an error ([`ScanError::Unstable`]), not a rewrite.
+/// Only documents whose local destinations hold characters other than
+/// letters, digits and path punctuation are scanned again.
+pub fn stable(source: &str, opts: &ScanOptions, found: &Scanned) -> Result<(), ScanError> {
+    let written = |r: &Reference| source.get(r.span.clone()).unwrap_or_default();
+    let suffixes: Vec<Option<String>> = found
+        .references
+        .iter()
+        .map(|r| match classify(&r.url, r.context) {
+            Url::Local { suffix, .. } => Some(suffix),
+            Url::Skip(_) => None,
+        })
+        .collect();
+    let Some(first) = found.references.iter().zip(&suffixes).position(|(r, s)| {
+        s.is_some()
+            && !matches!(r.context, Context::HexoTag { .. })
+            && written(r).chars().any(may_shape_the_text)
+    }) else {
+        return Ok(());
+    };
+    let replacements: Vec<Replacement> = found
+        .references
+        .iter()
+        .zip(&suffixes)
+        .filter_map(|(r, suffix)| {
+            let url = format!("{STAND_IN}{}", suffix.as_ref()?);
+            Some(Replacement {
+                span: r.span.clone(),
+                text: replacement(r.context, &url, written(r)),
+            })
+        })
+        .collect();
+    let expected = found
+        .references
+        .iter()
+        .zip(&suffixes)
+        .map(|(r, s)| match s {
+            Some(suffix) => format!("{STAND_IN}{suffix}"),
+            None => r.url.clone(),
+        });
+    let same = scan(&splice(source, &replacements), opts).is_ok_and(|again| {
+        again.unmapped.len() == found.unmapped.len()
+            && again.references.into_iter().map(|r| r.url).eq(expected)
+    });
+    if same {
+        return Ok(());
+    }
+    let r = &found.references[first];
+    Err(ScanError::Unstable {
+        offset: r.span.start,
+        url: r.url.clone(),
+    })
 }
 
 /// `url` as an HTML (or JSX) attribute value in `quote`: a `&` that would
@@ -226,7 +320,35 @@ pub fn markdown_destination(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::{Flavor, scan};
+    use crate::scan::Flavor;
+
+    fn stable_in(doc: &str, flavor: Flavor) -> Result<(), ScanError> {
+        let opts = flavor.into();
+        stable(doc, &opts, &scan(doc, &opts).unwrap())
+    }
+
+    // Found by the markdown fuzz target: the image's `"` leaves the link's
+    // title unclosed (the link is text); a plain URL there would close it.
+    #[test]
+    fn a_rewrite_that_would_change_the_text_around_it_is_refused() {
+        let doc = "[z](a.jpg \"t ![i](/u\u{a0}\"x\") y\")\n";
+        for flavor in [Flavor::Markdown, Flavor::Mdx] {
+            let e = stable_in(doc, flavor).unwrap_err();
+            assert!(
+                matches!(&e, ScanError::Unstable { offset: 18, url } if url == "/u\u{a0}\"x\""),
+                "{flavor:?}: {e:?}"
+            );
+        }
+        // Spaces, parentheses and quotes that change nothing around them.
+        for doc in [
+            "![a](<my photo (1).png>)\n",
+            "[z](a.jpg \"t\") ![i](<a \"b\".png>)\n",
+            "| a | b |\n| - | - |\n| ![x](<a b.png>) | <img src=\"c d.png\"> |\n",
+            "---\ncover: \"my photo.png\"\n---\n![a](https://example.com/(x).png)\n",
+        ] {
+            assert_eq!(stable_in(doc, Flavor::Markdown).ok(), Some(()), "{doc:?}");
+        }
+    }
 
     #[test]
     fn js_string_body_reads_back() {

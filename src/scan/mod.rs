@@ -197,6 +197,12 @@ pub enum ScanError {
     /// markdown-rs itself failed (a bug of the parser, not of the document).
     #[error("the MDX parser (markdown-rs) crashed on this document")]
     MdxParserCrash,
+    /// Writing a new URL over this destination would change how the text
+    /// around it parses ([`crate::rewrite::stable`]).
+    #[error(
+        "the image {url:?} cannot be rewritten here: a plain URL in its place would change how the text around it reads"
+    )]
+    Unstable { offset: usize, url: String },
 }
 
 impl ScanError {
@@ -206,6 +212,7 @@ impl ScanError {
             ScanError::FrontMatter(e) => e.offset,
             ScanError::Mdx { offset, .. } => *offset,
             ScanError::MdxParserCrash => 0,
+            ScanError::Unstable { offset, .. } => *offset,
         }
     }
 
@@ -214,6 +221,7 @@ impl ScanError {
             ScanError::FrontMatter(e) => e.hint(),
             ScanError::Mdx { .. } => "fix the MDX here (`npx @mdx-js/mdx` or the site's build reports the same error); a literal `{` or `<` in text is written `\\{` or `\\<`".into(),
             ScanError::MdxParserCrash => "please report this document to r2filter; meanwhile, simplify the construct that trips the parser".into(),
+            ScanError::Unstable { .. } => "the path's quotes, brackets, backquotes or spaces are read by the construct around it: rename the file, or write those characters percent-encoded (`%22` for `\"`, `%28` for `(`, `%20` for a space)".into(),
         }
     }
 }

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crate::r2::resolve::{Url, classify};
-use crate::r2::rewrite::{Replacement, replacement, splice};
+use crate::r2::rewrite::{Replacement, replacement, splice, stable};
 use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
 
 /// The stand-in public URL of a local path: remote, and a pure function of
@@ -46,8 +46,14 @@ pub fn rewrite(doc: &str, flavor: Flavor) -> (String, Vec<Reference>, Vec<Replac
 
 /// Checks every property on `doc`; the first violation, explained.
 pub fn check(doc: &str, flavor: Flavor) -> Result<(), String> {
-    if scan(doc, &flavor.into()).is_err() {
-        // Refused (its front matter does not parse): nothing is rewritten.
+    // Refused (front matter or MDX that does not parse, or a rewrite that
+    // would change the text around it): nothing is rewritten.
+    let opts = flavor.into();
+    let refused = match scan(doc, &opts) {
+        Ok(found) => stable(doc, &opts, &found).is_err(),
+        Err(_) => true,
+    };
+    if refused {
         return Ok(());
     }
     let (out, refs, reps) = rewrite(doc, flavor);
