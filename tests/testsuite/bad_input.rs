@@ -144,6 +144,34 @@ error: <stdin>:1:6: cannot read img/locked.png: Permission denied (os error 13)
 "#]]);
 }
 
+// A plain URL in place of `/u "x"` (after a no-break space) would close the
+// link's title and turn the text into a link: refused, naming the place.
+#[test]
+fn a_rewrite_that_would_change_the_text_around_it_is_refused() {
+    let (s3, site) = (S3Server::start(), Site::new());
+    site.image("post/a.jpg", 1);
+    site.image("post/u\u{a0}\"x\"", 2);
+    site.write("post/p.md", "[z](a.jpg \"t ![i](u\u{a0}\"x\") y\")\n");
+    let run = site
+        .r2filter()
+        .against(&s3)
+        .args(["post/p.md", "--in-place"]);
+    let out = refused_offline(&site, &s3, run, 1);
+    out.stderr_eq(str![[r#"
+error: post/p.md:1:19: the image "u\u{a0}\"x\"" cannot be rewritten here: a plain URL in its place would change how the text around it reads
+  |
+1 | [z](a.jpg "t ![i](u "x") y")
+  |                   ^
+  = hint: the path's quotes, brackets, backquotes or spaces are read by the construct around it: rename the file, or write those characters percent-encoded (`%22` for `"`, `%28` for `(`, `%20` for a space)
+
+"#]]);
+    assert_eq!(
+        site.read("post/p.md"),
+        "[z](a.jpg \"t ![i](u\u{a0}\"x\") y\")\n",
+        "the document is left as it was"
+    );
+}
+
 fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
 }
