@@ -30,7 +30,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Output, PUBLIC_URL, Site, png, sha256_hex, tool};
+use crate::support::{Output, PUBLIC_URL, Site, oracle_dir, png, sha256_hex};
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -58,26 +58,8 @@ const IMAGE_EXTENSIONS: &[&str] = &[
 /// The oracle's folder (a Python venv with PyYAML, and node_modules with
 /// js-yaml and yaml), or None to skip outside CI.
 fn oracle() -> Option<PathBuf> {
-    let dir = std::env::var_os("R2FILTER_ORACLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/r2filter-oracle"));
-    let ready = dir.join("bin/python").exists()
-        && dir.join("node_modules/js-yaml").exists()
-        && dir.join("node_modules/yaml").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the front-matter oracles are missing from {} (CI is set, so this fails): .ci/run installs them",
-            dir.display()
-        );
-        eprintln!(
-            "SKIPPED: no front-matter oracles in {}; see .ci/run (python3 -m venv, pip install PyYAML, npm install js-yaml yaml)",
-            dir.display()
-        );
-        return None;
-    }
-    tool("node", "install Node.js")?;
-    Some(dir)
+    let needs = ["bin/python", "node_modules/js-yaml", "node_modules/yaml"];
+    oracle_dir("", &needs, "the front-matter oracles")
 }
 
 /// Runs both oracle scripts over `files`: file name → parser → data or error.
@@ -364,16 +346,7 @@ fn front_matter_differential() {
 
     // Publish, then publish the output again.
     site.publish_local("posts", "out").success();
-    let outputs: Vec<PathBuf> = inputs
-        .iter()
-        .map(|p| site.path("out").join(p.file_name().unwrap()))
-        .collect();
-    site.assert_fixed_point(
-        "out",
-        outputs
-            .iter()
-            .map(|o| o.file_name().unwrap().to_str().unwrap()),
-    );
+    let outputs = site.fixed_point_outputs("out", &inputs);
 
     // The manifest: which URL each file got.
     let by_hash = site.urls_by_hash();

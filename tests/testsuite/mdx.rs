@@ -36,7 +36,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{PUBLIC_URL, Site, png, sha256_hex, tool};
+use crate::support::{PUBLIC_URL, Site, oracle_dir, png, sha256_hex};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/testsuite/mdx");
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -45,30 +45,22 @@ const IMAGE_EXTENSIONS: &[&str] = &[
 ];
 
 /// The compiler's folder, `mdx/` in the oracles' folder (its node_modules
-/// with @mdx-js/mdx, remark-frontmatter, remark-gfm, acorn), or None to skip
-/// outside CI.
+/// with @mdx-js/mdx, remark-frontmatter, remark-gfm, rehype-raw, acorn), or
+/// None to skip outside CI.
 fn oracle() -> Option<PathBuf> {
-    let dir = std::env::var_os("R2FILTER_ORACLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/r2filter-oracle"))
-        .join("mdx");
-    let ready = ["@mdx-js/mdx", "remark-frontmatter", "remark-gfm", "acorn"]
-        .iter()
-        .all(|m| dir.join("node_modules").join(m).exists());
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the MDX compiler is missing from {} (CI is set, so this fails): .ci/run installs it",
-            dir.display()
-        );
-        eprintln!(
-            "SKIPPED: no MDX compiler in {}; see .ci/run (npm install --prefix …/mdx @mdx-js/mdx remark-frontmatter remark-gfm acorn)",
-            dir.display()
-        );
-        return None;
-    }
-    tool("node", "install Node.js")?;
-    Some(dir)
+    let needs = [
+        "@mdx-js/mdx",
+        "remark-frontmatter",
+        "remark-gfm",
+        "rehype-raw",
+        "acorn",
+    ]
+    .map(|m| format!("node_modules/{m}"));
+    oracle_dir(
+        "mdx",
+        &needs.each_ref().map(String::as_str),
+        "the MDX compiler",
+    )
 }
 
 /// What the compiler made of one document.
@@ -612,16 +604,7 @@ fn differential(
         }
     }
     let inputs: Vec<PathBuf> = inputs.into_iter().filter(|p| p.exists()).collect();
-    let outputs: Vec<PathBuf> = inputs
-        .iter()
-        .map(|p| site.path("out").join(p.file_name().unwrap()))
-        .collect();
-    site.assert_fixed_point(
-        "out",
-        outputs
-            .iter()
-            .map(|o| o.file_name().unwrap().to_str().unwrap()),
-    );
+    let outputs = site.fixed_point_outputs("out", &inputs);
 
     let by_hash = site.urls_by_hash();
     let url_of = |file: &Path| -> Option<String> {

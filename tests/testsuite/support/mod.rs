@@ -90,6 +90,29 @@ pub fn tool(path_or_name: &str, install: &str) -> Option<PathBuf> {
     found
 }
 
+/// An oracle's folder: `sub` in `R2FILTER_ORACLE` (default
+/// `/opt/r2filter-oracle`, where `.ci/run` installs them), when each of
+/// `needs` (paths inside it) is there and node is on PATH; otherwise `None`,
+/// which skips the test outside CI and fails it when `CI` is set.
+pub fn oracle_dir(sub: &str, needs: &[&str], what: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("R2FILTER_ORACLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/r2filter-oracle"))
+        .join(sub);
+    if let Some(missing) = needs.iter().find(|n| !dir.join(n).exists()) {
+        let at = dir.join(missing);
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what}: {} is missing (CI is set, so this fails): .ci/run installs it",
+            at.display()
+        );
+        eprintln!("SKIPPED: {what}: {} is missing; see .ci/run", at.display());
+        return None;
+    }
+    tool("node", "install Node.js")?;
+    Some(dir)
+}
+
 /// `ci` normally; `full` when `R2FILTER_FULL=1` (the documented command for
 /// the long fault and crash trials).
 pub fn scaled(ci: usize, full: usize) -> usize {
@@ -233,19 +256,26 @@ impl Site {
             .run()
     }
 
-    /// Publishes `out` into a sibling folder and asserts the second run
-    /// changed none of `names` there: the output is a fixed point.
+    /// The outputs in `out` of `inputs` (published flat into it), once
+    /// `out` is published again into a sibling folder and the second run is
+    /// asserted to have changed none of them: the output is a fixed point.
     #[track_caller]
-    pub fn assert_fixed_point<'a>(&self, out: &str, names: impl IntoIterator<Item = &'a str>) {
+    pub fn fixed_point_outputs(&self, out: &str, inputs: &[PathBuf]) -> Vec<PathBuf> {
         let again = format!("{out}-again");
         self.publish_local(out, &again).success();
-        for name in names {
+        let mut outputs = Vec::new();
+        for input in inputs {
+            let name = input.file_name().unwrap();
+            let output = self.path(out).join(name);
             assert_eq!(
-                std::fs::read(self.path(out).join(name)).unwrap(),
+                std::fs::read(&output).unwrap(),
                 std::fs::read(self.path(&again).join(name)).unwrap(),
-                "{name}: a second run changed the output"
+                "{}: a second run changed the output",
+                name.to_string_lossy()
             );
+            outputs.push(output);
         }
+        outputs
     }
 
     /// Asserts `actual` equals the snapshot, the site's root as `[ROOT]`.
