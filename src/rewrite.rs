@@ -161,21 +161,19 @@ fn may_shape_the_text(c: char) -> bool {
 /// letters, digits and path punctuation are scanned again.
 pub fn stable(source: &str, opts: &ScanOptions, found: &Scanned) -> Result<(), ScanError> {
     let written = |r: &Reference| source.get(r.span.clone()).unwrap_or_default();
-    let suffixes: Vec<Option<String>> = found
-        .references
-        .iter()
-        .map(|r| match classify(&r.url, r.context) {
-            Url::Local { suffix, .. } => Some(suffix),
-            Url::Skip(_) => None,
-        })
-        .collect();
-    let Some(first) = found.references.iter().zip(&suffixes).position(|(r, s)| {
-        s.is_some()
-            && !matches!(r.context, Context::HexoTag { .. })
+    let suffix = |r: &Reference| match classify(&r.url, r.context) {
+        Url::Local { suffix, .. } => Some(suffix),
+        Url::Skip(_) => None,
+    };
+    // The common case, plain paths, costs a look at each destination's bytes.
+    let Some(first) = found.references.iter().position(|r| {
+        !matches!(r.context, Context::HexoTag { .. })
             && written(r).chars().any(may_shape_the_text)
+            && suffix(r).is_some()
     }) else {
         return Ok(());
     };
+    let suffixes: Vec<Option<String>> = found.references.iter().map(suffix).collect();
     let replacements: Vec<Replacement> = found
         .references
         .iter()
