@@ -271,33 +271,19 @@ impl S3Store {
         })
     }
 
+    /// Every object under `prefix`: [`Self::list_page`] until the last page
+    /// (or a continuation token the server repeats, which would never end).
     pub(super) async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
         let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("LIST", prefix, &self.endpoint, false, e))?;
-            for o in page.contents() {
-                let Some(key) = o.key() else { continue };
-                out.push(Listed {
-                    key: key.to_string(),
-                    size: o.size().map_or(0, |n| n.max(0) as u64),
-                    etag: o
-                        .e_tag()
-                        .map(|t| t.trim_matches('"').to_string())
-                        .filter(|t| !t.is_empty()),
-                    last_modified: o
-                        .last_modified()
-                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
-                });
+        let mut next: Option<String> = None;
+        loop {
+            let page = self.list_page(prefix, next.as_deref()).await?;
+            out.extend(page.objects);
+            match page.next {
+                Some(token) if next.as_ref() != Some(&token) => next = Some(token),
+                _ => return Ok(out),
             }
         }
-        Ok(out)
     }
 
     pub(super) async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {

@@ -145,3 +145,24 @@ fn without_a_prefix_the_whole_bucket_is_looked_at_and_named_keys_stay() {
     assert_eq!(s3.keys().len(), 1);
     assert!(!s3.keys().contains(&"elsewhere/z.png".to_string()));
 }
+
+// A listing runs over several pages (S3 returns at most 1,000 keys per LIST;
+// the listing follows the continuation token to the last page).
+#[test]
+fn orphans_lists_every_page() {
+    let s3 = S3Server::start();
+    let site = site(&s3);
+    for i in 0..1_005 {
+        object(&s3, &format!("blog/old/{i:04}.png"), b"x", 40);
+    }
+    s3.forget_requests();
+    let out = site
+        .r2filter()
+        .against(&s3)
+        .args(["--prefix", "blog", "orphans"])
+        .run();
+    out.success();
+    assert_eq!(out.stdout.lines().count(), 1_005, "{}", out.stderr);
+    assert!(out.stdout.contains("blog/old/1004.png\t1\t40d\n"));
+    assert_eq!(s3.count("GET"), 2, "two LIST pages: {:?}", s3.requests());
+}
