@@ -4,7 +4,7 @@ server CPU (from /proc) for r2filter at the given -j values and for rclone, on
 the same 1 GB blog and the same loopback s3s-fs server. Everything shares the
 machine's CPUs, so this shows who spends them.
 
-    cargo build --release --bin r2filter --example s3-server
+    cargo build --release -p r2filter -p r2filter-bench --bins
     python3 bench/cold_cpu.py 16 4
 """
 import os, sys, subprocess, shutil, time, json
@@ -16,7 +16,7 @@ shutil.rmtree(data, ignore_errors=True); data.mkdir(parents=True)
 site = data/"site"
 imgs = B.generate(site, 1000, 5000, 2000, 1000, 5)
 posts = site/"posts"
-server = B.Server(BIN/"examples"/"s3-server", data/"s3", ["bench-r2filter","bench-rclone","bench-rclone16"])
+server = B.Server(BIN/"s3-server", data/"s3", ["bench-r2filter","bench-rclone","bench-rclone16"])
 def cpu(pid):
     f=open(f"/proc/{pid}/stat").read().split(")")[-1].split()
     return (int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK")

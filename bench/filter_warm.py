@@ -4,7 +4,7 @@ distinct images: cold once against the loopback s3s-fs server, then the
 median of 15 warm runs with the server stopped and no credentials (the output
 must be byte-identical to the cold run's).
 
-    cargo build --release --bin r2filter --example s3-server
+    cargo build --release -p r2filter -p r2filter-bench --bins
     python3 bench/filter_warm.py
 """
 import os, sys, subprocess, shutil, time, statistics, random
@@ -21,7 +21,7 @@ for r in range(1200):
     i = r % 1000
     lines.append(f"Paragraph {r} with some text and `code ![x](no.png)`.\n\n![shot {i}](<images/shot {i}.png> \"Shot {i}\")\n\n")
 post = "".join(lines); (d/"post.md").write_text(post)
-server = B.Server(BIN/"examples"/"s3-server", work/"s3", ["bench-warm"])
+server = B.Server(BIN/"s3-server", work/"s3", ["bench-warm"])
 env = {"PATH": os.environ["PATH"], "HOME": str(d), "AWS_EC2_METADATA_DISABLED": "true"}
 args = [str(BIN/"r2filter"), "--bucket", "bench-warm", "--endpoint", server.endpoint, "--public-url", "https://assets.example.com"]
 cold = subprocess.run(args, input=post, text=True, capture_output=True, cwd=d,

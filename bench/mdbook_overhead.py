@@ -45,7 +45,7 @@ def measure(n=40, copies=0, preprocessor=None, install=True, others=()):
     and the first variant's "with", "overhead", "binary_mb"}."""
     mdbook = find_mdbook(install)
     if preprocessor is None:
-        subprocess.run(["cargo", "build", "-q", "--release", "--bin", "mdbook-r2filter"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "-q", "--release", "-p", "mdbook-r2filter"], cwd=REPO, check=True)
         preprocessor = REPO / "target" / "release" / "mdbook-r2filter"
     variants = [("mdbook-r2filter", preprocessor, ""), ('mdbook-r2filter, renderers = ["html"]', preprocessor, 'renderers = ["html"]\n')]
     variants += [(f"{name}", path, "") for name, path in others]

@@ -9,7 +9,7 @@ flavor comes from the extension). The two folders are measured in turns,
 ROUNDS times each; a run is bench-batch's best of 5 passes. Prints the
 median MB/s of each and their ratio.
 
-    cargo build --release --example bench-batch
+    cargo build --release -p r2filter-bench --bin bench-batch
     python3 bench/mdx_scan.py [ROUNDS] [COPIES]
 
 BENCH_BATCH names another bench-batch binary (a debug one for a smoke run).
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 COPIES = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-BIN = Path(os.environ.get("BENCH_BATCH", REPO / "target/release/examples/bench-batch"))
+BIN = Path(os.environ.get("BENCH_BATCH", REPO / "target/release/bench-batch"))
 CORPUS = REPO / "tests/testsuite/mdx/corpus"
 work = REPO / "target/bench/mdx-scan"
 

@@ -9,7 +9,7 @@ It builds the release binaries, installs the peers (rclone from Debian;
 awscli, requests and requests-aws4auth from PyPI into a venv under the work
 folder), generates a synthetic blog (default 1,000 posts, 5,000 image
 references, 2,000 distinct images of about 40 KB), starts a loopback S3 server
-(examples/s3-server.rs: s3s-fs with SigV4, counting requests), and times every
+(bench/src/bin/s3-server.rs: s3s-fs with SigV4, counting requests), and times every
 tool on the same files against the same server:
 
 - cold: each tool uploads into its own empty bucket, --cold-runs alternating
@@ -56,7 +56,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ACCESS_KEY = "AKIAR2FILTERBENCH"  # loopback-only test credentials of examples/s3-server.rs
+ACCESS_KEY = "AKIAR2FILTERBENCH"  # loopback-only test credentials of bench/src/bin/s3-server.rs
 SECRET_KEY = "r2filter-bench-secret-loopback-only-0123456789"
 PUBLIC_URL = "https://assets.example.com"
 
@@ -333,7 +333,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16, help="r2filter -j")
     ap.add_argument("--work", type=Path, default=REPO / "target" / "bench")
     ap.add_argument("--profile", default="release", choices=["release", "debug"])
-    ap.add_argument("--bin-dir", type=Path, help="use the binaries in this folder (r2filter, mdbook-r2filter, examples/s3-server, examples/bench-batch) instead of building")
+    ap.add_argument("--bin-dir", type=Path, help="use the binaries in this folder (r2filter, mdbook-r2filter, s3-server, bench-batch) instead of building")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     ap.add_argument("--smoke", action="store_true", help="CI: tiny sizes, debug build, install nothing")
@@ -354,7 +354,9 @@ def main():
     else:
         log(f"== building ({a.profile})")
         prof = ["--release"] if a.profile == "release" else []
-        subprocess.run(["cargo", "build", "-q", *prof, "--bin", "r2filter", "--bin", "mdbook-r2filter", "--example", "s3-server", "--example", "bench-batch"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "-q", *prof, "-p", "r2filter", "-p", "r2filter-bench", "--bins"], cwd=REPO, check=True)
+        # On its own: built together with r2filter, cargo would give it the S3 client too.
+        subprocess.run(["cargo", "build", "-q", *prof, "-p", "mdbook-r2filter"], cwd=REPO, check=True)
         bindir = REPO / "target" / a.profile
 
     rclone = None if a.no_peers else ensure_rclone(install)
@@ -420,8 +422,8 @@ class Ctx:
     def __init__(self, a, res, bindir, rclone, venv, data):
         self.a, self.res, self.bindir, self.rclone, self.venv, self.data = a, res, bindir, rclone, venv, data
         self.r2filter = bindir / "r2filter"
-        self.batch = bindir / "examples" / "bench-batch"
-        self.server = Server(bindir / "examples" / "s3-server", data / "s3", [])
+        self.batch = bindir / "bench-batch"
+        self.server = Server(bindir / "s3-server", data / "s3", [])
         self.base_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "R2FILTER_", "RCLONE_"))
         } | {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What stripping and converting cost (issue 17).
 
-1. In memory: target/release/examples/bench-transform (MB/s of source bytes
+1. In memory: target/release/bench-transform (MB/s of source bytes
    per setting, on JPEG photos and PNG screenshots made by real encoders).
 2. Cold runs against the loopback s3s-fs server, alternating settings in the
    same session, median of REPEATS:
@@ -11,7 +11,7 @@
    each with strip-metadata none (the old behaviour) against location (the
    default), and the photos also with convert=webp.
 
-    cargo build --release --bin r2filter --example s3-server --example bench-transform
+    cargo build --release -p r2filter -p r2filter-bench --bins
     python3 bench/transform.py [REPEATS]
 """
 import os, sys, subprocess, shutil, time, statistics
@@ -25,13 +25,13 @@ data = B.REPO / "target" / "bench" / "transform"
 shutil.rmtree(data, ignore_errors=True)
 data.mkdir(parents=True)
 
-print(subprocess.run([BIN / "examples" / "bench-transform", "5"], check=True, capture_output=True, text=True).stdout)
+print(subprocess.run([BIN / "bench-transform", "5"], check=True, capture_output=True, text=True).stdout)
 
 synthetic = data / "synthetic"
 B.generate(synthetic, 100, 500, 200, 100, 5)
 photos = data / "photos"
 (photos / "posts").mkdir(parents=True)
-subprocess.run([BIN / "examples" / "bench-transform", "--write", photos / "posts" / "img", "48"], check=True)
+subprocess.run([BIN / "bench-transform", "--write", photos / "posts" / "img", "48"], check=True)
 imgs = sorted(p.name for p in (photos / "posts" / "img").iterdir())
 for i in range(12):
     (photos / "posts" / f"post-{i:02}.md").write_text(
@@ -40,7 +40,7 @@ for i in range(12):
 def size(d):
     return sum(p.stat().st_size for p in d.rglob("*") if p.is_file() and p.suffix in (".jpg", ".png")) / 1e6
 
-server = B.Server(BIN / "examples" / "s3-server", data / "s3", ["bench-t"])
+server = B.Server(BIN / "s3-server", data / "s3", ["bench-t"])
 env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "R2FILTER_"))} | {
     "AWS_ACCESS_KEY_ID": B.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": B.SECRET_KEY,
     "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",

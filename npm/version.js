@@ -19,18 +19,25 @@ const cargoToml = path.join(npmDir, "..", "Cargo.toml");
 const mainDir = path.join(npmDir, "r2filter");
 const platformsDir = path.join(npmDir, "platforms");
 
-/** `key = "value"` of Cargo.toml's [package] table (the only form we use). */
-function cargoPackageField(text, key) {
-  const start = text.search(/^\[package\]\s*$/m);
+/** `key = "value"` of a table of Cargo.toml (the only form we use). */
+function tableField(text, table, key) {
+  const start = text.search(new RegExp(`^\\[${table.replace(".", "\\.")}\\]\\s*$`, "m"));
   if (start < 0) {
-    throw new Error(`${cargoToml}: no [package] table`);
+    return undefined;
   }
   const rest = text.slice(start).split(/^\[/m)[1];
   const m = rest.match(new RegExp(`^${key}\\s*=\\s*"([^"]*)"\\s*$`, "m"));
-  if (!m) {
-    throw new Error(`${cargoToml}: [package] has no ${key} = "..."`);
+  return m ? m[1] : undefined;
+}
+
+/** `key` of Cargo.toml's [package], or of [workspace.package] when the
+ * package inherits it (`key.workspace = true`). */
+function cargoPackageField(text, key) {
+  const value = tableField(text, "package", key) ?? tableField(text, "workspace.package", key);
+  if (value === undefined) {
+    throw new Error(`${cargoToml}: neither [package] nor [workspace.package] has ${key} = "..."`);
   }
-  return m[1];
+  return value;
 }
 
 function readJson(file) {

@@ -7,8 +7,6 @@
 //! - [`verify`]: asks the store (HEAD) about every object the manifest lists,
 //!   and reports the ones that are missing or differ in size, type or hash.
 
-use futures::stream::{self, StreamExt, TryStreamExt};
-
 use crate::config::{Config, OnMissing};
 use crate::document::Document;
 use crate::error::{Error, Problem, ReferenceError};
@@ -110,15 +108,10 @@ pub struct Verified {
 /// answered is compared with the manifest.
 pub fn verify(cfg: &Config) -> Result<Verified, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let heads = crate::upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await?;
-        stream::iter(&manifest.objects)
-            .map(|(_, entry)| store.head(&entry.key))
-            .buffered(cfg.concurrency.max(1))
-            .try_collect::<Vec<_>>()
-            .await
-    });
-    let heads = heads.map_err(Error::Verify)?;
+    let keys: Vec<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
+    let heads = Store::open(&cfg.store, cfg.concurrency)
+        .and_then(|store| store.heads(&keys))
+        .map_err(Error::Verify)?;
     let mut verified = Verified::default();
     for ((sha256, entry), head) in manifest.objects.iter().zip(heads) {
         verified.objects += 1;

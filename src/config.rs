@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
-use crate::scan::DEFAULT_FRONT_MATTER_KEYS;
 use crate::store::S3Settings;
 pub use crate::store::StoreConfig;
 use crate::transform::{self, Convert, StripMetadata};
+use r2filter_text::scan::DEFAULT_FRONT_MATTER_KEYS;
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -294,7 +294,7 @@ impl Settings {
         table: Option<&str>,
     ) -> Result<Settings, ConfigError> {
         let at = |span: Option<std::ops::Range<usize>>, message: String| {
-            let (line, col) = span.map_or((1, 1), |s| crate::scan::line_col(text, s.start));
+            let (line, col) = span.map_or((1, 1), |s| r2filter_text::scan::line_col(text, s.start));
             ConfigError::File {
                 file: file.into(),
                 line,

@@ -5,7 +5,7 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use crate::scan::Flavor;
+use r2filter_text::scan::Flavor;
 
 /// A document to process.
 #[derive(Debug, Clone)]
@@ -106,7 +106,7 @@ impl Lines {
     }
 
     /// 1-based line and column (in characters) of byte `offset` of `text`
-    /// (the text these lines were made from): as [`crate::scan::line_col`].
+    /// (the text these lines were made from): as [`r2filter_text::scan::line_col`].
     pub(crate) fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
         let line = self.0.partition_point(|&start| start <= offset);
@@ -126,7 +126,7 @@ mod tests {
         for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
             assert_eq!(
                 lines.line_col(text, offset),
-                crate::scan::line_col(text, offset),
+                r2filter_text::scan::line_col(text, offset),
                 "{offset}"
             );
         }

@@ -23,7 +23,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures::stream::{self, StreamExt};
 use rayon::prelude::*;
 
 use crate::config::{Config, OnMissing};
@@ -32,12 +31,12 @@ use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest, source_path};
 use crate::object;
 use crate::published::{self, Published};
-use crate::resolve::{self, ResolveError, Resolver, Url};
-use crate::rewrite::{Replacement, encode_for, markdown_destination, splice};
-use crate::scan::Context;
-use crate::scan::frontmatter::Style;
-use crate::store::public::PublicUrl;
-use crate::store::{Store, StoreError};
+use crate::resolve::{ResolveError, Resolver};
+use crate::store::{Download, Store, StoreError};
+use r2filter_text::resolve::{self, Url};
+use r2filter_text::rewrite::{Replacement, encode_for, markdown_destination, splice};
+use r2filter_text::scan::Context;
+use r2filter_text::scan::frontmatter::Style;
 
 /// Where the bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -386,63 +385,75 @@ fn download(
     staging: &Path,
     from: Origin,
 ) -> HashMap<String, Result<u64, Failed>> {
-    crate::upload::runtime().block_on(async {
-        let source = match from {
-            Origin::Bucket => Store::new(&cfg.store)
-                .await
-                .map(Source::Bucket)
-                .map_err(|e| ("the bucket".to_string(), e)),
-            Origin::PublicUrl => PublicUrl::new(&cfg.destination.public_url)
-                .map(|p| Source::Public(Box::new(p)))
-                .map_err(|e| (cfg.destination.public_url.clone(), e)),
-        };
-        let source = match source {
-            Ok(source) => source,
-            Err((key, e)) => {
-                let e = Failed::Download {
-                    key,
-                    source: Arc::new(e),
-                };
-                return missing
-                    .keys()
-                    .map(|sha| (sha.clone(), Err(e.clone())))
-                    .collect();
-            }
-        };
-        stream::iter(missing.keys())
-            .map(|sha| {
-                let entry = &manifest.objects[sha];
-                let to = staging.join(sha);
-                let source = &source;
-                async move { (sha.clone(), fetch_one(source, sha, entry, &to).await) }
-            })
-            .buffer_unordered(cfg.concurrency.max(1))
-            .collect()
-            .await
-    })
+    let store = match from {
+        Origin::Bucket => {
+            Store::open(&cfg.store, cfg.concurrency).map_err(|e| ("the bucket".to_string(), e))
+        }
+        Origin::PublicUrl => public_url(cfg),
+    };
+    let store = match store {
+        Ok(store) => store,
+        Err((key, e)) => {
+            let e = Failed::Download {
+                key,
+                source: Arc::new(e),
+            };
+            return missing
+                .keys()
+                .map(|sha| (sha.clone(), Err(e.clone())))
+                .collect();
+        }
+    };
+    let targets: Vec<(&String, &Entry, PathBuf)> = missing
+        .keys()
+        .map(|sha| (sha, &manifest.objects[sha], staging.join(sha)))
+        .collect();
+    let downloads: Vec<Download<'_>> = targets
+        .iter()
+        .map(|(_, entry, to)| Download {
+            key: &entry.key,
+            url: &entry.url,
+            to,
+        })
+        .collect();
+    let got = store.get_all(&downloads);
+    targets
+        .par_iter()
+        .zip(got)
+        .map(|((sha, entry, to), got)| ((*sha).clone(), checked(got, sha, entry, to)))
+        .collect()
 }
 
-/// One object into `to`, checked.
-async fn fetch_one(source: &Source, sha: &str, entry: &Entry, to: &Path) -> Result<u64, Failed> {
-    let got = match source {
-        Source::Bucket(store) => store.get(&entry.key, to).await,
-        Source::Public(p) => p.fetch(&entry.url, to).await,
-    };
+/// The store that serves the public URLs.
+#[cfg(feature = "s3")]
+fn public_url(cfg: &Config) -> Result<Store, (String, StoreError)> {
+    Store::public_url(&cfg.destination.public_url, cfg.concurrency)
+        .map_err(|e| (cfg.destination.public_url.clone(), e))
+}
+
+#[cfg(not(feature = "s3"))]
+fn public_url(cfg: &Config) -> Result<Store, (String, StoreError)> {
+    Err((cfg.destination.public_url.clone(), StoreError::NoS3Client))
+}
+
+/// One downloaded object in `to`, checked.
+fn checked(
+    got: Result<u64, StoreError>,
+    sha: &str,
+    entry: &Entry,
+    to: &Path,
+) -> Result<u64, Failed> {
     let failed = |e: StoreError| Failed::Download {
         key: entry.key.clone(),
         source: Arc::new(e),
     };
     got.map_err(failed)?;
-    let path = to.to_path_buf();
-    let info = tokio::task::spawn_blocking(move || object::hash_file(&path))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-        .map_err(|source| {
-            failed(StoreError::Io {
-                path: to.to_path_buf(),
-                source,
-            })
-        })?;
+    let info = object::hash_file(to).map_err(|source| {
+        failed(StoreError::Io {
+            path: to.to_path_buf(),
+            source,
+        })
+    })?;
     let expected = entry.published_sha256.as_deref().unwrap_or(sha);
     if info.sha256 == expected && info.size == entry.size {
         return Ok(info.size);
@@ -462,11 +473,6 @@ async fn fetch_one(source: &Source, sha: &str, entry: &Entry, to: &Path) -> Resu
 /// source's own (stripped of its location, converted, scaled down).
 fn published<'m>(manifest: &'m Manifest, sha: &str) -> Option<&'m str> {
     manifest.objects[sha].published_sha256.as_deref()
-}
-
-enum Source {
-    Bucket(Store),
-    Public(Box<PublicUrl>),
 }
 
 /// A download that went wrong (shared by every file that needs it).
@@ -587,8 +593,9 @@ mod tests {
         let md = Context::MarkdownImage;
         assert_eq!(restore_for(md, "img/a.png#x"), "img/a.png#x");
         assert_eq!(restore_for(md, "img/my shot.png"), "<img/my shot.png>");
-        let plain =
-            Context::FrontMatter(crate::scan::frontmatter::Style::YamlPlain { flow: false });
+        let plain = Context::FrontMatter(r2filter_text::scan::frontmatter::Style::YamlPlain {
+            flow: false,
+        });
         assert_eq!(restore_for(plain, "img/my shot.png"), "img/my shot.png");
         assert_eq!(restore_for(plain, "img/a: b.png"), "\"img/a: b.png\"");
         let attr = Context::Attribute { quote: None };

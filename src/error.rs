@@ -12,8 +12,8 @@ use crate::config::ConfigError;
 use crate::document::ReadError;
 use crate::manifest::ManifestError;
 use crate::resolve::ResolveError;
-use crate::scan::ScanError;
 use crate::store::StoreError;
+use r2filter_text::scan::ScanError;
 
 /// A place in a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub struct Location {
 
 impl Location {
     pub fn new(doc: &str, source: &str, span: std::ops::Range<usize>) -> Location {
-        let (line, col) = crate::scan::line_col(source, span.start);
+        let (line, col) = r2filter_text::scan::line_col(source, span.start);
         let start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
         let end = source[span.start..]
             .find('\n')

@@ -2,17 +2,19 @@
 //! (Cloudflare R2 first) at build time, and rewrite the Markdown so that only
 //! those URLs change.
 //!
-//! [`run`] takes a batch of [`Document`]s through five phases
-//! ([`pipeline`]): locate (scan each document for image references with
-//! their byte spans, [`scan`]; resolve local paths to files inside the root,
-//! [`resolve`]), hash (SHA-256 and the sniffed type, [`object`], skipping
-//! unchanged files by the stat cache), plan (a key and URL per content, from
-//! the manifest or new), upload (what the bucket lacks, to S3 or a local
-//! folder) and splice (the new URLs into the source bytes, [`rewrite`]).
+//! [`run`] takes a batch of [`Document`]s through the pipeline: find each
+//! image reference and its file, hash each file, decide what each image is
+//! published as and under which key, upload what the bucket lacks, and splice
+//! the new URLs into the source bytes. The text stages (scanning and
+//! splicing) are the [`r2filter_text`] crate; this crate adds the files, the
+//! stores and the manifest around them.
 //!
-//! The public API is that run, its [`Config`] (from [`Settings`] layers), the
-//! pure stages above (used by the fuzz target and the examples) and the
-//! command line ([`cli`]) the binaries run; the rest is internal.
+//! The public API is that run and its [`Config`] (from [`Settings`] layers),
+//! the many-files reader and writer ([`batch`]), the manifest ([`manifest`]),
+//! what an image is ([`object`]) and what it is published as ([`transform`]),
+//! and the command line ([`cli`]) the binaries run; the rest is internal.
+//! The `s3` feature (on by default) adds S3-compatible stores; without it the
+//! pipeline publishes to a local folder only.
 //!
 //! ```no_run
 //! use r2filter::{Document, Options, Settings, run};
@@ -25,7 +27,7 @@
 //!     name: "post.md".into(),
 //!     base_dir: ".".into(),
 //!     text: "![a](a.png)\n".into(),
-//!     flavor: r2filter::scan::Flavor::Markdown,
+//!     flavor: r2filter_text::scan::Flavor::Markdown,
 //! };
 //! let outcome = run(&cfg, &[doc], Options::default())?;
 //! print!("{}", outcome.outputs[0]);
@@ -34,13 +36,13 @@
 
 mod atomic;
 mod audit;
-mod batch;
+pub mod batch;
 pub mod cli;
 mod config;
 mod document;
 mod eject;
 mod error;
-mod manifest;
+pub mod manifest;
 mod mdbook;
 mod migrate;
 pub mod object;
@@ -49,24 +51,13 @@ mod pipeline;
 mod progress;
 mod published;
 mod report;
-pub mod resolve;
-pub mod rewrite;
-pub mod scan;
+mod resolve;
 mod statcache;
 mod store;
 pub mod transform;
-mod upload;
 
 pub use config::{Config, ConfigError, OnMissing, Settings};
 pub use document::{Document, ReadError};
 pub use error::{Error, ExitStatus, Location, Problem, ReferenceError};
 pub use pipeline::{Options, Outcome, Planned, Record, Status, Summary, run};
 pub use progress::{NoProgress, Progress};
-
-/// What `examples/bench-batch.rs` times in-process (the batch writer, the
-/// manifest load): not part of the API, no stability promised.
-#[doc(hidden)]
-pub mod bench_internals {
-    pub use crate::batch::{Target, collect, write_all};
-    pub use crate::manifest::Manifest;
-}

@@ -14,14 +14,15 @@
 
 use std::path::{Path, PathBuf};
 
+use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::{Book, Chapter};
-use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::config::{Config, ConfigError, Settings};
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
-use crate::scan::{Flavor, MdBookMarkdown};
+use crate::store::Store;
+use r2filter_text::scan::{Flavor, MdBookMarkdown};
 
 /// The preprocessor's table in book.toml.
 pub const TABLE: &str = "preprocessor.r2filter";
@@ -65,16 +66,14 @@ pub fn book_settings(ctx: &PreprocessorContext, root: &Path) -> Result<Settings,
 }
 
 /// r2filter as an mdBook preprocessor: [`config`], then [`process`] over the
-/// whole book. mdBook's `Preprocessor::run` returns only the book, so the
-/// run's [`Outcome`] (for the summary and `--report`) waits in
-/// [`R2filter::take_outcome`].
+/// whole book, which gives back the book and the run's [`Outcome`] (for the
+/// summary and `--report`).
 #[derive(Debug)]
 pub struct R2filter {
     flags: Settings,
     env: Settings,
     cwd: PathBuf,
     options: Options,
-    outcome: std::cell::RefCell<Option<Outcome>>,
 }
 
 impl R2filter {
@@ -86,45 +85,13 @@ impl R2filter {
             env,
             cwd,
             options,
-            outcome: Default::default(),
         }
     }
 
-    /// The outcome of the last successful [`Preprocessor::run`].
-    pub fn take_outcome(&self) -> Option<Outcome> {
-        self.outcome.take()
-    }
-
-    /// The r2filter error inside an error `run` returned.
-    pub fn error(e: mdbook_preprocessor::errors::Error) -> Error {
-        e.downcast::<Error>().unwrap_or_else(|e| {
-            Error::Read(crate::document::ReadError::Io {
-                path: "<stdin>".into(),
-                source: std::io::Error::other(format!("{e:#}")),
-            })
-        })
-    }
-}
-
-impl Preprocessor for R2filter {
-    fn name(&self) -> &str {
-        "r2filter"
-    }
-
-    fn run(
-        &self,
-        ctx: &PreprocessorContext,
-        book: Book,
-    ) -> mdbook_preprocessor::errors::Result<Book> {
+    /// Runs the book through r2filter: [`config`], then [`process`].
+    pub fn process_book(&self, ctx: &PreprocessorContext, book: Book) -> Result<Processed, Error> {
         let cfg = config(ctx, self.flags.clone(), self.env.clone(), &self.cwd)?;
-        let (book, outcome) = process(&cfg, ctx, &self.cwd, book, self.options.clone())?;
-        *self.outcome.borrow_mut() = Some(outcome);
-        Ok(book)
-    }
-
-    /// Every renderer: r2filter only changes URLs.
-    fn supports_renderer(&self, _renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
-        Ok(true)
+        process(&cfg, ctx, &self.cwd, book, self.options.clone())
     }
 }
 
@@ -145,6 +112,16 @@ pub fn config(
     Ok(flags.or(env).or(file).or(defaults).resolve(cwd, &root)?)
 }
 
+/// What [`process`] did with a book.
+#[derive(Debug)]
+pub enum Processed {
+    /// The book with its chapters rewritten, and the run's account.
+    Done(Book, Outcome),
+    /// The book has images to upload to S3 and this build has no S3 client
+    /// (the lean mdbook-r2filter): nothing was uploaded, nothing rewritten.
+    NeedsS3,
+}
+
 /// Runs the pipeline over every non-draft chapter of `book` at once and writes
 /// the rewritten text back into the chapters. On error the book is dropped:
 /// mdBook must fail the build rather than render stale links.
@@ -154,7 +131,7 @@ pub fn process(
     cwd: &Path,
     mut book: Book,
     opts: Options,
-) -> Result<(Book, Outcome), Error> {
+) -> Result<Processed, Error> {
     let root = book_root(ctx, cwd);
     let src = ctx.config.book.src.clone();
     let flavor = Flavor::MdBook(markdown_options(ctx));
@@ -167,7 +144,11 @@ pub fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let outcome = pipeline::run_phases(cfg, &docs, opts)?;
+    let prepared = pipeline::prepare(cfg, &docs, opts)?;
+    if prepared.uploads() && !Store::can_open(&cfg.store) {
+        return Ok(Processed::NeedsS3);
+    }
+    let outcome = prepared.finish(None)?;
     if !dry_run {
         let mut outputs = outcome.outputs.iter();
         book.for_each_chapter_mut(|ch| {
@@ -176,7 +157,7 @@ pub fn process(
             }
         });
     }
-    Ok((book, outcome))
+    Ok(Processed::Done(book, outcome))
 }
 
 /// The chapter as a document, or `None` when it has no source file.
@@ -305,7 +286,11 @@ mod tests {
         ));
         book.push_item(BookItem::Chapter(Chapter::new_draft("Soon", vec![])));
         let cfg = config(&c, Settings::default(), Settings::default(), &root).unwrap();
-        let (out, outcome) = process(&cfg, &c, &root, book, Options::default()).unwrap();
+        let Processed::Done(out, outcome) =
+            process(&cfg, &c, &root, book, Options::default()).unwrap()
+        else {
+            panic!("a local store needs no S3 client");
+        };
         assert_eq!(outcome.summary.documents, 2);
         assert_eq!(outcome.summary.uploaded, 1);
         let contents: Vec<&str> = out

@@ -46,8 +46,8 @@ pub fn find(cfg: &Config) -> Result<Orphans, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let prefix = list_prefix(&cfg.prefix);
-    let listed = crate::upload::runtime()
-        .block_on(async { Store::new(&cfg.store).await?.list(&prefix).await })
+    let listed = Store::open(&cfg.store, cfg.concurrency)
+        .and_then(|store| store.list(&prefix))
         .map_err(|source| Error::Store {
             doing: "list the bucket",
             source,
@@ -83,13 +83,10 @@ pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Dele
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let now = SystemTime::now();
     let mut deleted = Deleted::default();
-    let runtime = crate::upload::runtime();
-    let store = runtime
-        .block_on(Store::new(&cfg.store))
-        .map_err(|source| Error::Store {
-            doing: "open the bucket",
-            source,
-        })?;
+    let store = Store::open(&cfg.store, cfg.concurrency).map_err(|source| Error::Store {
+        doing: "open the bucket",
+        source,
+    })?;
     for o in &orphans.objects {
         let old_enough = o
             .last_modified
@@ -102,12 +99,10 @@ pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Dele
         if !o.key.starts_with(&orphans.prefix) || named.contains(o.key.as_str()) {
             continue;
         }
-        runtime
-            .block_on(store.delete(&o.key))
-            .map_err(|source| Error::Store {
-                doing: "delete an orphan",
-                source,
-            })?;
+        store.delete(&o.key).map_err(|source| Error::Store {
+            doing: "delete an orphan",
+            source,
+        })?;
         deleted.keys.push(o.key.clone());
         deleted.bytes += o.size;
     }

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::document::Document;
 use crate::error::{Location, ReferenceError};
 use crate::manifest::{Entry, Manifest};
-use crate::scan::{self, Reference, ScanOptions};
+use r2filter_text::scan::{self, Reference, ScanOptions};
 
 /// A reference to one of the manifest's objects.
 #[derive(Debug, Clone)]

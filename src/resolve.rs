@@ -1,5 +1,5 @@
-//! The locate phase, second half: decide which URLs are local images and find their files, confined
-//! to `root`.
+//! The locate phase, second half: find the file a local path names (from
+//! [`r2filter_text::resolve::classify`]), confined to `root`.
 //!
 //! A document is untrusted input (think of a pull request): it may only make the
 //! tool read image files inside `root`. `../`, `%2e%2e`, backslashes and
@@ -10,118 +10,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use percent_encoding::percent_decode_str;
-
-use crate::scan::Context;
-
-/// File extensions taken as images. A path with no extension is a candidate too
-/// when the syntax says "image" (`![](diagram)`); its bytes decide.
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "png", "apng", "jpg", "jpeg", "jpe", "jfif", "gif", "webp", "avif", "svg", "ico", "bmp", "tif",
-    "tiff",
-];
-
-/// What a URL is, before touching the file system.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Url {
-    /// Left alone, and why.
-    Skip(Skip),
-    /// A local file path (percent-decoded) and the `?query#fragment` that
-    /// followed it, carried over to the new URL.
-    Local { path: String, suffix: String },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// `https:`, `//host`, `mailto:`, `data:`, any scheme.
-    Remote,
-    /// `#anchor`, `?query` or empty.
-    NotAPath,
-    /// A link, attribute or front-matter value whose path is not an image.
-    NotAnImage,
-}
-
-/// Classifies `url` found in `context`.
-///
-/// ```
-/// use r2filter::resolve::{classify, Url, Skip};
-/// use r2filter::scan::Context;
-/// let img = Context::MarkdownImage;
-/// assert_eq!(classify("https://x.org/a.png", img), Url::Skip(Skip::Remote));
-/// assert_eq!(classify("//cdn/a.png", img), Url::Skip(Skip::Remote));
-/// assert_eq!(classify("data:image/png;base64,AA", img), Url::Skip(Skip::Remote));
-/// assert_eq!(
-///     classify("caf%C3%A9.png#wide", img),
-///     Url::Local { path: "café.png".into(), suffix: "#wide".into() }
-/// );
-/// assert_eq!(classify("notes.md", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
-/// // A remote link is an image reference only when it names an image.
-/// assert_eq!(classify("https://katex.org/docs/supported.html", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
-/// assert_eq!(classify("https://x.org/big.png", Context::MarkdownLink), Url::Skip(Skip::Remote));
-/// ```
-pub fn classify(url: &str, context: Context) -> Url {
-    let url = url.trim();
-    if url.starts_with("//") || has_scheme(url) {
-        // A remote link is an image reference only when it names an image.
-        if context.is_link() && !remote_has_image_extension(url) {
-            return Url::Skip(Skip::NotAnImage);
-        }
-        return Url::Skip(Skip::Remote);
-    }
-    let cut = url.find(['?', '#']).unwrap_or(url.len());
-    let (raw_path, suffix) = url.split_at(cut);
-    if raw_path.is_empty() {
-        return Url::Skip(Skip::NotAPath);
-    }
-    let path = percent_decode_str(raw_path)
-        .decode_utf8_lossy()
-        .into_owned();
-    let ext = Path::new(&path)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let image_ext = ext
-        .as_deref()
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e));
-    // `![](file)` with no extension is still meant as an image; anything else must
-    // say so by its extension.
-    let candidate = image_ext || (ext.is_none() && context.is_image_syntax());
-    if !candidate {
-        return Url::Skip(Skip::NotAnImage);
-    }
-    Url::Local {
-        path,
-        suffix: suffix.to_string(),
-    }
-}
-
-/// True when the last path segment of a remote URL ends in an image extension.
-fn remote_has_image_extension(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or_default();
-    let after_scheme = path.split_once("//").map_or(path, |(_, rest)| rest);
-    let Some((_, path)) = after_scheme.split_once('/') else {
-        return false;
-    };
-    let last = path.rsplit('/').next().unwrap_or_default();
-    Path::new(last)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-/// `scheme:` as RFC 3986 has it, but not a Windows drive (`C:\`), which is
-/// refused later as an absolute path.
-fn has_scheme(url: &str) -> bool {
-    let Some(colon) = url.find(':') else {
-        return false;
-    };
-    let scheme = &url[..colon];
-    scheme.len() > 1
-        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
+use r2filter_text::resolve::IMAGE_EXTENSIONS;
 
 /// Why a local path could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,7 +119,7 @@ impl Resolver {
         Ok((real, meta.is_file()))
     }
 
-    /// The file `path` (decoded, from [`classify`]) names for a document in
+    /// The file `path` (decoded, from [`r2filter_text::resolve::classify`]) names for a document in
     /// `base_dir` (absolute, canonical).
     pub fn resolve(&self, base_dir: &Path, path: &str) -> Result<PathBuf, ResolveError> {
         if path.contains(['\\', '\0']) {
@@ -369,72 +258,6 @@ fn near_miss(path: &Path) -> Option<String> {
 mod tests {
     use super::*;
     use std::fs;
-
-    const IMG: Context = Context::MarkdownImage;
-
-    fn local(path: &str, suffix: &str) -> Url {
-        Url::Local {
-            path: path.into(),
-            suffix: suffix.into(),
-        }
-    }
-
-    #[test]
-    fn classify_table() {
-        let cases = [
-            ("a.png", IMG, local("a.png", "")),
-            ("./img/a.PNG?v=2", IMG, local("./img/a.PNG", "?v=2")),
-            ("my%20shot.png", IMG, local("my shot.png", "")),
-            ("截图.png", IMG, local("截图.png", "")),
-            ("diagram", IMG, local("diagram", "")),
-            (
-                "diagram",
-                Context::MarkdownLink,
-                Url::Skip(Skip::NotAnImage),
-            ),
-            (
-                "clip.mp4",
-                Context::Attribute { quote: None },
-                Url::Skip(Skip::NotAnImage),
-            ),
-            ("doc.pdf", IMG, Url::Skip(Skip::NotAnImage)),
-            ("#top", IMG, Url::Skip(Skip::NotAPath)),
-            ("", IMG, Url::Skip(Skip::NotAPath)),
-            ("HTTP://x/a.png", IMG, Url::Skip(Skip::Remote)),
-            // Issue 10, case 12: a remote link is listed only when it names
-            // an image.
-            (
-                "mailto:a@b",
-                Context::MarkdownLink,
-                Url::Skip(Skip::NotAnImage),
-            ),
-            (
-                "https://katex.org/docs/supported.html",
-                Context::MarkdownLink,
-                Url::Skip(Skip::NotAnImage),
-            ),
-            (
-                "https://katex.org/docs/supported.html",
-                Context::HtmlLink { quote: None },
-                Url::Skip(Skip::NotAnImage),
-            ),
-            (
-                "https://x.org/full.PNG?s=2",
-                Context::MarkdownLink,
-                Url::Skip(Skip::Remote),
-            ),
-            (
-                "https://x.org/avatar",
-                Context::Attribute { quote: None },
-                Url::Skip(Skip::Remote),
-            ),
-            ("C:/x.png", IMG, local("C:/x.png", "")),
-            ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
-        ];
-        for (url, ctx, want) in cases {
-            assert_eq!(classify(url, ctx), want, "{url}");
-        }
-    }
 
     struct Site {
         _dir: tempfile::TempDir,

@@ -1,13 +1,11 @@
 //! Any UTF-8 text inside a YAML (`---`) and a TOML (`+++`) block at the start
 //! of a document, followed by Markdown: scan + splice keep every property in
-//! tests/props/mod.rs, and the block is front matter only at the start.
+//! r2filter_text::props, and the block is front matter only at the start.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "lib.rs"]
-mod lib;
-use lib::*;
+use r2filter_text::{props, scan};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

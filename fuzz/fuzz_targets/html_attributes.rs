@@ -6,9 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "lib.rs"]
-mod lib;
-use lib::*;
+use r2filter_text::{rewrite, scan};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,14 +1,12 @@
 //! Any UTF-8 text as a `.md` document and as an mdBook chapter: scan +
-//! splice must not panic and must keep every property in tests/props/mod.rs
+//! splice must not panic and must keep every property in r2filter_text::props
 //! (bytes outside reference spans untouched, idempotent, URLs parse back,
 //! same events).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "lib.rs"]
-mod lib;
-use lib::*;
+use r2filter_text::{props, scan};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = std::str::from_utf8(data) {

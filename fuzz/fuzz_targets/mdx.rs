@@ -1,12 +1,10 @@
 //! Any UTF-8 text as MDX: scan + splice must not panic and must keep the
-//! properties in tests/props/mod.rs.
+//! properties in r2filter_text::props.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "lib.rs"]
-mod lib;
-use lib::*;
+use r2filter_text::{props, scan};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(doc) = std::str::from_utf8(data)

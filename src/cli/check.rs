@@ -14,7 +14,7 @@ use super::{Cli, Printer};
 use crate::audit;
 use crate::config::Settings;
 use crate::error::Error;
-use crate::scan::Flavor;
+use r2filter_text::scan::Flavor;
 
 /// Check, without network or credentials, that every local image is on disk
 /// and in the manifest (for CI on pull requests)

@@ -8,7 +8,7 @@ use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
 use crate::report;
-use crate::scan::Flavor;
+use r2filter_text::scan::Flavor;
 
 /// The stdin → stdout filter. With `--dry-run`, stdout gets the plan instead
 /// of the document.

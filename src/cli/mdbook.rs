@@ -11,15 +11,12 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use mdbook_preprocessor::Preprocessor as _;
-use mdbook_preprocessor::book::Book;
 
 use super::{Cli, Printer, init_logging};
 use crate::config::Settings;
 use crate::document::ReadError;
 use crate::error::Error;
-use crate::mdbook::R2filter;
-use crate::pipeline::Outcome;
+use crate::mdbook::{Processed, R2filter};
 use crate::report;
 use crate::store::StoreError;
 
@@ -61,7 +58,7 @@ impl Outer {
 /// `mdbook-r2filter`: runs the preprocessor; returns the process exit code.
 ///
 /// mdBook starts it twice per build (`supports`, then the run), so it is
-/// lean: it links no S3 client (see [`crate::store::enable_s3`]). A build
+/// lean: built without the `s3` feature, it links no S3 client. A build
 /// whose images are all in the manifest, a dry run, an offline run or a
 /// local store never needs one; a build that must upload to S3 is handed, with
 /// the input as it came, to `r2filter mdbook` (beside this program, or on
@@ -82,8 +79,8 @@ pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
         })
         .and_then(|_| run_from(args, Outer::default(), &printer, &input[..]));
     match result {
-        Err(Error::StoreOpen(StoreError::NoS3)) => delegate(&input, &printer),
-        result => super::exit(&printer, result),
+        Ok(Ran::NeedsS3) => delegate(&input, &printer),
+        result => super::exit(&printer, result.map(drop)),
     }
 }
 
@@ -123,7 +120,18 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
 
 /// `supports RENDERER`, or `[context, book]` on stdin → book on stdout.
 pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Error> {
-    run_from(args, outer, printer, std::io::stdin().lock())
+    match run_from(args, outer, printer, std::io::stdin().lock())? {
+        Ran::Done => Ok(()),
+        Ran::NeedsS3 => Err(Error::StoreOpen(StoreError::NoS3Client)),
+    }
+}
+
+/// How [`run_from`] ended.
+enum Ran {
+    /// The book is on stdout.
+    Done,
+    /// Nothing was written: the book must be handed to a build with S3.
+    NeedsS3,
 }
 
 /// [`run`] with the input read from `input`.
@@ -132,11 +140,15 @@ fn run_from(
     outer: Outer,
     printer: &Printer,
     input: impl std::io::Read,
-) -> Result<(), Error> {
+) -> Result<Ran, Error> {
     if let Some(MdbookCommand::Supports { .. }) = args.command {
-        return Ok(());
+        return Ok(Ran::Done);
     }
-    let result = process(&outer, printer, input);
+    let result = match process(&outer, printer, input) {
+        Ok(Processed::NeedsS3) => return Ok(Ran::NeedsS3),
+        Ok(Processed::Done(book, outcome)) => Ok((book, outcome)),
+        Err(e) => Err(e),
+    };
     super::write_report_file(
         outer.report.as_deref(),
         printer,
@@ -152,7 +164,7 @@ fn run_from(
     let json = serde_json::to_vec(&book).expect("a book serializes");
     printer.stdout(&json)?;
     printer.summary(&outcome.summary);
-    Ok(())
+    Ok(Ran::Done)
 }
 
 /// Reads mdBook's input and configuration, and runs the whole book through
@@ -162,7 +174,7 @@ fn process(
     outer: &Outer,
     printer: &Printer,
     input: impl std::io::Read,
-) -> Result<(Book, Outcome), Error> {
+) -> Result<Processed, Error> {
     let cwd = super::cwd()?;
     let (ctx, book) = mdbook_preprocessor::parse_input(input).map_err(|e| ReadError::Io {
         path: "<stdin>".into(),
@@ -180,13 +192,7 @@ fn process(
     }
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
     printer.with_progress(outer.dry_run, outer.offline, |options| {
-        let pre = R2filter::new(outer.settings.clone(), env, cwd, options);
-        let book = pre.run(&ctx, book).map_err(R2filter::error)?;
-        Ok((
-            book,
-            pre.take_outcome()
-                .expect("a run that succeeded has an outcome"),
-        ))
+        R2filter::new(outer.settings.clone(), env, cwd, options).process_book(&ctx, book)
     })
 }
 

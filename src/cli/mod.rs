@@ -158,7 +158,6 @@ pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result
 
 /// Runs `r2filter` with `args`; returns the process exit code.
 pub fn main_with(args: Cli) -> ExitCode {
-    crate::store::enable_s3();
     init_logging(args.quiet, args.verbose);
     let printer = Printer::new(args.quiet, args.verbose);
     let result = match &args.command {

@@ -23,7 +23,6 @@ pub mod mentions;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use futures::stream::{self, StreamExt, TryStreamExt};
 use rayon::prelude::*;
 
 use crate::config::Config;
@@ -276,14 +275,11 @@ fn confirm(
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let heads = crate::upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await?;
-        stream::iter(candidates)
-            .map(|c| store.head(&manifest.objects[&c.sha256].key))
-            .buffered(cfg.concurrency.max(1))
-            .try_collect::<Vec<_>>()
-            .await
-    });
+    let keys: Vec<&str> = candidates
+        .iter()
+        .map(|c| manifest.objects[&c.sha256].key.as_str())
+        .collect();
+    let heads = Store::open(&cfg.store, cfg.concurrency).and_then(|store| store.heads(&keys));
     let heads = heads.map_err(|source| Error::Store {
         doing: "confirm the objects in the bucket",
         source,

@@ -1,11 +1,11 @@
 //! A local folder standing in for the bucket (`--local-store`): no account,
 //! no network. Objects are written whole (temp file + rename) or not at all.
-//! Every method does blocking file work: [`super::Store`] runs them on tokio's
-//! blocking pool.
+//! Every method does blocking file work; [`super::Store`] runs batches on
+//! rayon's threads.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::{Existing, Head, Listed, Put, StoreError, compare};
+use super::{Existing, Head, Listed, Pending, Put, StoreError, Uploaded, compare};
 use crate::object;
 
 /// A folder used as the bucket; keys are paths below it.
@@ -15,6 +15,31 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
+    /// Makes sure `item` is stored: copied in unless something is there
+    /// already, which must then be the same bytes.
+    pub(super) fn ensure(&self, item: &Pending) -> Result<Uploaded, StoreError> {
+        if self.put(&item.key, &item.path)? == Put::Created {
+            return Ok(Uploaded::Sent);
+        }
+        match self.existing(&item.key, &item.sha256, item.size)? {
+            Existing::Different(detail) => Err(StoreError::Collision {
+                key: item.key.clone(),
+                detail,
+            }),
+            Existing::Same | Existing::Unknown => Ok(Uploaded::AlreadyThere),
+            // Deleted since: copy it in (still never over another file).
+            Existing::Missing => match self.put(&item.key, &item.path)? {
+                Put::Created => Ok(Uploaded::Sent),
+                Put::Exists => Err(StoreError::Other {
+                    op: "PUT",
+                    key: item.key.clone(),
+                    detail: "the object keeps appearing and vanishing under this key; run again"
+                        .into(),
+                }),
+            },
+        }
+    }
+
     pub(super) fn existing(
         &self,
         key: &str,

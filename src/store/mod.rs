@@ -1,63 +1,31 @@
 //! The upload phase's other end: where objects go: an S3-compatible bucket ([`s3`], aws-sdk-s3) or
 //! a local folder standing in for one ([`local`]).
 //!
-//! The S3 client is built only when something has to be uploaded, so a warm run
-//! needs no credentials and opens no connection.
+//! [`Store`] is the one way in, and it blocks: for S3 it owns the tokio
+//! runtime the SDK needs and drives its requests, `concurrency` at a time;
+//! a local folder is plain file work on rayon's threads. The S3 client is
+//! built only when something has to be uploaded, so a warm run needs no
+//! credentials and opens no connection; a build without the `s3` feature
+//! (the lean mdbook-r2filter) has no S3 client, no tokio and no AWS SDK.
 
+#[cfg(feature = "s3")]
+mod ensure;
 pub mod local;
+#[cfg(feature = "s3")]
+mod net;
+#[cfg(feature = "s3")]
 pub mod public;
+#[cfg(feature = "s3")]
 pub mod s3;
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 pub use local::LocalStore;
 
-/// A boxed future: what [`Remote`]'s methods return (trait objects cannot
-/// have `async fn`s).
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A bucket reached over the network. [`S3Store`] is the one there is; it is
-/// behind this trait, and built through [`enable_s3`], so that a program that
-/// never calls [`enable_s3`] does not link the AWS SDK at all: the lean
-/// `mdbook-r2filter` starts twice per `mdbook build`, and a binary without the
-/// SDK starts in half the time (see BENCHMARKS.md).
-pub(crate) trait Remote: Send + Sync + std::fmt::Debug {
-    fn existing<'a>(
-        &'a self,
-        key: &'a str,
-        sha256: &'a str,
-        size: u64,
-    ) -> BoxFuture<'a, Result<Existing, StoreError>>;
-    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>>;
-    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>>;
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        next: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Page, StoreError>>;
-    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>>;
-    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>>;
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
-}
-
-/// Builds the S3 client (no network yet).
-type OpenS3 = fn(&S3Settings) -> BoxFuture<'_, Arc<dyn Remote>>;
-
-static OPEN_S3: OnceLock<OpenS3> = OnceLock::new();
-
-/// Lets this program upload to S3-compatible stores. `r2filter`, and the
-/// library's [`crate::run`], call it; the lean `mdbook-r2filter` does not,
-/// and hands a build that must upload to `r2filter mdbook` instead.
-pub fn enable_s3() {
-    OPEN_S3.get_or_init(|| s3::open);
-}
-
-/// User metadata key holding the full SHA-256, so a later HEAD can tell "same
-/// bytes" from "another file under the same shortened key".
-pub(crate) const SHA256_META: &str = "sha256";
+use crate::progress::Progress;
 
 /// How to reach an S3-compatible bucket. Credentials are not here: they come
 /// from the AWS chain (environment, profile, …).
@@ -76,18 +44,6 @@ pub enum StoreConfig {
     S3(S3Settings),
     /// A folder used as the bucket.
     Local(PathBuf),
-}
-
-/// One object to upload.
-#[derive(Debug, Clone)]
-pub struct PutRequest<'a> {
-    pub key: &'a str,
-    pub path: &'a Path,
-    pub sha256: &'a str,
-    pub size: u64,
-    pub content_type: &'a str,
-    pub cache_control: &'a str,
-    pub acl: Option<&'a str>,
 }
 
 /// What a conditional PUT (`If-None-Match: *`) did.
@@ -113,14 +69,6 @@ pub struct Listed {
     pub last_modified: Option<std::time::SystemTime>,
 }
 
-/// One page of a listing under a prefix.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    pub objects: Vec<Listed>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<String>,
-}
-
 /// What the store already holds under a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Existing {
@@ -129,6 +77,7 @@ pub enum Existing {
     Same,
     /// Other bytes: a shortened-hash collision, or a foreign object.
     Different(String),
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     /// The store would not say (a HEAD answered 403 with no body): upload and
     /// let the PUT's answer tell.
     Unknown,
@@ -178,10 +127,9 @@ pub enum StoreError {
     },
     #[error("key {key} already holds other bytes ({detail})")]
     Collision { key: String, detail: String },
-    /// This program was built without the S3 client (the lean
-    /// `mdbook-r2filter`).
-    #[error("this program does not upload to S3-compatible stores")]
-    NoS3,
+    /// This build has no S3 client (the `s3` feature is off).
+    #[error("this build of r2filter does not upload to S3-compatible stores")]
+    NoS3Client,
     #[error("{url}: HTTP {status}")]
     Http { url: String, status: u16 },
     #[error("key {key:?} is not a plain path below the store folder")]
@@ -210,7 +158,7 @@ impl StoreError {
             StoreError::Other { .. } => "run again with -v for details".into(),
             StoreError::Io { .. } => "check the local store folder's permissions".into(),
             StoreError::Collision { .. } => "two different files map to one key: use a longer hash in `key-template` (e.g. {hash:16}) or another `prefix`".into(),
-            StoreError::NoS3 => "run `r2filter` (or `r2filter mdbook`), which does".into(),
+            StoreError::NoS3Client => "run the `r2filter` program (or build with the `s3` feature), which does".into(),
             StoreError::Http { status: 404, .. } => "the public URL does not serve this object: check `public-url`, or download from the bucket (leave out --from-public-url)".into(),
             StoreError::Http { .. } => "the public URL did not serve the object: try again, or download from the bucket (leave out --from-public-url)".into(),
             StoreError::BadKey { .. } => "the manifest names a key that leaves the store folder: fix or remove that entry".into(),
@@ -218,93 +166,140 @@ impl StoreError {
     }
 }
 
-/// A bucket, or a folder used as one.
+/// One object to make sure of.
 #[derive(Debug, Clone)]
-pub enum Store {
-    S3(Arc<dyn Remote>),
+pub struct Pending {
+    pub sha256: String,
+    pub key: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub content_type: String,
+}
+
+/// How an object came to be in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uploaded {
+    /// Sent now.
+    Sent,
+    /// The store had the same bytes already (a lost or fresh manifest).
+    AlreadyThere,
+}
+
+/// Per-run upload settings (a local folder keeps no headers).
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub struct UploadOptions {
+    pub cache_control: String,
+    pub acl: Option<String>,
+    /// Told of each object once it is in the store.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+/// What [`Store::ensure_all`] tells of each item's result (and passes on).
+#[cfg(feature = "s3")]
+type Told<'a> =
+    dyn Fn(&Pending, Result<Uploaded, StoreError>) -> Result<Uploaded, StoreError> + Sync + 'a;
+
+/// One object to download: its key in the bucket, its public URL (for a
+/// store opened with [`Store::public_url`]) and the file to write.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub struct Download<'a> {
+    pub key: &'a str,
+    pub url: &'a str,
+    pub to: &'a Path,
+}
+
+/// A bucket, or a folder used as one, behind blocking calls. Batch calls
+/// ([`Store::ensure_all`], [`Store::heads`], [`Store::get_all`]) run up to
+/// `concurrency` requests at once and answer in the order they were asked.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub struct Store {
+    backend: Backend,
+    concurrency: usize,
+}
+
+#[derive(Debug)]
+enum Backend {
     Local(LocalStore),
+    #[cfg(feature = "s3")]
+    Net(Box<net::Net>),
 }
 
 impl Store {
     /// The store `config` names. For S3, the client from the standard AWS
     /// chain (no network yet).
-    pub async fn new(config: &StoreConfig) -> Result<Store, StoreError> {
-        match config {
-            StoreConfig::S3(s3) => match OPEN_S3.get() {
-                Some(open) => Ok(Store::S3(open(s3).await)),
-                None => Err(StoreError::NoS3),
-            },
-            StoreConfig::Local(dir) => Ok(Store::local(dir.clone())),
-        }
+    pub fn open(config: &StoreConfig, concurrency: usize) -> Result<Store, StoreError> {
+        let backend = match config {
+            StoreConfig::Local(dir) => Backend::Local(LocalStore { dir: dir.clone() }),
+            #[cfg(feature = "s3")]
+            StoreConfig::S3(s3) => Backend::Net(Box::new(net::Net::s3(s3)?)),
+            #[cfg(not(feature = "s3"))]
+            StoreConfig::S3(_) => return Err(StoreError::NoS3Client),
+        };
+        Ok(Store {
+            backend,
+            concurrency: concurrency.max(1),
+        })
     }
 
-    /// A folder used as the bucket.
-    pub fn local(dir: PathBuf) -> Store {
-        Store::Local(LocalStore { dir })
+    /// Whether this build can open the store `config` names.
+    pub fn can_open(config: &StoreConfig) -> bool {
+        matches!(config, StoreConfig::Local(_)) || cfg!(feature = "s3")
     }
 
-    /// What is already stored under `key`.
-    pub async fn existing(
+    /// Reads objects from where readers get them: their public URLs
+    /// (`eject --from-public-url`); only [`Store::get_all`] works on it.
+    #[cfg(feature = "s3")]
+    pub fn public_url(public_url: &str, concurrency: usize) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Net(Box::new(net::Net::public(public_url)?)),
+            concurrency: concurrency.max(1),
+        })
+    }
+
+    /// Makes sure each item is in the store: uploads it, streaming from
+    /// disk, unless the same bytes are there already; never overwrites
+    /// (a conditional PUT, `If-None-Match: *`). `opts.progress` hears of
+    /// each object that is in.
+    pub fn ensure_all(
         &self,
-        key: &str,
-        sha256: &str,
-        size: u64,
-    ) -> Result<Existing, StoreError> {
-        match self {
-            Store::S3(s) => s.existing(key, sha256, size).await,
-            Store::Local(l) => {
-                let (l, key, sha256) = (l.clone(), key.to_string(), sha256.to_string());
-                blocking(move || l.existing(&key, &sha256, size)).await
+        items: &[Pending],
+        opts: &UploadOptions,
+    ) -> Vec<Result<Uploaded, StoreError>> {
+        let told = |item: &Pending, result: Result<Uploaded, StoreError>| {
+            if let (Ok(_), Some(p)) = (&result, &opts.progress) {
+                p.uploaded(item.size);
             }
+            result
+        };
+        match &self.backend {
+            Backend::Local(l) => items
+                .par_iter()
+                .map(|item| told(item, l.ensure(item)))
+                .collect(),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.ensure_all(items, opts, self.concurrency, &told),
         }
     }
 
-    /// What the store says about `key` (None: no such object). For
-    /// `r2filter verify`.
-    pub async fn head(&self, key: &str) -> Result<Option<Head>, StoreError> {
-        match self {
-            Store::S3(s) => s.head(key).await,
-            Store::Local(l) => {
-                let (l, key) = (l.clone(), key.to_string());
-                blocking(move || l.head(&key)).await
-            }
-        }
-    }
-
-    /// Uploads one file, streaming it from disk, unless something is stored
-    /// under its key already (`If-None-Match: *`): never overwrites.
-    pub async fn put(&self, req: &PutRequest<'_>) -> Result<Put, StoreError> {
-        match self {
-            Store::S3(s) => s.put(req).await,
-            Store::Local(l) => {
-                let (l, key, path) = (l.clone(), req.key.to_string(), req.path.to_path_buf());
-                blocking(move || l.put(&key, &path)).await
-            }
-        }
-    }
-
-    /// One page (up to 1,000 objects) of the keys under `prefix`, from the
-    /// `next` of the page before. `None` for a store where a listing saves
-    /// nothing (the local folder answers a check without a request).
-    pub async fn list_page(
-        &self,
-        prefix: &str,
-        next: Option<&str>,
-    ) -> Option<Result<Page, StoreError>> {
-        match self {
-            Store::S3(s) => Some(s.list_page(prefix, next).await),
-            Store::Local(_) => None,
+    /// What the store says about each key (None: no such object). For
+    /// `r2filter verify` and `migrate`.
+    pub fn heads(&self, keys: &[&str]) -> Result<Vec<Option<Head>>, StoreError> {
+        match &self.backend {
+            Backend::Local(l) => keys.par_iter().map(|k| l.head(k)).collect(),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.heads(keys, self.concurrency),
         }
     }
 
     /// Every object whose key starts with `prefix`, in key order (all pages).
-    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
-        let mut listed = match self {
-            Store::S3(s) => s.list(prefix).await?,
-            Store::Local(l) => {
-                let (l, prefix) = (l.clone(), prefix.to_string());
-                blocking(move || l.list(&prefix)).await?
-            }
+    pub fn list(&self, prefix: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut listed = match &self.backend {
+            Backend::Local(l) => l.list(prefix)?,
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.list(prefix)?,
         };
         // Whatever the store answered, nothing outside the prefix comes out.
         listed.retain(|o| o.key.starts_with(prefix));
@@ -312,38 +307,24 @@ impl Store {
         Ok(listed)
     }
 
-    /// Downloads `key` into the file `to` (created or truncated), streaming;
-    /// returns the bytes written.
-    pub async fn get(&self, key: &str, to: &Path) -> Result<u64, StoreError> {
-        match self {
-            Store::S3(s) => s.get(key, to).await,
-            Store::Local(l) => {
-                let (l, key, to) = (l.clone(), key.to_string(), to.to_path_buf());
-                blocking(move || l.get(&key, &to)).await
-            }
+    /// Downloads each item into its file (created or truncated), streaming;
+    /// each answer is the bytes written.
+    pub fn get_all(&self, items: &[Download<'_>]) -> Vec<Result<u64, StoreError>> {
+        match &self.backend {
+            Backend::Local(l) => items.par_iter().map(|d| l.get(d.key, d.to)).collect(),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.get_all(items, self.concurrency),
         }
     }
 
     /// Deletes `key` (a key that is not there is not an error).
-    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        match self {
-            Store::S3(s) => s.delete(key).await,
-            Store::Local(l) => {
-                let (l, key) = (l.clone(), key.to_string());
-                blocking(move || l.delete(&key)).await
-            }
+    pub fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Local(l) => l.delete(key),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.delete(key),
         }
     }
-}
-
-/// Runs the local store's file work (reads, hashes, copies) on tokio's
-/// blocking pool, never on a worker thread.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 pub(crate) fn compare(
@@ -403,51 +384,38 @@ mod tests {
         assert!(e("NoSuchBucket", 404, false).hint().contains("bucket"));
     }
 
-    #[tokio::test]
-    async fn local_store_put_and_check() {
+    #[test]
+    fn local_store_put_and_check() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("a.png");
         std::fs::write(&src, b"png bytes").unwrap();
         let info = object::hash_file(&src).unwrap();
-        let store = Store::local(dir.path().join("bucket"));
+        let store = LocalStore {
+            dir: dir.path().join("bucket"),
+        };
         assert_eq!(
-            store
-                .existing("x/a.png", &info.sha256, info.size)
-                .await
-                .unwrap(),
+            store.existing("x/a.png", &info.sha256, info.size).unwrap(),
             Existing::Missing
         );
-        let req = PutRequest {
-            key: "x/a.png",
-            path: &src,
-            sha256: &info.sha256,
-            size: info.size,
-            content_type: "image/png",
-            cache_control: "public",
-            acl: None,
-        };
-        assert_eq!(store.put(&req).await.unwrap(), Put::Created);
+        assert_eq!(store.put("x/a.png", &src).unwrap(), Put::Created);
         assert_eq!(
             std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
             b"png bytes"
         );
         // Never over an existing object.
         std::fs::write(&src, b"other bytes").unwrap();
-        assert_eq!(store.put(&req).await.unwrap(), Put::Exists);
+        assert_eq!(store.put("x/a.png", &src).unwrap(), Put::Exists);
         assert_eq!(
             std::fs::read(dir.path().join("bucket/x/a.png")).unwrap(),
             b"png bytes"
         );
         std::fs::write(&src, b"png bytes").unwrap();
         assert_eq!(
-            store
-                .existing("x/a.png", &info.sha256, info.size)
-                .await
-                .unwrap(),
+            store.existing("x/a.png", &info.sha256, info.size).unwrap(),
             Existing::Same
         );
         assert!(matches!(
-            store.existing("x/a.png", &"0".repeat(64), 1).await.unwrap(),
+            store.existing("x/a.png", &"0".repeat(64), 1).unwrap(),
             Existing::Different(_)
         ));
     }

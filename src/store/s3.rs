@@ -31,52 +31,44 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::io::AsyncWriteExt;
 
-use super::{
-    BoxFuture, Existing, Head, Listed, Page, Put, PutRequest, Remote, S3Settings, SHA256_META,
-    StoreError, compare,
-};
+use super::{Existing, Head, Listed, Pending, Put, S3Settings, StoreError, UploadOptions, compare};
 
-/// [`super::enable_s3`]'s constructor.
-pub(super) fn open(settings: &S3Settings) -> BoxFuture<'_, Arc<dyn Remote>> {
-    Box::pin(async move { Arc::new(S3Store::new(settings).await) as Arc<dyn Remote> })
+/// User metadata key holding the full SHA-256, so a later HEAD can tell "same
+/// bytes" from "another file under the same shortened key".
+const SHA256_META: &str = "sha256";
+
+/// One object to upload.
+#[derive(Debug, Clone)]
+pub struct PutRequest<'a> {
+    pub key: &'a str,
+    pub path: &'a Path,
+    pub sha256: &'a str,
+    pub size: u64,
+    pub content_type: &'a str,
+    pub cache_control: &'a str,
+    pub acl: Option<&'a str>,
 }
 
-impl Remote for S3Store {
-    fn existing<'a>(
-        &'a self,
-        key: &'a str,
-        sha256: &'a str,
-        size: u64,
-    ) -> BoxFuture<'a, Result<Existing, StoreError>> {
-        Box::pin(S3Store::existing(self, key, sha256, size))
-    }
+/// One page of a listing under a prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub objects: Vec<Listed>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<String>,
+}
 
-    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Head>, StoreError>> {
-        Box::pin(S3Store::head(self, key))
-    }
-
-    fn put<'a>(&'a self, req: &'a PutRequest<'a>) -> BoxFuture<'a, Result<Put, StoreError>> {
-        Box::pin(S3Store::put(self, req))
-    }
-
-    fn list_page<'a>(
-        &'a self,
-        prefix: &'a str,
-        next: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Page, StoreError>> {
-        Box::pin(S3Store::list_page(self, prefix, next))
-    }
-
-    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<Listed>, StoreError>> {
-        Box::pin(S3Store::list(self, prefix))
-    }
-
-    fn get<'a>(&'a self, key: &'a str, to: &'a Path) -> BoxFuture<'a, Result<u64, StoreError>> {
-        Box::pin(S3Store::get(self, key, to))
-    }
-
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(S3Store::delete(self, key))
+impl UploadOptions {
+    /// The PUT of `item`.
+    pub(super) fn put_request<'a>(&'a self, item: &'a Pending) -> PutRequest<'a> {
+        PutRequest {
+            key: &item.key,
+            path: &item.path,
+            sha256: &item.sha256,
+            size: item.size,
+            content_type: &item.content_type,
+            cache_control: &self.cache_control,
+            acl: self.acl.as_deref(),
+        }
     }
 }
 

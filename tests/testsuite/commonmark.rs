@@ -42,9 +42,9 @@ use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use pulldown_cmark::{Event, Options, Parser, Tag};
-use r2filter::resolve::IMAGE_EXTENSIONS;
-use r2filter::rewrite::{Replacement, replacement, splice};
-use r2filter::scan::{Flavor, line_col, scan};
+use r2filter_text::resolve::IMAGE_EXTENSIONS;
+use r2filter_text::rewrite::{Replacement, replacement, splice};
+use r2filter_text::scan::{Flavor, line_col, scan};
 
 // ------------------------------------------------------------ the corpus
 
@@ -643,7 +643,7 @@ fn oracle(entry: Entry) {
     }
     let flavor = match entry {
         Entry::Files => Flavor::Markdown,
-        Entry::MdBook => Flavor::MdBook(r2filter::scan::MdBookMarkdown::default()),
+        Entry::MdBook => Flavor::MdBook(r2filter_text::scan::MdBookMarkdown::default()),
     };
 
     for doc in &docs {

@@ -423,7 +423,8 @@ fn front_matter_differential() {
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p).unwrap();
-            let scanned = r2filter::scan::scan(&text, &r2filter::scan::Flavor::Markdown.into());
+            let scanned =
+                r2filter_text::scan::scan(&text, &r2filter_text::scan::Flavor::Markdown.into());
             scanned.map_or(0, |s| s.kept.len())
         })
         .sum();

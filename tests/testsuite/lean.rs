@@ -1,55 +1,57 @@
-//! The lean `mdbook-r2filter`: mdBook starts it twice per build, so it links
-//! no S3 client (about half the start-up cost of `r2filter`); a build that
-//! must upload to S3 is handed, input and all, to `r2filter mdbook`.
+//! The lean `mdbook-r2filter`: mdBook starts it twice per build, so it is
+//! built without r2filter's `s3` feature and links no S3 client (about half
+//! the start-up cost of `r2filter`); a build that must upload to S3 is
+//! handed, input and all, to `r2filter mdbook`. Cargo's dependency graph is
+//! the proof that it is lean.
 
 use crate::support::*;
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    regex::bytes::Regex::new(&regex::escape(needle))
+/// The crates `package` is built from (normal dependencies, this lock file).
+fn crates_of(package: &str) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "-p", package])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
         .unwrap()
-        .is_match(haystack)
-}
-
-/// The bytes of section `name` of a 64-bit little-endian ELF file (what is
-/// loaded, unlike the debug info, which names every crate's files).
-fn elf_section<'a>(elf: &'a [u8], name: &str) -> &'a [u8] {
-    let u16_at = |o: usize| u16::from_le_bytes(elf[o..o + 2].try_into().unwrap()) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
-    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().unwrap()) as usize;
-    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
-    let (shoff, shentsize, shnum, shstrndx) =
-        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
-    let header = |i: usize| shoff + i * shentsize;
-    let names = u64_at(header(shstrndx) + 0x18);
-    (0..shnum)
-        .map(header)
-        .find(|&h| {
-            let at = names + u32_at(h);
-            elf[at..].split(|&b| b == 0).next() == Some(name.as_bytes())
-        })
-        .map(|h| &elf[u64_at(h + 0x18)..u64_at(h + 0x18) + u64_at(h + 0x20)])
-        .unwrap_or_else(|| panic!("no section {name}"))
+        .lines()
+        .filter_map(|l| l.split(' ').next().map(str::to_string))
+        .collect()
 }
 
 #[test]
-fn mdbook_r2filter_links_no_s3_client() {
-    // The SDK's source paths (in its panic locations, in .rodata) are in every
-    // binary that links its code.
-    let full = std::fs::read(R2FILTER).unwrap();
-    let lean = std::fs::read(MDBOOK_R2FILTER).unwrap();
-    assert!(
-        contains(elf_section(&full, ".rodata"), "aws-sdk-s3"),
-        "the marker is meaningful"
-    );
-    assert!(
-        !contains(elf_section(&lean, ".rodata"), "aws-sdk-s3"),
-        "mdbook-r2filter links aws-sdk-s3"
-    );
-    let (text_full, text_lean) = (
-        elf_section(&full, ".text").len(),
-        elf_section(&lean, ".text").len(),
-    );
-    assert!(text_lean < text_full / 2, "{text_lean} vs {text_full}");
+fn mdbook_r2filter_and_the_text_crate_link_no_sdk_and_no_runtime() {
+    let full = crates_of("r2filter");
+    for marker in ["aws-sdk-s3", "tokio", "hyper"] {
+        assert!(full.iter().any(|c| c == marker), "r2filter has {marker}");
+    }
+    for package in ["mdbook-r2filter", "r2filter-text"] {
+        let crates = crates_of(package);
+        assert!(crates.len() > 10, "{package}: {crates:?}");
+        let heavy: Vec<&String> = crates
+            .iter()
+            .filter(|c| {
+                c.starts_with("aws-") || ["tokio", "hyper", "reqwest"].contains(&c.as_str())
+            })
+            .collect();
+        assert!(heavy.is_empty(), "{package} links {heavy:?}");
+    }
+    assert!(!crates_of("r2filter-text").contains(&"r2filter".to_string()));
 }
 
 #[test]
@@ -60,7 +62,7 @@ fn a_book_to_upload_is_handed_to_r2filter_and_a_warm_one_is_not() {
     let alone = book.dir.path().join("alone");
     std::fs::create_dir(&alone).unwrap();
     let lean = alone.join("mdbook-r2filter");
-    std::fs::copy(MDBOOK_R2FILTER, &lean).unwrap();
+    std::fs::copy(mdbook_r2filter(), &lean).unwrap();
     let script = book.dir.path().join("lean.sh");
     std::fs::write(
         &script,

@@ -7,14 +7,6 @@
 
 mod support;
 
-/// The scan + splice properties, shared with the cargo-fuzz target.
-mod props;
-
-/// What `props` reaches the library through (the fuzz target defines its own).
-mod r2 {
-    pub use r2filter::{resolve, rewrite, scan};
-}
-
 mod audit;
 mod bad_input;
 mod batch;
@@ -26,7 +18,6 @@ mod faults;
 mod filter;
 mod frontmatter;
 mod hexo;
-mod layout;
 mod lean;
 mod mdbook;
 mod mdbook_parity;
@@ -37,7 +28,6 @@ mod nextjs;
 mod npm;
 mod orphans;
 mod privacy;
-mod properties;
 mod release;
 mod scanner;
 mod statcache;

@@ -480,7 +480,7 @@ r2filter: 17 references in 4 documents: 8 uploaded (1023 B), 0 from manifest, 0 
 fn supports_every_renderer_and_prints_nothing() {
     let site = Site::new();
     for renderer in ["html", "markdown", "epub", "anything"] {
-        let out = Run::new(MDBOOK_R2FILTER, &site.root)
+        let out = Run::new(mdbook_r2filter(), &site.root)
             .args(["supports", renderer])
             .run();
         assert_eq!(out.success(), "");
@@ -494,7 +494,7 @@ fn supports_every_renderer_and_prints_nothing() {
 #[test]
 fn input_that_is_not_from_mdbook_is_refused_with_nothing_on_stdout() {
     let site = Site::new();
-    let out = Run::new(MDBOOK_R2FILTER, &site.root)
+    let out = Run::new(mdbook_r2filter(), &site.root)
         .stdin("# not JSON\n")
         .run();
     out.failure(1);

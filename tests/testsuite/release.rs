@@ -52,12 +52,19 @@ fn archive(target: &str, out: &Path) -> PathBuf {
     PathBuf::from(String::from_utf8(output.stdout).unwrap().trim_end())
 }
 
+/// The root [package], with the fields it inherits from [workspace.package].
 fn cargo_package() -> toml::Table {
     let cargo: toml::Table = std::fs::read_to_string(repo().join("Cargo.toml"))
         .unwrap()
         .parse()
         .unwrap();
-    cargo["package"].as_table().unwrap().clone()
+    let mut package = cargo["package"].as_table().unwrap().clone();
+    for (key, value) in cargo["workspace"]["package"].as_table().unwrap() {
+        if package.get(key).and_then(|v| v.get("workspace")).is_some() {
+            package.insert(key.clone(), value.clone());
+        }
+    }
+    package
 }
 
 fn repository() -> String {

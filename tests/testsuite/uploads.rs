@@ -7,7 +7,7 @@
 use crate::support::*;
 
 const FLAT: [&str; 2] = ["--key-template", "{hash}.{ext}"];
-/// r2filter lists a prefix from this many pending uploads on (upload::LIST_MIN).
+/// r2filter lists a prefix from this many pending uploads on (store::ensure::LIST_MIN).
 const LIST_MIN: u32 = 20;
 
 /// `n` images `img/{from..from+n}.png` and a post naming each once.

@@ -8,8 +8,51 @@ use std::path::{Path, PathBuf};
 
 use super::{ACCESS_KEY, BUCKET, PUBLIC_URL, S3Server, SECRET_KEY};
 
-pub const MDBOOK_R2FILTER: &str = env!("CARGO_BIN_EXE_mdbook-r2filter");
 pub const R2FILTER: &str = env!("CARGO_BIN_EXE_r2filter");
+
+/// The lean `mdbook-r2filter`, built as users install it: on its own (cargo
+/// gives a package built together with r2filter r2filter's default
+/// features, the S3 client among them), into `target/lean` (so that it does
+/// not replace the `target/debug` one), incremental after the first time.
+/// It is linked into `target/lean/bin` beside a link to the tested
+/// `r2filter`, where `cargo install` would put both: it hands uploads to the
+/// `r2filter` beside it.
+pub fn mdbook_r2filter() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let target = Path::new(R2FILTER).ancestors().nth(2).unwrap().join("lean");
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--locked",
+                "--quiet",
+                "-p",
+                "mdbook-r2filter",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "cargo build -p mdbook-r2filter: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bin = target.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let (lean, beside) = (bin.join("mdbook-r2filter"), bin.join("r2filter"));
+        for old in [&lean, &beside] {
+            let _ = std::fs::remove_file(old);
+        }
+        let built = target.join("debug").join("mdbook-r2filter");
+        if std::fs::hard_link(&built, &lean).is_err() {
+            std::fs::copy(&built, &lean).unwrap();
+        }
+        std::os::unix::fs::symlink(R2FILTER, &beside).unwrap();
+        lean.to_str().expect("a UTF-8 target path").to_string()
+    })
+}
 
 /// How mdBook starts the preprocessor.
 #[derive(Clone, Copy)]
@@ -78,13 +121,13 @@ impl Book {
     /// are added to the table.
     pub fn configure(&self, s3: &S3Server, via: Via, extra: &[(&str, &str)]) {
         let command = match via {
-            Via::Binary => MDBOOK_R2FILTER.to_string(),
+            Via::Binary => mdbook_r2filter().to_string(),
             Via::Clean {
                 program,
                 credentials,
             } => {
                 let program = match program {
-                    Program::MdbookR2filter => format!("'{MDBOOK_R2FILTER}'"),
+                    Program::MdbookR2filter => format!("'{}'", mdbook_r2filter()),
                     Program::R2filterMdbook => format!("'{R2FILTER}' mdbook"),
                     Program::R2filterOfflineMdbook => format!("'{R2FILTER}' --offline mdbook"),
                     Program::R2filterDryRunMdbook => format!(

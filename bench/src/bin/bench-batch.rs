@@ -18,9 +18,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use r2filter::Document;
-use r2filter::resolve::{Url, classify};
-use r2filter::rewrite::{Replacement, encode_for, splice};
-use r2filter::scan::{self, Flavor, ScanOptions};
+use r2filter_text::resolve::{Url, classify};
+use r2filter_text::rewrite::{Replacement, encode_for, splice};
+use r2filter_text::scan::{self, Flavor, ScanOptions};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -222,13 +222,12 @@ fn clone_floor(src: &Path, list: &Path) -> ExitCode {
 /// the time of the writing alone, as JSON.
 fn write(src: &Path, out: &Path, fsync_each: bool) -> ExitCode {
     let cwd = std::env::current_dir().expect("a current folder");
-    let inputs =
-        r2filter::bench_internals::collect(&[src.to_path_buf()], &cwd).expect("collect the posts");
+    let inputs = r2filter::batch::collect(&[src.to_path_buf()], &cwd).expect("collect the posts");
     let outputs: Vec<String> = inputs
         .iter()
         .map(|i| std::fs::read_to_string(&i.path).expect("read a post"))
         .collect();
-    let target = r2filter::bench_internals::Target::OutDir(out.to_path_buf());
+    let target = r2filter::batch::Target::OutDir(out.to_path_buf());
     let t = Instant::now();
     if fsync_each {
         use std::io::Write;
@@ -242,8 +241,8 @@ fn write(src: &Path, out: &Path, fsync_each: bool) -> ExitCode {
             tmp.persist(&to).expect("rename");
         }
     } else {
-        let written = r2filter::bench_internals::write_all(&inputs, &outputs, &target, &cwd)
-            .expect("write the posts");
+        let written =
+            r2filter::batch::write_all(&inputs, &outputs, &target, &cwd).expect("write the posts");
         assert_eq!(written.changed.len(), inputs.len());
     }
     println!(
@@ -256,7 +255,7 @@ fn write(src: &Path, out: &Path, fsync_each: bool) -> ExitCode {
 
 /// How long loading the manifest takes (parse and check), median of 5.
 fn manifest_load(path: &Path) -> ExitCode {
-    use r2filter::bench_internals::Manifest;
+    use r2filter::manifest::Manifest;
     let text = std::fs::read_to_string(path).expect("read the manifest");
     let m: Manifest = serde_json::from_str(&text).expect("a manifest");
     let mut times: Vec<f64> = (0..5)

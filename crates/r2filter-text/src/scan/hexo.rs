@@ -17,14 +17,14 @@
 //! them. A tag must sit on one line.
 //!
 //! ```
-//! use r2filter::scan::{scan, Context, Flavor, HexoTag, ScanOptions};
+//! use r2filter_text::scan::{scan, Context, Flavor, HexoTag, ScanOptions};
 //! let doc = "{% asset_img \"my cat.png\" 我的猫 %}\n";
 //! let opts = ScanOptions { hexo_assets: Some("first-post".into()), ..Flavor::Markdown.into() };
 //! let refs = scan(doc, &opts).unwrap().references;
 //! assert_eq!(refs[0].url, "first-post/my cat.png");
 //! assert_eq!(refs[0].context, Context::HexoTag { tag: HexoTag::Img, html: false });
 //! assert_eq!(
-//!     r2filter::scan::hexo::render(&doc[refs[0].span.clone()], false, "https://cdn/a.png", "https://cdn/a.png"),
+//!     r2filter_text::scan::hexo::render(&doc[refs[0].span.clone()], false, "https://cdn/a.png", "https://cdn/a.png"),
 //!     "![我的猫](https://cdn/a.png)"
 //! );
 //! ```

@@ -5,7 +5,7 @@
 //! A new URL is written so that it parses back to the same URL in its context.
 //!
 //! ```
-//! use r2filter::rewrite::{splice, Replacement};
+//! use r2filter_text::rewrite::{splice, Replacement};
 //! let doc = "![a](a.png) and ![b](b.png)";
 //! let out = splice(doc, &[
 //!     Replacement { span: 5..10, text: "https://cdn/x.png".into() },

@@ -3,14 +3,14 @@
 //! spans; applying the rewrite twice equals applying it once; the new URLs
 //! parse back to themselves; the output parses to the same pulldown-cmark
 //! events but for image/link destinations. The checks themselves are in
-//! tests/testsuite/props/mod.rs, shared with the cargo-fuzz target in fuzz/.
+//! crates/r2filter-text/src/props.rs, shared with the cargo-fuzz target in fuzz/.
 //!
-//! `PROPTEST_CASES=20000 cargo test --test testsuite properties::` for a longer run.
+//! `PROPTEST_CASES=20000 cargo test -p r2filter-text --test properties` for a longer run.
 
-use crate::props;
+use r2filter_text::props;
 
 use proptest::prelude::*;
-use r2filter::scan::Flavor;
+use r2filter_text::scan::Flavor;
 
 fn path() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -139,7 +139,7 @@ fn the_checks_catch_broken_rewrites() {
     // The properties are not vacuous: each kind of broken output fails them.
     let doc = "Hi ![a](img/a.png \"t\") *x*\n";
     let (out, refs, reps) = props::rewrite(doc, Flavor::Markdown);
-    let check = |out: &str, reps: &[r2filter::rewrite::Replacement]| {
+    let check = |out: &str, reps: &[r2filter_text::rewrite::Replacement]| {
         props::check_output(doc, Flavor::Markdown, out, &refs, reps)
     };
     assert_eq!(check(&out, &reps), Ok(()));
@@ -148,11 +148,11 @@ fn the_checks_catch_broken_rewrites() {
     // A URL that does not parse back (an unescaped space ends it early).
     let mut bad = reps.clone();
     bad[0].text = "https://cdn.example.com/a b.png".into();
-    let spliced = r2filter::rewrite::splice(doc, &bad);
+    let spliced = r2filter_text::rewrite::splice(doc, &bad);
     assert!(check(&spliced, &bad).is_err());
     // Not idempotent: a local path left where the URL should be.
     bad[0].text = "img/b.png".into();
-    let spliced = r2filter::rewrite::splice(doc, &bad);
+    let spliced = r2filter_text::rewrite::splice(doc, &bad);
     assert!(check(&spliced, &bad).is_err());
     // Structure changed: emphasis lost.
     assert!(check(&out.replace("*x*", "x"), &reps).is_err());

@@ -16,8 +16,8 @@
 //!   silent skip: the site generator would refuse it too.
 //!
 //! ```
-//! use r2filter::scan::Scanned;
-//! use r2filter::scan::frontmatter::{detect, scan};
+//! use r2filter_text::scan::Scanned;
+//! use r2filter_text::scan::frontmatter::{detect, scan};
 //! let doc = "---\ntitle: Hi\ncover: ./cover.png\n---\n";
 //! let block = detect(doc).unwrap();
 //! let mut found = Scanned::default();
@@ -208,7 +208,7 @@ impl Style {
     /// `value` back unchanged, and is double-quoted otherwise.
     ///
     /// ```
-    /// use r2filter::scan::frontmatter::Style;
+    /// use r2filter_text::scan::frontmatter::Style;
     /// let url = "https://cdn.example.com/a.png";
     /// assert_eq!(Style::YamlPlain { flow: false }.encode(url), url);
     /// assert_eq!(Style::YamlPlain { flow: true }.encode("a,b.png"), "\"a,b.png\"");

@@ -1,12 +1,12 @@
-//! The scan + splice properties, shared by the proptest suite
-//! (tests/testsuite/properties.rs) and the cargo-fuzz target (fuzz/), which includes
-//! this file by path. It reaches the library through `crate::r2`, which each
-//! includer defines.
-#![allow(dead_code)]
+//! The properties every scan + splice keeps, checked by the property tests
+//! (tests/properties.rs) and the cargo-fuzz targets (fuzz/): no panic; the
+//! output differs from the input only inside reference spans; a second pass
+//! changes nothing; each new URL parses back to itself; the output parses to
+//! the same pulldown-cmark events but for the destinations.
 
-use crate::r2::resolve::{Url, classify};
-use crate::r2::rewrite::{Replacement, replacement, splice, stable};
-use crate::r2::scan::{Flavor, Reference, markdown_options, scan};
+use crate::resolve::{Url, classify};
+use crate::rewrite::{Replacement, replacement, splice, stable};
+use crate::scan::{Flavor, Reference, markdown_options, scan};
 
 /// The stand-in public URL of a local path: remote, and a pure function of
 /// the path so a second pass can be compared with the first.
@@ -155,7 +155,7 @@ fn events(doc: &str) -> Vec<String> {
     let mut in_front_matter = false;
     // Front matter as the scanner reads it (after a BOM or blank lines too)
     // is blanked, at the same offsets.
-    let masked = crate::r2::scan::frontmatter::detect(doc).map(|b| b.mask(doc));
+    let masked = crate::scan::frontmatter::detect(doc).map(|b| b.mask(doc));
     Parser::new_ext(masked.as_deref().unwrap_or(doc), markdown_options())
         .map(|e| match e {
             Event::Start(Tag::MetadataBlock(k)) => {

@@ -24,7 +24,7 @@ use crate::scan::Context;
 
 /// One start tag as a browser's tokenizer reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StartTag {
+pub struct StartTag {
     /// Offset of its `<`.
     pub start: usize,
     /// Lower-cased.
@@ -34,7 +34,7 @@ pub(crate) struct StartTag {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Attr {
+pub struct Attr {
     /// Lower-cased.
     pub name: String,
     /// The value as written, between its quotes.
@@ -52,7 +52,7 @@ fn is_space(b: u8) -> bool {
 }
 
 /// Every start tag a browser would see in `text`, in order.
-pub(crate) fn start_tags(text: &str) -> Vec<StartTag> {
+pub fn start_tags(text: &str) -> Vec<StartTag> {
     let b = text.as_bytes();
     let mut tags = Vec::new();
     let mut i = 0;
@@ -223,7 +223,7 @@ fn tag(b: &[u8], lt: usize, keep_attrs: bool) -> Option<(StartTag, usize)> {
 /// The attributes of `tag` that name an image (or, for `<a href>`, may), with
 /// how a new URL must be written there. `srcset` gives one entry per
 /// candidate; ranges are offsets into the tokenized text.
-pub(crate) fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>, Context)> {
+pub fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>, Context)> {
     let mut out = Vec::new();
     let image_element = matches!(tag.name.as_str(), "img" | "source" | "video");
     for a in &tag.attrs {
@@ -259,7 +259,7 @@ pub(crate) fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>,
 
 /// The URL an attribute value names: references decoded, then what the URL
 /// parser strips (surrounding whitespace, and tabs and newlines anywhere).
-pub(crate) fn attribute_url(raw: &str) -> String {
+pub fn attribute_url(raw: &str) -> String {
     htmlize::unescape_attribute(raw)
         .trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control())
         .chars()
@@ -314,7 +314,7 @@ pub(crate) fn srcset_urls(value: &str) -> Vec<Range<usize>> {
 /// A CommonMark character reference at the start of `s` (`&eacute;`,
 /// `&#233;`, `&#xE9;`): the text it stands for and its length in bytes.
 /// Unlike HTML, CommonMark needs the `;` and knows no legacy forms.
-pub(crate) fn commonmark_entity(s: &str) -> Option<(String, usize)> {
+pub fn commonmark_entity(s: &str) -> Option<(String, usize)> {
     let b = s.as_bytes();
     if b.first() != Some(&b'&') {
         return None;

@@ -3,8 +3,8 @@
 //! PNG 1200×800 screenshots), for each setting. Prints MB/s of source bytes
 //! (median of the repeats) and the size of what is published.
 //!
-//!     cargo run --release --example bench-transform [REPEATS]
-//!     cargo run --release --example bench-transform -- --write DIR N
+//!     cargo run --release -p r2filter-bench --bin bench-transform [REPEATS]
+//!     cargo run --release -p r2filter-bench --bin bench-transform -- --write DIR N
 //!
 //! `--write` puts N such photos (and N/2 screenshots) into DIR instead, for
 //! `bench/transform.py`'s cold runs.

@@ -37,13 +37,13 @@ use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest, Source};
 use crate::object::{self, FileInfo, KeyInputs, public_url};
 use crate::progress::{NoProgress, Progress};
-use crate::resolve::{Resolver, Skip, Url};
-use crate::rewrite::{Replacement, replacement};
-use crate::scan::{self, Reference, ScanError, ScanOptions, Scanned};
+use crate::resolve::Resolver;
 use crate::statcache::{self, StatCache};
-use crate::store::{Store, StoreError};
-use crate::upload::{self, Pending, UploadOptions, Uploaded};
+use crate::store::{Pending, Store, StoreError, UploadOptions, Uploaded};
 use publish::{Decision, Published, publish};
+use r2filter_text::resolve::{Skip, Url};
+use r2filter_text::rewrite::{Replacement, replacement};
+use r2filter_text::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 
 /// How a run may touch the world, and who hears about its progress.
 ///
@@ -168,15 +168,6 @@ pub struct Outcome {
 /// Runs the pipeline over `docs`, phase by phase; the first phase with a
 /// problem ends the run with all of that phase's problems.
 pub fn run(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
-    crate::store::enable_s3();
-    run_phases(cfg, docs, opts)
-}
-
-/// [`run`], uploading to S3 only if this program enabled it
-/// ([`crate::store::enable_s3`]): otherwise a run that must upload to S3 ends
-/// with `Error::StoreOpen(StoreError::NoS3)` before any request. The mdBook
-/// preprocessor runs this, so `mdbook-r2filter` links no AWS SDK.
-pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Result<Outcome, Error> {
     run_to(cfg, docs, opts, None)
 }
 
@@ -184,7 +175,7 @@ pub(crate) fn run_phases(cfg: &Config, docs: &[Document], opts: Options) -> Resu
 /// a batch of 10,000 documents does not hold every output at once.
 pub(crate) type Sink<'a> = &'a mut dyn FnMut(usize, String) -> Result<(), Error>;
 
-/// [`run_phases`], handing each output to `sink` (the outcome's `outputs`
+/// [`run`], handing each output to `sink` (the outcome's `outputs`
 /// stay empty then) instead of collecting them.
 pub(crate) fn run_to(
     cfg: &Config,
@@ -192,6 +183,31 @@ pub(crate) fn run_to(
     opts: Options,
     sink: Option<Sink<'_>>,
 ) -> Result<Outcome, Error> {
+    prepare(cfg, docs, opts)?.finish(sink)
+}
+
+/// A batch taken as far as its plan: every reference located, every image
+/// hashed, every object given a key; nothing uploaded or written yet.
+pub(crate) struct Prepared<'a> {
+    cfg: &'a Config,
+    docs: &'a [Document],
+    opts: Options,
+    started: Instant,
+    located: Located,
+    hashed: Hashed,
+    manifest: Manifest,
+    published: Published,
+    plan: Plan,
+    located_images: usize,
+}
+
+/// The phases up to the plan; the first phase with a problem ends the run
+/// with all of that phase's problems.
+pub(crate) fn prepare<'a>(
+    cfg: &'a Config,
+    docs: &'a [Document],
+    opts: Options,
+) -> Result<Prepared<'a>, Error> {
     let started = Instant::now();
     let progress = opts.progress();
     let mut located = locate(cfg, docs, cfg.on_missing, progress)?;
@@ -224,16 +240,41 @@ pub(crate) fn run_to(
         }));
     }
     fail_on(problems)?;
-    if !opts.dry_run {
-        upload(cfg, &manifest, &mut plan, docs, (&located, &hashed), &opts)?;
+    Ok(Prepared {
+        cfg,
+        docs,
+        opts,
+        started,
+        located,
+        hashed,
+        manifest,
+        published,
+        plan,
+        located_images,
+    })
+}
+
+impl Prepared<'_> {
+    /// Whether finishing would upload anything.
+    pub(crate) fn uploads(&self) -> bool {
+        !self.opts.dry_run && !self.plan.pending.is_empty()
     }
-    drop(manifest);
-    drop(published);
-    let mut outcome = splice(docs, &located, &hashed, &plan, sink)?;
-    outcome.summary.dry_run = opts.dry_run;
-    outcome.summary.located = located_images;
-    outcome.summary.elapsed_ms = started.elapsed().as_millis();
-    Ok(outcome)
+
+    /// Uploads what the plan lacks (not in a dry run), then splices.
+    pub(crate) fn finish(mut self, sink: Option<Sink<'_>>) -> Result<Outcome, Error> {
+        let (cfg, docs, opts) = (self.cfg, self.docs, &self.opts);
+        if !opts.dry_run {
+            let phases = (&self.located, &self.hashed);
+            upload(cfg, &self.manifest, &mut self.plan, docs, phases, opts)?;
+        }
+        drop(self.manifest);
+        drop(self.published);
+        let mut outcome = splice(docs, &self.located, &self.hashed, &self.plan, sink)?;
+        outcome.summary.dry_run = opts.dry_run;
+        outcome.summary.located = self.located_images;
+        outcome.summary.elapsed_ms = self.started.elapsed().as_millis();
+        Ok(outcome)
+    }
 }
 
 /// `Err` with `problems`, unless there are none.
@@ -350,7 +391,7 @@ pub(crate) fn locate(
             hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
         };
         let scanned = scan::scan(&doc.text, &opts)
-            .and_then(|s| crate::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
+            .and_then(|s| r2filter_text::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
         (scanned, Lines::new(&doc.text))
     };
     // A small batch (an mdBook chapter or four) is scanned before rayon's
@@ -389,7 +430,7 @@ impl Located {
     /// left as written: each is a problem instead.
     fn unmapped(&mut self, d: usize, doc: &Document, unmapped: &[Reference]) {
         for r in unmapped {
-            if let Url::Local { .. } = crate::resolve::classify(&r.url, r.context) {
+            if let Url::Local { .. } = r2filter_text::resolve::classify(&r.url, r.context) {
                 self.problems.push((
                     (d, r.span.start),
                     ReferenceError {
@@ -439,16 +480,17 @@ impl Located {
         known: &mut HashMap<String, PathBuf>,
         reference: Reference,
     ) {
-        let (path, suffix) = match crate::resolve::classify(&reference.url, reference.context) {
-            Url::Skip(Skip::Remote) => {
-                self.remote += 1;
-                let record = self.record(doc, d, &reference, Status::Remote);
-                self.skipped.push(record);
-                return;
-            }
-            Url::Skip(_) => return,
-            Url::Local { path, suffix } => (path, suffix),
-        };
+        let (path, suffix) =
+            match r2filter_text::resolve::classify(&reference.url, reference.context) {
+                Url::Skip(Skip::Remote) => {
+                    self.remote += 1;
+                    let record = self.record(doc, d, &reference, Status::Remote);
+                    self.skipped.push(record);
+                    return;
+                }
+                Url::Skip(_) => return,
+                Url::Local { path, suffix } => (path, suffix),
+            };
         self.local += 1;
         let resolved = match known.get(path.as_str()) {
             Some(file) => Ok(file.clone()),
@@ -820,7 +862,6 @@ fn send(
     opts: &Options,
 ) -> Result<(BTreeMap<String, Entry>, Vec<ReferenceError>), Error> {
     let upload_opts = UploadOptions {
-        concurrency: cfg.concurrency,
         cache_control: cfg.cache_control.clone(),
         acl: cfg.acl.clone(),
         progress: opts.progress.clone(),
@@ -828,11 +869,8 @@ fn send(
     let items: Vec<Pending> = plan.pending.iter().map(|(p, _)| p.clone()).collect();
     opts.progress()
         .uploading(items.len(), items.iter().map(|p| p.size).sum());
-    let results = upload::runtime().block_on(async {
-        let store = Store::new(&cfg.store).await?;
-        Ok(upload::upload_all(&store, &items, &upload_opts).await)
-    });
-    let results = results.map_err(Error::StoreOpen)?;
+    let store = Store::open(&cfg.store, cfg.concurrency).map_err(Error::StoreOpen)?;
+    let results = store.ensure_all(&items, &upload_opts);
     let now = time::OffsetDateTime::now_utc();
     let uploaded_at = now
         .replace_nanosecond(0)
@@ -909,7 +947,7 @@ pub(crate) fn splice(
     for (i, (doc, reps)) in docs.iter().zip(replacements.iter_mut()).enumerate() {
         let mut reps = std::mem::take(reps);
         reps.sort_by_key(|r| r.span.start);
-        let output = crate::rewrite::splice(&doc.text, &reps);
+        let output = r2filter_text::rewrite::splice(&doc.text, &reps);
         match sink.as_mut() {
             Some(sink) => sink(i, output)?,
             None => outputs.push(output),

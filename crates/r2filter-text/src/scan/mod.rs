@@ -19,7 +19,7 @@
 //! `clippy::string_slice` and slice with `str::get`.
 //!
 //! ```
-//! use r2filter::scan::{scan, Flavor};
+//! use r2filter_text::scan::{scan, Flavor};
 //! let doc = "See ![a cat](img/cat.png \"Cat\") and `![not](this.png)`.\n";
 //! let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
 //! assert_eq!(refs.len(), 1);
@@ -31,7 +31,7 @@
 
 pub mod frontmatter;
 pub mod hexo;
-pub(crate) mod html;
+pub mod html;
 pub mod markdown;
 pub mod mdx;
 

@@ -3,7 +3,7 @@
 //! credentials, objects stored as files under `--root`.
 //!
 //! ```text
-//! cargo run --release --example s3-server -- --root /tmp/s3 --port 0 --bucket bench-bucket
+//! cargo run --release -p r2filter-bench --bin s3-server -- --root /tmp/s3 --port 0 --bucket bench-bucket
 //! ```
 //!
 //! It prints `listening on http://127.0.0.1:PORT` once it accepts connections.

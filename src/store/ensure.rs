@@ -11,52 +11,20 @@
 //! file's MD5 needs no request at all, so a lost manifest costs about N/1,000
 //! requests, not N HEADs.
 //!
-//! This is the async edge of the library: [`runtime`] is built by the phase
-//! that uploads ([`crate::pipeline::upload`]) and by `r2filter verify`, and
-//! dropped when they are done.
+//! It runs on the runtime [`super::net::Net`] owns.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use futures::stream::{self, StreamExt};
 
-use crate::progress::Progress;
-use crate::store::{Existing, Listed, Put, PutRequest, Store, StoreError};
+use super::s3::S3Store;
+use super::{Existing, Listed, Pending, Put, StoreError, Told, UploadOptions, Uploaded};
 
 /// A prefix is listed when at least this many uploads are pending under it,
 /// and the listing may take one page per this many: at most 1 request in 20
 /// goes to listing (1.05 requests per new object in a cold run).
-pub const LIST_MIN: usize = 20;
-
-/// One object to make sure of.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    pub sha256: String,
-    pub key: String,
-    pub path: PathBuf,
-    pub size: u64,
-    pub content_type: String,
-}
-
-/// How an object came to be in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Uploaded {
-    /// Sent now.
-    Sent,
-    /// The store had the same bytes already (a lost or fresh manifest).
-    AlreadyThere,
-}
-
-/// Per-run upload settings.
-#[derive(Debug, Clone)]
-pub struct UploadOptions {
-    pub concurrency: usize,
-    pub cache_control: String,
-    pub acl: Option<String>,
-    /// Told of each object once it is in the store.
-    pub progress: Option<Arc<dyn Progress>>,
-}
+pub(super) const LIST_MIN: usize = 20;
 
 /// What a listing said about a key before its upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,33 +36,21 @@ enum Known {
     Listed(Listed),
 }
 
-/// The runtime the store's requests run on (the AWS SDK needs tokio).
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-}
-
 /// Uploads `items`; the results come back in the same order.
-pub async fn upload_all(
-    store: &Store,
+pub(super) async fn ensure_all(
+    store: &S3Store,
     items: &[Pending],
     opts: &UploadOptions,
+    concurrency: usize,
+    told: &Told<'_>,
 ) -> Vec<Result<Uploaded, StoreError>> {
-    let known = survey(store, items, opts.concurrency).await;
+    let known = survey(store, items, concurrency).await;
     stream::iter(items)
         .map(|item| {
             let state = known.get(&item.key).cloned().unwrap_or(Known::Unknown);
-            async move {
-                let result = ensure(store, item, state, opts).await;
-                if let (Ok(_), Some(p)) = (&result, &opts.progress) {
-                    p.uploaded(item.size);
-                }
-                result
-            }
+            async move { told(item, ensure(store, item, state, opts).await) }
         })
-        .buffered(opts.concurrency.max(1))
+        .buffered(concurrency)
         .collect()
         .await
 }
@@ -108,7 +64,7 @@ fn prefix_of(key: &str) -> &str {
 /// at most one page per [`LIST_MIN`] of them (a prefix holding many older
 /// objects is listed only as far as that budget goes). A listing that fails
 /// is only a missed shortcut: those keys are asked with their PUT.
-async fn survey(store: &Store, items: &[Pending], concurrency: usize) -> HashMap<String, Known> {
+async fn survey(store: &S3Store, items: &[Pending], concurrency: usize) -> HashMap<String, Known> {
     let mut by_prefix: HashMap<&str, Vec<&str>> = HashMap::new();
     for item in items {
         by_prefix
@@ -129,7 +85,7 @@ async fn survey(store: &Store, items: &[Pending], concurrency: usize) -> HashMap
 }
 
 /// What the listing of `prefix` says about `keys` (sorted).
-async fn list_prefix(store: &Store, prefix: &str, keys: Vec<&str>) -> HashMap<String, Known> {
+async fn list_prefix(store: &S3Store, prefix: &str, keys: Vec<&str>) -> HashMap<String, Known> {
     let wanted: HashSet<&str> = keys.iter().copied().collect();
     let budget = keys.len() / LIST_MIN;
     let mut found: HashMap<String, Known> = HashMap::new();
@@ -138,9 +94,8 @@ async fn list_prefix(store: &Store, prefix: &str, keys: Vec<&str>) -> HashMap<St
     // Keys up to this one are covered by the pages read (listings are sorted).
     let covered: Option<String> = loop {
         let page = match store.list_page(prefix, next.as_deref()).await {
-            None => return HashMap::new(),
-            Some(Ok(page)) => page,
-            Some(Err(e)) => {
+            Ok(page) => page,
+            Err(e) => {
                 tracing::debug!("listing {prefix:?} failed, each PUT will ask instead: {e}");
                 return HashMap::new();
             }
@@ -172,7 +127,7 @@ async fn list_prefix(store: &Store, prefix: &str, keys: Vec<&str>) -> HashMap<St
 }
 
 async fn ensure(
-    store: &Store,
+    store: &S3Store,
     item: &Pending,
     known: Known,
     opts: &UploadOptions,
@@ -230,17 +185,8 @@ async fn ensure(
 }
 
 /// A conditional PUT of the item.
-async fn put(store: &Store, item: &Pending, opts: &UploadOptions) -> Result<Put, StoreError> {
-    let req = PutRequest {
-        key: &item.key,
-        path: &item.path,
-        sha256: &item.sha256,
-        size: item.size,
-        content_type: &item.content_type,
-        cache_control: &opts.cache_control,
-        acl: opts.acl.as_deref(),
-    };
-    let put = store.put(&req).await?;
+async fn put(store: &S3Store, item: &Pending, opts: &UploadOptions) -> Result<Put, StoreError> {
+    let put = store.put(&opts.put_request(item)).await?;
     if put == Put::Created {
         tracing::debug!(key = %item.key, bytes = item.size, "uploaded");
     }
