@@ -91,23 +91,100 @@ fn png(seed: u32) -> Vec<u8> {
     out
 }
 
+/// `--write DIR N`: N photos and N/2 screenshots as files, for the
+/// end-to-end part of bench/transform.py.
+fn write(dir: &std::path::Path, n: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        std::fs::write(dir.join(format!("photo-{i:04}.jpg")), photo(i + 100)).unwrap();
+        if i % 2 == 0 {
+            std::fs::write(dir.join(format!("shot-{i:04}.png")), png(i + 100)).unwrap();
+        }
+    }
+}
+
+/// The median time of `apply` over `set` with `settings`, and the bytes
+/// it published.
+fn time(set: &[Vec<u8>], kind: ImageType, settings: &Settings, reps: usize) -> (f64, usize) {
+    let mut times = Vec::new();
+    let mut published = 0usize;
+    for _ in 0..reps {
+        let t = Instant::now();
+        published = set
+            .iter()
+            .map(|b| {
+                let p = apply(b, kind, settings);
+                p.bytes.as_ref().map_or(b.len(), Vec::len)
+            })
+            .sum();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], published)
+}
+
+type Case<'a> = (&'a str, &'a [Vec<u8>], ImageType, Settings, usize);
+
+/// The settings timed on each set of images.
+fn cases<'a>(photos: &'a [Vec<u8>], shots: &'a [Vec<u8>], repeats: usize) -> Vec<Case<'a>> {
+    let jpeg = ImageType::from_mime("image/jpeg").unwrap();
+    let pngt = ImageType::from_mime("image/png").unwrap();
+    vec![
+        ("JPEG photos", photos, jpeg, Settings::default(), repeats),
+        (
+            "JPEG photos",
+            photos,
+            jpeg,
+            Settings {
+                strip: StripMetadata::All,
+                ..Settings::default()
+            },
+            repeats,
+        ),
+        (
+            "JPEG photos",
+            photos,
+            jpeg,
+            Settings {
+                convert: Convert::Webp,
+                ..Settings::default()
+            },
+            repeats.min(3),
+        ),
+        (
+            "JPEG photos",
+            photos,
+            jpeg,
+            Settings {
+                max_width: Some(800),
+                ..Settings::default()
+            },
+            repeats.min(3),
+        ),
+        ("PNG screenshots", shots, pngt, Settings::default(), repeats),
+        (
+            "PNG screenshots",
+            shots,
+            pngt,
+            Settings {
+                convert: Convert::Webp,
+                ..Settings::default()
+            },
+            repeats.min(3),
+        ),
+    ]
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--write") {
-        let dir = std::path::Path::new(&args[1]);
-        let n: u32 = args[2].parse().expect("a count");
-        std::fs::create_dir_all(dir).unwrap();
-        for i in 0..n {
-            std::fs::write(dir.join(format!("photo-{i:04}.jpg")), photo(i + 100)).unwrap();
-            if i % 2 == 0 {
-                std::fs::write(dir.join(format!("shot-{i:04}.png")), png(i + 100)).unwrap();
-            }
-        }
+        write(
+            std::path::Path::new(&args[1]),
+            args[2].parse().expect("a count"),
+        );
         return;
     }
     let repeats: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let jpeg = ImageType::from_mime("image/jpeg").unwrap();
-    let pngt = ImageType::from_mime("image/png").unwrap();
     let photos: Vec<Vec<u8>> = (0..12).map(photo).collect();
     let shots: Vec<Vec<u8>> = (0..6).map(png).collect();
     let mb = |set: &[Vec<u8>]| set.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
@@ -121,73 +198,8 @@ fn main() {
     println!();
     println!("| images | settings | MB/s (source) | published / source |");
     println!("|---|---|---:|---:|");
-    type Case<'a> = (&'a str, &'a [Vec<u8>], ImageType, Settings, usize);
-    let cases: Vec<Case> = vec![
-        ("JPEG photos", &photos, jpeg, Settings::default(), repeats),
-        (
-            "JPEG photos",
-            &photos,
-            jpeg,
-            Settings {
-                strip: StripMetadata::All,
-                ..Settings::default()
-            },
-            repeats,
-        ),
-        (
-            "JPEG photos",
-            &photos,
-            jpeg,
-            Settings {
-                convert: Convert::Webp,
-                ..Settings::default()
-            },
-            repeats.min(3),
-        ),
-        (
-            "JPEG photos",
-            &photos,
-            jpeg,
-            Settings {
-                max_width: Some(800),
-                ..Settings::default()
-            },
-            repeats.min(3),
-        ),
-        (
-            "PNG screenshots",
-            &shots,
-            pngt,
-            Settings::default(),
-            repeats,
-        ),
-        (
-            "PNG screenshots",
-            &shots,
-            pngt,
-            Settings {
-                convert: Convert::Webp,
-                ..Settings::default()
-            },
-            repeats.min(3),
-        ),
-    ];
-    for (what, set, kind, settings, reps) in cases {
-        let mut times = Vec::new();
-        let mut published = 0usize;
-        for _ in 0..reps {
-            let t = Instant::now();
-            published = set
-                .iter()
-                .map(|b| {
-                    let p = apply(b, kind, &settings);
-                    p.bytes.as_ref().map_or(b.len(), Vec::len)
-                })
-                .sum();
-            times.push(t.elapsed().as_secs_f64());
-        }
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
+    for (what, set, kind, settings, reps) in cases(&photos, &shots, repeats) {
+        let (median, published) = time(set, kind, &settings, reps);
         println!(
             "| {what} | {} | {:.0} | {:.2} |",
             settings.describe(),
