@@ -479,16 +479,7 @@ impl Settings {
             });
         }
         let publish = publish_settings(&s)?;
-        let profile = Profile::new(
-            &root,
-            Switches {
-                site: s.site,
-                math: s.math,
-                hugo_shortcodes: s.hugo_shortcodes.clone().map(|h| h.0),
-                hexo_tags: s.hexo_tags,
-                wikilinks: s.wikilinks,
-            },
-        );
+        let profile = s.profile(&root);
         Ok(Config {
             publish,
             store,
@@ -522,6 +513,21 @@ impl Settings {
             hexo_tags: profile.hexo_tags.value,
             profile,
         })
+    }
+
+    /// The site at `root` and the syntax it is read with: `site` or what
+    /// its files say, each switch set here winning over the profile's.
+    fn profile(&self, root: &Path) -> Profile {
+        Profile::new(
+            root,
+            Switches {
+                site: self.site,
+                math: self.math,
+                hugo_shortcodes: self.hugo_shortcodes.clone().map(|h| h.0),
+                hexo_tags: self.hexo_tags,
+                wikilinks: self.wikilinks,
+            },
+        )
     }
 
     /// The store: a local folder, or a valid bucket with its endpoint (given,

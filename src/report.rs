@@ -213,7 +213,8 @@ p.md:13:1  remote       https://x.org/y.png  -         -
                     "document": "p.md", "line": 1, "column": 8,
                     "message": "b.png is not in the manifest (--offline)",
                     "hint": "run once without --offline (with credentials) to upload it"
-                }]
+                }],
+                "site": null
             })
         );
     }
