@@ -34,6 +34,7 @@ mod orphans;
 mod privacy;
 mod release;
 mod scanner;
+mod sites;
 mod statcache;
 mod uploads;
 mod ux;
