@@ -566,113 +566,109 @@ fn the_launcher_tells_glibc_from_musl_and_picks_the_package() {
         "header": { "osName": "Linux" },
         "sharedObjects": ["/lib/ld-musl-aarch64.so.1", "/usr/lib/libstdc++.so.6"],
     });
-    // (what, platform, arch, facts, expected libc, key, package)
-    let cases: Vec<(
-        &str,
-        &str,
-        &str,
-        serde_json::Value,
-        Option<&str>,
-        &str,
-        Option<&str>,
-    )> = vec![
-        (
+    // What the launcher is told about a machine, and what it must choose.
+    let case = |what: &str, platform: &str, arch: &str, facts, expect| {
+        serde_json::json!({
+            "what": what, "platform": platform, "arch": arch, "facts": facts, "expect": expect,
+        })
+    };
+    let chooses = |libc: Option<&str>, key: &str, pkg: Option<&str>| serde_json::json!({ "libc": libc, "key": key, "pkg": pkg });
+    let cases = [
+        case(
             "Debian x64: the report has glibc's version",
             "linux",
             "x64",
             serde_json::json!({ "report": glibc_report, "libFiles": ["x86_64-linux-gnu"], "ldd": gnu_ldd }),
-            Some("glibc"),
-            "linux-x64-glibc",
-            Some("@r2filter/linux-x64-gnu"),
+            chooses(
+                Some("glibc"),
+                "linux-x64-glibc",
+                Some("@r2filter/linux-x64-gnu"),
+            ),
         ),
-        (
+        case(
             "Alpine arm64: the report shows musl's loader",
             "linux",
             "arm64",
             serde_json::json!({ "report": musl_report, "libFiles": ["ld-musl-aarch64.so.1"] }),
-            Some("musl"),
-            "linux-arm64-musl",
-            Some("@r2filter/linux-arm64-musl"),
+            chooses(
+                Some("musl"),
+                "linux-arm64-musl",
+                Some("@r2filter/linux-arm64-musl"),
+            ),
         ),
-        (
+        case(
             "Alpine x64 without a report: musl's loader in /lib",
             "linux",
             "x64",
             serde_json::json!({ "report": null, "libFiles": ["apk", "ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1"] }),
-            Some("musl"),
-            "linux-x64-musl",
-            Some("@r2filter/linux-x64-musl"),
+            chooses(
+                Some("musl"),
+                "linux-x64-musl",
+                Some("@r2filter/linux-x64-musl"),
+            ),
         ),
-        (
+        case(
             "musl without a report or /lib entry: ldd names musl",
             "linux",
             "x64",
             serde_json::json!({ "report": null, "libFiles": [], "ldd": "musl libc (x86_64)\nVersion 1.2.5\n" }),
-            Some("musl"),
-            "linux-x64-musl",
-            Some("@r2filter/linux-x64-musl"),
+            chooses(
+                Some("musl"),
+                "linux-x64-musl",
+                Some("@r2filter/linux-x64-musl"),
+            ),
         ),
-        (
+        case(
             "a report without glibc's version and nothing else to go by",
             "linux",
             "arm64",
             serde_json::json!({ "report": { "header": {}, "sharedObjects": [] } }),
-            Some("musl"),
-            "linux-arm64-musl",
-            Some("@r2filter/linux-arm64-musl"),
+            chooses(
+                Some("musl"),
+                "linux-arm64-musl",
+                Some("@r2filter/linux-arm64-musl"),
+            ),
         ),
-        (
+        case(
             "glibc without a report: nothing says musl",
             "linux",
             "arm64",
             serde_json::json!({ "report": null, "libFiles": ["aarch64-linux-gnu"], "ldd": gnu_ldd }),
-            Some("glibc"),
-            "linux-arm64-glibc",
-            Some("@r2filter/linux-arm64-gnu"),
+            chooses(
+                Some("glibc"),
+                "linux-arm64-glibc",
+                Some("@r2filter/linux-arm64-gnu"),
+            ),
         ),
-        (
+        case(
             "Windows on ARM",
             "win32",
             "arm64",
             serde_json::Value::Null,
-            None,
-            "win32-arm64",
-            Some("@r2filter/win32-arm64-msvc"),
+            chooses(None, "win32-arm64", Some("@r2filter/win32-arm64-msvc")),
         ),
-        (
+        case(
             "Windows x64",
             "win32",
             "x64",
             serde_json::Value::Null,
-            None,
-            "win32-x64",
-            Some("@r2filter/win32-x64-msvc"),
+            chooses(None, "win32-x64", Some("@r2filter/win32-x64-msvc")),
         ),
-        (
+        case(
             "macOS on Apple silicon",
             "darwin",
             "arm64",
             serde_json::Value::Null,
-            None,
-            "darwin-arm64",
-            Some("@r2filter/darwin-arm64"),
+            chooses(None, "darwin-arm64", Some("@r2filter/darwin-arm64")),
         ),
-        (
+        case(
             "an architecture nobody builds for",
             "linux",
             "riscv64",
             serde_json::json!({ "report": glibc_report }),
-            Some("glibc"),
-            "linux-riscv64-glibc",
-            None,
+            chooses(Some("glibc"), "linux-riscv64-glibc", None),
         ),
     ];
-    let input: Vec<serde_json::Value> = cases
-        .iter()
-        .map(|(_, platform, arch, facts, ..)| {
-            serde_json::json!({ "platform": platform, "arch": arch, "facts": facts })
-        })
-        .collect();
     let script = r#"
 const l = require(process.argv[1]);
 let input = "";
@@ -688,16 +684,12 @@ process.stdin.on("data", (d) => (input += d)).on("end", () => {
     let out = Run::new("node", repo())
         .args(["-e", script])
         .arg(repo().join("npm/r2filter/bin/r2filter.js"))
-        .stdin(serde_json::to_string(&input).unwrap())
+        .stdin(serde_json::to_string(&cases).unwrap())
         .run();
     let chosen: Vec<serde_json::Value> = serde_json::from_str(out.success()).unwrap();
     assert_eq!(chosen.len(), cases.len());
-    for ((what, _, _, _, libc, key, pkg), got) in cases.iter().zip(&chosen) {
-        assert_eq!(
-            got,
-            &serde_json::json!({ "libc": libc, "key": key, "pkg": pkg }),
-            "{what}"
-        );
+    for (case, got) in cases.iter().zip(&chosen) {
+        assert_eq!(got, &case["expect"], "{}", case["what"]);
     }
 }
 
