@@ -404,6 +404,33 @@ fn every_image_of_the_docs_went_to_the_store_and_the_pages_use_its_url() {
     assert!(unused.is_empty(), "images no page shows: {unused:?}");
 }
 
+/// The GitHub Actions guide shows the workflow file .ci/run actionlints
+/// (docs/src/guides/site.yml, pulled in with mdBook's include).
+#[test]
+fn the_actions_guide_shows_the_workflow_ci_lints() {
+    let docs = built();
+    let page = std::fs::read_to_string(docs.out.join("guides/github-actions.html")).unwrap();
+    let workflow = std::fs::read_to_string(repo().join("docs/src/guides/site.yml")).unwrap();
+    assert!(!page.contains("#include"), "the include was not expanded");
+    for line in workflow.lines().filter(|l| !l.trim().is_empty()) {
+        let escaped = line
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
+        assert!(
+            page.contains(&escaped) || page.contains(line),
+            "{line:?} of site.yml is not on the page"
+        );
+    }
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("cp docs/src/guides/site.yml"),
+        ".ci/run lints the guide's workflow"
+    );
+}
+
 /// Where error hints send people, as the hints word it: the words (as they
 /// appear in r2filter's sources), the file that must exist (relative to the
 /// repository) and a line it must hold. A hint that names a place in words
