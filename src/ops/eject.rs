@@ -30,7 +30,7 @@ use crate::document::Document;
 use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest, source_path};
 use crate::object;
-use crate::published::{self, Published};
+use crate::ops::published::{self, Published};
 use crate::resolve::{ResolveError, Resolver};
 use crate::store::{Download, Store, StoreError};
 use r2filter_text::resolve::{self, Url};
