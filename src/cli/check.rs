@@ -10,10 +10,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, Printer};
-use crate::audit;
-use crate::config::Settings;
+use super::{Cli, ConfigArgs, Printer};
 use crate::error::Error;
+use crate::pipeline;
 use r2filter_text::scan::Flavor;
 
 /// Check, without network or credentials, that every local image is on disk
@@ -25,11 +24,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub settings: Settings,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: ConfigArgs,
 
     /// Treat standard input as MDX
     #[arg(long)]
@@ -38,7 +33,7 @@ pub struct CheckArgs {
 
 pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
-    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load_under(&cli.config, &cwd)?;
     printer.note(cfg.profile.describe());
     let docs = if args.paths.is_empty() {
         vec![crate::document::Document::stdin(
@@ -52,7 +47,7 @@ pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> 
     } else {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
-    let checked = audit::check(&cfg, &docs)?;
+    let checked = pipeline::check(&cfg, &docs)?;
     printer.say(format_args!(
         "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
         checked.references,

@@ -3,11 +3,11 @@
 
 use std::io::IsTerminal;
 
-use super::{Cli, Printer, load_config};
+use super::{Cli, Printer};
+use crate::cli::report;
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
-use crate::report;
 use crate::site::Profile;
 use r2filter_text::scan::Flavor;
 
@@ -32,7 +32,7 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
 /// `site` gets the site's profile once the configuration is read.
 fn process(args: &Cli, printer: &Printer, site: &mut Option<Profile>) -> Result<Outcome, Error> {
     let cwd = super::cwd()?;
-    let cfg = load_config(args.settings.clone(), args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load(&cwd)?;
     *site = Some(cfg.profile.clone());
     if std::io::stdin().is_terminal() {
         // Not an error (typing a document works), but usually a forgotten `< post.md`.

@@ -1,5 +1,5 @@
 //! `r2filter mdbook` and the `mdbook-r2filter` binary: mdBook's preprocessor
-//! protocol around [`crate::mdbook::R2filter`], which implements
+//! protocol around [`crate::ops::mdbook::R2filter`], which implements
 //! [`mdbook_preprocessor::Preprocessor`].
 //!
 //! mdBook first runs `CMD supports RENDERER` (exit 0: yes — r2filter only
@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::{Cli, Printer, init_logging};
+use crate::cli::report;
 use crate::config::Settings;
 use crate::document::ReadError;
 use crate::error::Error;
-use crate::mdbook::{Processed, R2filter};
-use crate::report;
+use crate::ops::mdbook::{Processed, R2filter};
 use crate::store::StoreError;
 
 /// Runs r2filter as an mdBook preprocessor: put `[preprocessor.r2filter]` in
@@ -47,7 +47,7 @@ pub struct Outer {
 impl Outer {
     pub fn from_cli(args: &Cli) -> Outer {
         Outer {
-            settings: args.settings.clone(),
+            settings: args.config.settings.clone(),
             offline: args.offline,
             dry_run: args.dry_run,
             report: args.report.clone(),
@@ -110,7 +110,7 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
         Ok(status) => std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
         Err(e) => {
             printer.stderr(&format!(
-                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
+                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install r2filter mdbook-r2filter` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
                 program.display()
             ));
             std::process::ExitCode::FAILURE
