@@ -104,10 +104,15 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
 }
 
-/// The parser for the body of a document of this flavor.
-fn parser(text: &str, flavor: Flavor) -> Parser<'_> {
+/// The parser for the body of a document of this flavor; with `wikilinks`,
+/// a `.md` document's `[[…]]` and `![[…]]` are wiki links
+/// ([`super::obsidian`]).
+fn parser(text: &str, flavor: Flavor, wikilinks: bool) -> Parser<'_> {
     match flavor {
         Flavor::MdBook(o) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+        Flavor::Markdown if wikilinks => {
+            Parser::new_ext(text, body_options() | Options::ENABLE_WIKILINKS)
+        }
         // (`.mdx` documents have their own front end.)
         Flavor::Markdown | Flavor::Mdx => Parser::new_ext(text, body_options()),
     }
@@ -124,7 +129,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     let masked;
     let mut text = source;
     if !matches!(opts.flavor, Flavor::MdBook(_))
-        && let Some(block) = super::frontmatter::detect(source)
+        && let Some(block) = super::frontmatter::detect_for(source, opts.hugo_shortcodes.is_some())
     {
         super::frontmatter::scan(source, &block, &opts.front_matter_keys, &mut found)?;
         masked = block.mask(source);
@@ -132,7 +137,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     }
     scan_body(
         text,
-        opts.flavor,
+        (opts.flavor, opts.wikilinks),
         &mut found.references,
         &mut found.unmapped,
     );
@@ -154,6 +159,8 @@ enum Target {
     Definition(usize),
     /// Not found in the source: the whole construct, and the parser's URL.
     Unmapped(Range<usize>, String),
+    /// An Obsidian embed `![[…]]`: the whole construct.
+    Embed(Range<usize>),
 }
 
 struct Open {
@@ -171,11 +178,11 @@ struct Open {
 /// Scans `source`, the document with its front matter masked.
 fn scan_body(
     source: &str,
-    flavor: Flavor,
+    (flavor, wikilinks): (Flavor, bool),
     refs: &mut Vec<Reference>,
     unmapped: &mut Vec<Reference>,
 ) {
-    let mut iter = parser(source, flavor).into_offset_iter();
+    let mut iter = parser(source, flavor, wikilinks).into_offset_iter();
     let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();
@@ -286,6 +293,7 @@ fn emit(
                 url: url.clone(),
                 context,
             }),
+            Target::Embed(range) => refs.extend(super::obsidian::reference(source, range.clone())),
             Target::Definition(start) => {
                 let e = def_uses.entry(*start).or_insert(context);
                 if context.is_image_syntax() {
@@ -364,6 +372,8 @@ impl Open {
                     None => Target::Unmapped(self.range.clone(), self.dest.clone()),
                 }
             }
+            // Obsidian's `![[name.png]]`; a `[[link]]` names a note.
+            LinkType::WikiLink { .. } if self.is_image => Target::Embed(self.range.clone()),
             // Autolinks and e-mail links always have a scheme.
             _ => return None,
         };
