@@ -46,6 +46,11 @@ pub fn find(cfg: &Config, docs: &[Document], manifest: &Manifest) -> Found {
             front_matter_keys: cfg.front_matter_keys.clone(),
             jsx_props: cfg.jsx_props.clone(),
             hexo_assets: None,
+            // TODO(issue 21): cfg.hugo_shortcodes / cfg.wikilinks once the
+            // settings land (branch issue-21-read): a rewritten figure's URL
+            // and Hugo's JSON front matter are only seen with them.
+            hugo_shortcodes: None,
+            wikilinks: false,
         };
         let references = match scan::scan(&doc.text, &opts) {
             Ok(scanned) => scanned.references,

@@ -43,7 +43,7 @@ use crate::store::{Pending, Store, StoreError, UploadOptions, Uploaded};
 use publish::{Decision, Published, publish};
 use r2filter_text::resolve::{Skip, Url};
 use r2filter_text::rewrite::{Replacement, replacement};
-use r2filter_text::scan::{self, Reference, ScanError, ScanOptions, Scanned};
+use r2filter_text::scan::{self, Context, Reference, ScanError, ScanOptions, Scanned};
 
 /// How a run may touch the world, and who hears about its progress.
 ///
@@ -389,6 +389,10 @@ pub(crate) fn locate(
             front_matter_keys: cfg.front_matter_keys.clone(),
             jsx_props: cfg.jsx_props.clone(),
             hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
+            // TODO(issue 21): cfg.hugo_shortcodes / cfg.wikilinks once the
+            // settings land (branch issue-21-read).
+            hugo_shortcodes: None,
+            wikilinks: false,
         };
         let scanned = scan::scan(&doc.text, &opts)
             .and_then(|s| r2filter_text::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
@@ -492,13 +496,18 @@ impl Located {
                 Url::Local { path, suffix } => (path, suffix),
             };
         self.local += 1;
-        let resolved = match known.get(path.as_str()) {
+        // An Obsidian embed resolves as Obsidian resolves it (issue 21).
+        let embed = reference.context == Context::Embed;
+        let resolved = match known.get(path.as_str()).filter(|_| !embed) {
             Some(file) => Ok(file.clone()),
+            None if embed => resolver.resolve_wikilink(base, &path),
             None => resolver.resolve(base, &path),
         };
         match resolved {
             Ok(file) => {
-                known.entry(path).or_insert_with(|| file.clone());
+                if !embed {
+                    known.entry(path).or_insert_with(|| file.clone());
+                }
                 self.refs.push(LocalRef {
                     doc: d,
                     reference,
@@ -830,10 +839,15 @@ pub(crate) fn upload(
         .filter(|_| !opts.offline)
         .filter_map(|r| {
             let url = r.reference.url.trim();
+            // An embed is recorded whole: eject gives it back as written.
+            let written = match r.reference.context {
+                Context::Embed => docs[r.doc].text.get(r.reference.span.clone())?,
+                _ => url.strip_suffix(r.suffix.as_str()).unwrap_or(url),
+            };
             Some(Source {
                 sha256: hashed.image(&r.file)?.sha256.clone(),
                 path: relative_source(&located.root, &r.file)?,
-                written: url.strip_suffix(r.suffix.as_str()).unwrap_or(url).into(),
+                written: written.into(),
             })
         });
     let to_save = manifest.with_sources(new_entries, sources);
