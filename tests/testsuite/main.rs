@@ -22,6 +22,7 @@ mod faults;
 mod filter;
 mod frontmatter;
 mod hexo;
+mod hugo;
 mod lean;
 mod mdbook;
 mod mdbook_parity;

@@ -26,6 +26,7 @@
 mod book;
 mod node;
 mod repo;
+pub mod rendered;
 mod s3;
 
 use std::io::Write;
