@@ -132,7 +132,7 @@ fn compare_sites(before: &Path, after: &Path, found: &mut Findings) -> usize {
         let at = rel.display().to_string();
         let b = rendered::tokens(&std::fs::read_to_string(page).unwrap());
         let a = rendered::tokens(&std::fs::read_to_string(after.join(rel)).unwrap());
-        rendered::misses(&at, &a, Some(BASE_URL), found);
+        rendered::misses(&at, &a, Some(BASE_URL), false, found);
         if a.len() != b.len() {
             found
                 .defects

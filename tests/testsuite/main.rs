@@ -30,6 +30,7 @@ mod mdx;
 mod migrate;
 mod moto;
 mod nextjs;
+mod obsidian;
 mod npm;
 mod orphans;
 mod privacy;

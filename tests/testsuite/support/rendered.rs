@@ -180,10 +180,19 @@ pub fn compare_attrs(
     }
 }
 
-/// The local images among a page's URL attributes.
-pub fn misses(at: &str, page: &[Token], base: Option<&str>, found: &mut Findings) {
+/// True when `after` is the stand-in URL of the path `before` named.
+pub fn names_stand_in(before: &str, after: &str) -> bool {
+    unhex(after).is_some_and(|(path, suffix)| names(before, &path, suffix))
+}
+
+/// The local images among a page's URL attributes (of `<img>` only when
+/// `img_only`: a link to an image file is not always one to rewrite).
+pub fn misses(at: &str, page: &[Token], base: Option<&str>, img_only: bool, found: &mut Findings) {
     for t in page {
         if let Token::Tag { name, attrs } = t {
+            if img_only && name != "img" {
+                continue;
+            }
             for (k, v) in attrs {
                 if URL_ATTRS.contains(&k.as_str()) && local_image(v, base) {
                     found.misses.push(format!("{at}: <{name} {k}={v:?}>"));
