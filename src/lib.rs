@@ -52,6 +52,7 @@ mod progress;
 mod published;
 mod report;
 mod resolve;
+pub mod site;
 mod statcache;
 mod store;
 pub mod transform;

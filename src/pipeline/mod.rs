@@ -43,7 +43,7 @@ use crate::store::{Pending, Store, StoreError, UploadOptions, Uploaded};
 use publish::{Decision, Published, publish};
 use r2filter_text::resolve::{Skip, Url};
 use r2filter_text::rewrite::{Replacement, replacement};
-use r2filter_text::scan::{self, Context, Reference, ScanError, ScanOptions, Scanned};
+use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned};
 
 /// How a run may touch the world, and who hears about its progress.
 ///
@@ -384,16 +384,7 @@ pub(crate) fn locate(
         })?;
     progress.scanning(docs.len());
     let scan_one = |doc: &Document| {
-        let opts = ScanOptions {
-            flavor: doc.flavor,
-            front_matter_keys: cfg.front_matter_keys.clone(),
-            jsx_props: cfg.jsx_props.clone(),
-            hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
-            // TODO(issue 21): cfg.hugo_shortcodes / cfg.wikilinks once the
-            // settings land (branch issue-21-read).
-            hugo_shortcodes: None,
-            wikilinks: false,
-        };
+        let opts = cfg.scan_options(doc.flavor, &doc.name);
         let scanned = scan::scan(&doc.text, &opts)
             .and_then(|s| r2filter_text::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
         (scanned, Lines::new(&doc.text))
@@ -425,6 +416,9 @@ pub(crate) fn locate(
             located.add(&resolver, on_missing, (d, doc), &base, known, reference);
         }
         progress.scanned();
+    }
+    for (_, problem) in &mut located.problems {
+        problem.problem.read_with(&cfg.profile);
     }
     Ok(located)
 }

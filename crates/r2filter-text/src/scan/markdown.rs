@@ -104,17 +104,25 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
 }
 
-/// The parser for the body of a document of this flavor; with `wikilinks`,
-/// a `.md` document's `[[…]]` and `![[…]]` are wiki links
-/// ([`super::obsidian`]).
-fn parser(text: &str, flavor: Flavor, wikilinks: bool) -> Parser<'_> {
-    match flavor {
-        Flavor::MdBook(o) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
-        Flavor::Markdown if wikilinks => {
-            Parser::new_ext(text, body_options() | Options::ENABLE_WIKILINKS)
-        }
+/// The parser for the body of a document of this flavor; with `math`,
+/// `$…$` and `$$…$$` are math (pulldown-cmark's `ENABLE_MATH`, the syntax of
+/// remark-math and of mdBook's math preprocessors); with `wikilinks`, a `.md`
+/// document's `[[…]]` and `![[…]]` are wiki links ([`super::obsidian`]).
+fn parser(text: &str, flavor: Flavor, (math, wikilinks): (bool, bool)) -> Parser<'_> {
+    match (flavor, math) {
+        (Flavor::MdBook(o), false) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+        (Flavor::MdBook(o), true) => Parser::new_ext(text, o.options() | Options::ENABLE_MATH),
         // (`.mdx` documents have their own front end.)
-        Flavor::Markdown | Flavor::Mdx => Parser::new_ext(text, body_options()),
+        (Flavor::Markdown | Flavor::Mdx, math) => {
+            let mut o = body_options();
+            if math {
+                o |= Options::ENABLE_MATH;
+            }
+            if wikilinks && flavor == Flavor::Markdown {
+                o |= Options::ENABLE_WIKILINKS;
+            }
+            Parser::new_ext(text, o)
+        }
     }
 }
 
@@ -137,7 +145,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     }
     scan_body(
         text,
-        (opts.flavor, opts.wikilinks),
+        (opts.flavor, opts.math, opts.wikilinks),
         &mut found.references,
         &mut found.unmapped,
     );
@@ -178,11 +186,11 @@ struct Open {
 /// Scans `source`, the document with its front matter masked.
 fn scan_body(
     source: &str,
-    (flavor, wikilinks): (Flavor, bool),
+    (flavor, math, wikilinks): (Flavor, bool, bool),
     refs: &mut Vec<Reference>,
     unmapped: &mut Vec<Reference>,
 ) {
-    let mut iter = parser(source, flavor, wikilinks).into_offset_iter();
+    let mut iter = parser(source, flavor, (math, wikilinks)).into_offset_iter();
     let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();
