@@ -38,8 +38,8 @@ use r2filter_text::rewrite::{
     Replacement, encode_for, markdown_destination, shortcode_value, splice,
 };
 use r2filter_text::scan::Context;
-use r2filter_text::scan::obsidian;
 use r2filter_text::scan::frontmatter::Style;
+use r2filter_text::scan::obsidian;
 
 /// Where the bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

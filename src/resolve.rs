@@ -450,7 +450,10 @@ mod vault {
             {
                 let there: Vec<&PathBuf> = found
                     .iter()
-                    .filter(|p| p.parent().is_some_and(|d| super::normalize(d) == super::normalize(dir)))
+                    .filter(|p| {
+                        p.parent()
+                            .is_some_and(|d| super::normalize(d) == super::normalize(dir))
+                    })
                     .collect();
                 if let [one] = there.as_slice() {
                     return vec![(*one).clone()];

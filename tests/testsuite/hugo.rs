@@ -158,8 +158,10 @@ fn compare_sites(before: &Path, after: &Path, found: &mut Findings) -> usize {
 
 #[test]
 fn hugo_renders_the_same_site_but_for_the_urls() {
-    let Some(hugo) = tool("hugo", "apt-get install hugo (Debian's 0.111.3; .ci/run installs it)")
-    else {
+    let Some(hugo) = tool(
+        "hugo",
+        "apt-get install hugo (Debian's 0.111.3; .ci/run installs it)",
+    ) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -186,10 +188,16 @@ fn hugo_renders_the_same_site_but_for_the_urls() {
     // page bundle's figure, the JSON page's front matter and the docs.
     assert!(references >= 30, "{references}");
     let post = std::fs::read_to_string(after.join("public/post/index.html")).unwrap();
-    assert!(post.contains(&format!("<img src=\"{}", rendered::STAND_IN)), "{post}");
+    assert!(
+        post.contains(&format!("<img src=\"{}", rendered::STAND_IN)),
+        "{post}"
+    );
     let json = std::fs::read_to_string(after.join("public/json/index.html")).unwrap();
     assert!(
-        json.contains(&format!("property=\"og:image\" content=\"{}", rendered::STAND_IN)),
+        json.contains(&format!(
+            "property=\"og:image\" content=\"{}",
+            rendered::STAND_IN
+        )),
         "{json}"
     );
 }

@@ -95,7 +95,10 @@ fn render_all(oracle: &Path, files: &[PathBuf]) -> BTreeMap<String, serde_json::
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    attrs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `<span>`, `<img>`, `</span>` of a sized embed: the span is dropped.
@@ -104,7 +107,9 @@ fn without_spans(tokens: Vec<Token>) -> Vec<Token> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        if is(tokens.get(i), "span") && is(tokens.get(i + 1), "img") && is(tokens.get(i + 2), "/span")
+        if is(tokens.get(i), "span")
+            && is(tokens.get(i + 1), "img")
+            && is(tokens.get(i + 2), "/span")
         {
             out.push(tokens[i + 1].clone());
             i += 3;
@@ -170,8 +175,15 @@ fn compare_page(at: &str, before: &str, after: &str, found: &mut Findings) {
     }
     for (tb, ta) in b.iter().zip(&a) {
         match (tb, ta) {
-            (Token::Tag { name, attrs }, Token::Tag { name: n2, attrs: a2 }) if name == n2 => {
-                let embed = attr(attrs, "class").is_some_and(|c| c.split(' ').any(|c| c == "internal"));
+            (
+                Token::Tag { name, attrs },
+                Token::Tag {
+                    name: n2,
+                    attrs: a2,
+                },
+            ) if name == n2 => {
+                let embed =
+                    attr(attrs, "class").is_some_and(|c| c.split(' ').any(|c| c == "internal"));
                 if name == "img" && embed {
                     compare_embed(at, attrs, a2, found);
                 } else {

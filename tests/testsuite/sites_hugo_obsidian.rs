@@ -46,7 +46,11 @@ fn read_each(site: &Site, under: &str, extra: &[&str]) -> (usize, Vec<String>) {
     markdown(&site.path(under), &mut docs);
     let mut refused = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
-        let rel = doc.strip_prefix(&site.root).unwrap().to_string_lossy().into_owned();
+        let rel = doc
+            .strip_prefix(&site.root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let out = site
             .r2filter()
             .args([rel.as_str(), "--out-dir", &format!("out/{i}")])
@@ -201,7 +205,9 @@ fn an_ambiguous_embed_names_its_candidates() {
         "{err}"
     );
     assert!(
-        err.contains("hint: write more of the path so that one file matches (for example ![[a/shot.png]])"),
+        err.contains(
+            "hint: write more of the path so that one file matches (for example ![[a/shot.png]])"
+        ),
         "{err}"
     );
     assert!(!site.path("out").exists());
@@ -237,15 +243,28 @@ fn a_hugo_bundle_publishes_and_ejects_byte_for_byte() {
     out.success();
     let post = site.read("content/post/index.md");
     assert!(
-        post.contains(&format!("src=`{PUBLIC_URL}/")) && post.contains("{{</* figure src=\"a.jpg\" */>}}"),
+        post.contains(&format!("src=`{PUBLIC_URL}/"))
+            && post.contains("{{</* figure src=\"a.jpg\" */>}}"),
         "{post}"
     );
-    assert!(site.read("content/json.md").contains(&format!("\"images\": [\"{PUBLIC_URL}/")));
+    assert!(
+        site.read("content/json.md")
+            .contains(&format!("\"images\": [\"{PUBLIC_URL}/"))
+    );
     std::fs::remove_file(site.path("content/post/a b.jpg")).unwrap();
-    let out = site.r2filter().arg("eject").args(docs).args(args).args(root).run();
+    let out = site
+        .r2filter()
+        .arg("eject")
+        .args(docs)
+        .args(args)
+        .args(root)
+        .run();
     out.success();
     for (doc, original) in docs.iter().zip(&originals) {
         assert_eq!(&site.read(doc), original, "{doc}");
     }
-    assert_eq!(std::fs::read(site.path("content/post/a b.jpg")).unwrap(), png(301));
+    assert_eq!(
+        std::fs::read(site.path("content/post/a b.jpg")).unwrap(),
+        png(301)
+    );
 }

@@ -25,8 +25,8 @@
 
 mod book;
 mod node;
-mod repo;
 pub mod rendered;
+mod repo;
 mod s3;
 
 use std::io::Write;

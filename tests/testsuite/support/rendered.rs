@@ -75,8 +75,9 @@ pub enum Token {
 /// The tags and texts of `html` (a serializer's output: attributes in
 /// double quotes or bare).
 pub fn tokens(html: &str) -> Vec<Token> {
-    let tag = regex::Regex::new(r"<(/?[A-Za-z][A-Za-z0-9-]*)((?:[^>\x22']|\x22[^\x22]*\x22|'[^']*')*)>")
-        .unwrap();
+    let tag =
+        regex::Regex::new(r"<(/?[A-Za-z][A-Za-z0-9-]*)((?:[^>\x22']|\x22[^\x22]*\x22|'[^']*')*)>")
+            .unwrap();
     let attr =
         regex::Regex::new(r#"([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?"#).unwrap();
     let mut out = Vec::new();
@@ -90,7 +91,11 @@ pub fn tokens(html: &str) -> Vec<Token> {
         let attrs = attr
             .captures_iter(&m[2])
             .map(|a| {
-                let v = a.get(2).or(a.get(3)).or(a.get(4)).map_or("", |v| v.as_str());
+                let v = a
+                    .get(2)
+                    .or(a.get(3))
+                    .or(a.get(4))
+                    .map_or("", |v| v.as_str());
                 (a[1].to_ascii_lowercase(), v.to_string())
             })
             .collect();
@@ -139,7 +144,8 @@ pub fn local_image(value: &str, base: Option<&str>) -> bool {
     let v = unescape(value);
     let v = base.and_then(|b| v.strip_prefix(b)).unwrap_or(&v);
     let path = v.split(['?', '#']).next().unwrap_or_default();
-    let scheme = path.starts_with("//") || path.split_once(':').is_some_and(|(s, _)| !s.contains('/'));
+    let scheme =
+        path.starts_with("//") || path.split_once(':').is_some_and(|(s, _)| !s.contains('/'));
     let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
@@ -173,9 +179,7 @@ pub fn compare_attrs(
             Some((path, suffix)) if URL_ATTRS.contains(&k.as_str()) && names(b, &path, suffix) => {
                 found.rewritten += 1;
             }
-            _ => found
-                .defects
-                .push(format!("{at}: {k}={b:?} became {a:?}")),
+            _ => found.defects.push(format!("{at}: {k}={b:?} became {a:?}")),
         }
     }
 }

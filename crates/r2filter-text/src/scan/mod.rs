@@ -187,7 +187,9 @@ impl Context {
     pub fn is_link(self) -> bool {
         matches!(
             self,
-            Context::MarkdownLink | Context::HtmlLink { .. } | Context::Shortcode { image: false, .. }
+            Context::MarkdownLink
+                | Context::HtmlLink { .. }
+                | Context::Shortcode { image: false, .. }
         )
     }
 }

@@ -120,7 +120,10 @@ pub fn detect_for(source: &str, hugo: bool) -> Option<Block> {
 fn detect_json(source: &str) -> Option<Block> {
     let bytes = source.as_bytes();
     let mut at = if source.starts_with('\u{feff}') { 3 } else { 0 };
-    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+    while bytes
+        .get(at)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
         at += 1;
     }
     if bytes.get(at) != Some(&b'{') {

@@ -96,7 +96,8 @@ fn positional_figure_is_not_src_in_hugo() {
 
 #[test]
 fn listed_shortcodes_named_and_positional() {
-    let doc = "P {{< img src=\"a.png\" >}} {{< gallery \"b.png\" c.png >}} {{< other src=\"d.png\" >}}\n";
+    let doc =
+        "P {{< img src=\"a.png\" >}} {{< gallery \"b.png\" c.png >}} {{< other src=\"d.png\" >}}\n";
     let want = "P {{< img src=\"https://cdn.example/a.png\" >}} {{< gallery \"https://cdn.example/b.png\" c.png >}} {{< other src=\"d.png\" >}}\n";
     assert_eq!(
         rewrite_with(doc, &opts(&[("img", "src"), ("gallery", "0")])),
@@ -143,7 +144,10 @@ fn off_unless_asked_for() {
 fn markdown_inside_a_shortcode_tag_is_no_reference() {
     // The shortcode's output replaces the tag before Markdown is read.
     let doc = "![x]({{< param \"cover\" >}}) ![y](y.png)\n";
-    assert_eq!(rewrite(doc), "![x]({{< param \"cover\" >}}) ![y](https://cdn.example/y.png)\n");
+    assert_eq!(
+        rewrite(doc),
+        "![x]({{< param \"cover\" >}}) ![y](https://cdn.example/y.png)\n"
+    );
 }
 
 #[test]
@@ -172,9 +176,18 @@ fn broken_shortcodes_are_skipped_as_hugo_refuses_them() {
 #[test]
 fn values_are_written_for_their_quotes() {
     use crate::rewrite::shortcode_value;
-    assert_eq!(shortcode_value("https://c/a\"b\\c.jpg", Some(b'"')), "https://c/a%22b%5Cc.jpg");
-    assert_eq!(shortcode_value("https://c/a`b.jpg", Some(b'`')), "https://c/a%60b.jpg");
-    assert_eq!(shortcode_value("https://c/a b.jpg", None), "https://c/a%20b.jpg");
+    assert_eq!(
+        shortcode_value("https://c/a\"b\\c.jpg", Some(b'"')),
+        "https://c/a%22b%5Cc.jpg"
+    );
+    assert_eq!(
+        shortcode_value("https://c/a`b.jpg", Some(b'`')),
+        "https://c/a%60b.jpg"
+    );
+    assert_eq!(
+        shortcode_value("https://c/a b.jpg", None),
+        "https://c/a%20b.jpg"
+    );
     let r = &scan(&page("{{< figure src=\"a.jpg\" >}}"), &opts(&[]))
         .unwrap()
         .references[0];
@@ -202,14 +215,24 @@ fn a_page_starting_with_a_shortcode_is_refused_as_hugo_refuses_it() {
     // Hugo 0.111.3: `unmarshal failed: invalid character '{' looking for
     // beginning of object key string`.
     let e = scan("{{< figure src=\"a.jpg\" >}}\n", &opts(&[])).unwrap_err();
-    assert!(e.to_string().starts_with("front matter is not valid JSON"), "{e}");
+    assert!(
+        e.to_string().starts_with("front matter is not valid JSON"),
+        "{e}"
+    );
 }
 
 #[test]
 fn json_front_matter_errors_name_the_place() {
-    for (doc, at) in [("{\"a\": 1,}\n", 7), ("{\"a\": [1\n", 6), ("{\n// c\n\"a\": 1}\n", 2)] {
+    for (doc, at) in [
+        ("{\"a\": 1,}\n", 7),
+        ("{\"a\": [1\n", 6),
+        ("{\n// c\n\"a\": 1}\n", 2),
+    ] {
         let e = scan(doc, &opts(&[])).unwrap_err();
-        assert!(e.to_string().starts_with("front matter is not valid JSON"), "{e}");
+        assert!(
+            e.to_string().starts_with("front matter is not valid JSON"),
+            "{e}"
+        );
         assert_eq!(e.offset(), at, "{doc:?}: {e}");
     }
 }

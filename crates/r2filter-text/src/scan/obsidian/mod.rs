@@ -82,7 +82,9 @@ pub fn parse(raw: &str) -> Option<Embed<'_>> {
     // the size; what comes before it is the alt text.
     let parts: Vec<&str> = alias.split('|').collect();
     let last = parts.last().copied().unwrap_or_default().trim();
-    let (w, h) = last.split_once('x').map_or((last, None), |(w, h)| (w, Some(h)));
+    let (w, h) = last
+        .split_once('x')
+        .map_or((last, None), |(w, h)| (w, Some(h)));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let alt_parts = if digits(w) && h.is_none_or(digits) {
         embed.width = Some(w);

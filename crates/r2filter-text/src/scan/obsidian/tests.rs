@@ -38,7 +38,10 @@ fn rewrite(doc: &str) -> String {
 #[test]
 fn embeds_become_images() {
     let cases = [
-        ("![[cat.png]]\n", "![cat\\.png](<https://cdn.example/cat.png>)\n"),
+        (
+            "![[cat.png]]\n",
+            "![cat\\.png](<https://cdn.example/cat.png>)\n",
+        ),
         (
             "![[photos/my cat.png]]\n",
             "![photos\\/my cat\\.png](<https://cdn.example/photos/my%20cat.png>)\n",
