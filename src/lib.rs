@@ -53,7 +53,6 @@ mod published;
 mod report;
 mod resolve;
 pub mod site;
-mod statcache;
 mod store;
 pub mod transform;
 
