@@ -154,7 +154,7 @@ fn run_from(
         printer,
         (
             result.as_ref().map(|(_, o, _)| o),
-            result.as_ref().ok().map(|(_, _, site)| site),
+            result.as_ref().ok().map(|(_, _, site)| &**site),
         ),
         outer.dry_run,
         outer.offline,

@@ -118,7 +118,7 @@ pub fn config(
 pub enum Processed {
     /// The book with its chapters rewritten, the run's account, and the
     /// site profile it was read with (for the report).
-    Done(Book, Outcome, Profile),
+    Done(Book, Outcome, Box<Profile>),
     /// The book has images to upload to S3 and this build has no S3 client
     /// (the lean mdbook-r2filter): nothing was uploaded, nothing rewritten.
     NeedsS3,
@@ -159,7 +159,11 @@ pub fn process(
             }
         });
     }
-    Ok(Processed::Done(book, outcome, cfg.profile.clone()))
+    Ok(Processed::Done(
+        book,
+        outcome,
+        Box::new(cfg.profile.clone()),
+    ))
 }
 
 /// The chapter as a document, or `None` when it has no source file.
