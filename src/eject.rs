@@ -33,7 +33,7 @@ use crate::object;
 use crate::published::{self, Published};
 use crate::resolve::{ResolveError, Resolver};
 use crate::store::{Download, Store, StoreError};
-use r2filter_text::resolve::{self, Url};
+use r2filter_text::resolve;
 use r2filter_text::rewrite::{Replacement, encode_for, markdown_destination, splice};
 use r2filter_text::scan::Context;
 use r2filter_text::scan::frontmatter::Style;
@@ -355,7 +355,8 @@ fn recorded(
         };
         let target = resolver.root.join(&rel);
         let leads = |written: &&String| {
-            let Url::Local { path, .. } = resolve::classify(written, Context::MarkdownImage) else {
+            // Any local path: the entry may be a video or an asset.
+            let Some((path, _)) = resolve::local_path(written) else {
                 return false;
             };
             match resolver.resolve(base, &path) {
@@ -546,9 +547,11 @@ fn restore_for(context: Context, written: &str) -> String {
         }
         Context::Attribute { quote: Some(q) }
         | Context::HtmlImage { quote: Some(q) }
+        | Context::Media { quote: Some(q) }
         | Context::HtmlLink { quote: Some(q) } => written.contains(q as char),
         Context::Attribute { quote: None }
         | Context::HtmlImage { quote: None }
+        | Context::Media { quote: None }
         | Context::HtmlLink { quote: None } => {
             written.contains(|c: char| c.is_whitespace() || "\"'`=<>".contains(c))
         }

@@ -46,6 +46,7 @@ pub fn find(cfg: &Config, docs: &[Document], manifest: &Manifest) -> Found {
             front_matter_keys: cfg.front_matter_keys.clone(),
             jsx_props: cfg.jsx_props.clone(),
             hexo_assets: None,
+            assets: cfg.media.assets.clone(),
         };
         let references = match scan::scan(&doc.text, &opts) {
             Ok(scanned) => scanned.references,

@@ -46,6 +46,17 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
             .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
         out.push_str(&format!("{}\t{}\t{age}\n", o.key, o.size));
     }
+    // Incomplete uploads: no size until completed; the upload id to abort it.
+    for u in &found.uploads {
+        let age = u
+            .initiated
+            .and_then(|t| now.duration_since(t).ok())
+            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
+        out.push_str(&format!(
+            "{}\tincomplete-upload\t{age}\t{}\n",
+            u.key, u.upload_id
+        ));
+    }
     printer.stdout(out.as_bytes())?;
     let scope = if found.prefix.is_empty() {
         "in the whole bucket (no prefix is set)".to_string()
@@ -61,6 +72,13 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
         found.bytes(),
         found.named
     ));
+    if !found.uploads.is_empty() {
+        printer.say(format_args!(
+            "r2filter orphans: {} incomplete multipart upload{} {scope} (runs stopped while sending in parts; --delete --min-age aborts them)",
+            found.uploads.len(),
+            if found.uploads.len() == 1 { "" } else { "s" },
+        ));
+    }
     let Some(days) = args.min_age.filter(|_| args.delete) else {
         return Ok(());
     };
@@ -77,5 +95,17 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
         deleted.young,
         if days == 1 { "" } else { "s" },
     ));
+    for u in &deleted.aborted {
+        printer.note(format_args!("aborted the incomplete upload of {} ({})", u.key, u.upload_id));
+    }
+    if !found.uploads.is_empty() {
+        printer.say(format_args!(
+            "r2filter orphans: aborted {} incomplete upload{}; kept {} younger than {days} day{}",
+            deleted.aborted.len(),
+            if deleted.aborted.len() == 1 { "" } else { "s" },
+            deleted.young_uploads,
+            if days == 1 { "" } else { "s" },
+        ));
+    }
     Ok(())
 }

@@ -41,7 +41,7 @@ use crate::resolve::Resolver;
 use crate::statcache::{self, StatCache};
 use crate::store::{Pending, Store, StoreError, UploadOptions, Uploaded};
 use publish::{Decision, Published, publish};
-use r2filter_text::resolve::{Skip, Url};
+use r2filter_text::resolve::{Skip, Url, classify_with};
 use r2filter_text::rewrite::{Replacement, replacement};
 use r2filter_text::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 
@@ -316,6 +316,8 @@ pub(crate) struct Located {
     root: PathBuf,
     /// Each document's line starts.
     lines: Vec<Lines>,
+    /// What links may publish besides images (`assets`).
+    assets: Vec<String>,
 }
 
 impl Located {
@@ -389,6 +391,7 @@ pub(crate) fn locate(
             front_matter_keys: cfg.front_matter_keys.clone(),
             jsx_props: cfg.jsx_props.clone(),
             hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
+            assets: cfg.media.assets.clone(),
         };
         let scanned = scan::scan(&doc.text, &opts)
             .and_then(|s| r2filter_text::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
@@ -406,6 +409,7 @@ pub(crate) fn locate(
     let mut located = Located {
         root: resolver.root.clone(),
         lines,
+        assets: cfg.media.assets.clone(),
         ..Located::default()
     };
     // A path already resolved from a folder resolves the same way again (the
@@ -430,7 +434,7 @@ impl Located {
     /// left as written: each is a problem instead.
     fn unmapped(&mut self, d: usize, doc: &Document, unmapped: &[Reference]) {
         for r in unmapped {
-            if let Url::Local { .. } = r2filter_text::resolve::classify(&r.url, r.context) {
+            if let Url::Local { .. } = classify_with(&r.url, r.context, &self.assets) {
                 self.problems.push((
                     (d, r.span.start),
                     ReferenceError {
@@ -480,17 +484,16 @@ impl Located {
         known: &mut HashMap<String, PathBuf>,
         reference: Reference,
     ) {
-        let (path, suffix) =
-            match r2filter_text::resolve::classify(&reference.url, reference.context) {
-                Url::Skip(Skip::Remote) => {
-                    self.remote += 1;
-                    let record = self.record(doc, d, &reference, Status::Remote);
-                    self.skipped.push(record);
-                    return;
-                }
-                Url::Skip(_) => return,
-                Url::Local { path, suffix } => (path, suffix),
-            };
+        let (path, suffix) = match classify_with(&reference.url, reference.context, &self.assets) {
+            Url::Skip(Skip::Remote) => {
+                self.remote += 1;
+                let record = self.record(doc, d, &reference, Status::Remote);
+                self.skipped.push(record);
+                return;
+            }
+            Url::Skip(_) => return,
+            Url::Local { path, suffix } => (path, suffix),
+        };
         self.local += 1;
         let resolved = match known.get(path.as_str()) {
             Some(file) => Ok(file.clone()),
@@ -530,6 +533,8 @@ impl Located {
 #[derive(Debug)]
 pub(crate) struct Hashed {
     infos: HashMap<PathBuf, std::io::Result<FileInfo>>,
+    /// `max-bytes`: a larger file is a problem.
+    max_bytes: Option<u64>,
 }
 
 impl Hashed {
@@ -543,11 +548,19 @@ impl Hashed {
 
     /// What is wrong with `file`, if anything (shown as `located` shows it).
     pub(crate) fn problem(&self, located: &Located, file: &Path) -> Option<Problem> {
+        let ext = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match self.infos.get(file)? {
-            Ok(info) if info.kind.is_some() => None,
-            Ok(_) => Some(Problem::NotAnImage {
-                path: located.shown(file),
-            }),
+            Ok(info) if self.max_bytes.is_some_and(|max| info.size > max) => {
+                Some(Problem::TooLarge {
+                    path: located.shown(file),
+                    size: info.size,
+                    max: self.max_bytes.unwrap_or_default(),
+                })
+            }
+            Ok(info) if info.kind.is_some_and(|k| k.fits(ext.as_deref())) => None,
+            Ok(info) => Some(Problem::not_its_type(located.shown(file), ext, info.kind)),
             Err(e) => Some(Problem::Read {
                 path: located.shown(file),
                 source: std::io::Error::new(e.kind(), e.to_string()),
@@ -599,6 +612,7 @@ pub(crate) fn hash(
     }
     Hashed {
         infos: files.into_iter().zip(infos).collect(),
+        max_bytes: cfg.media.max_bytes,
     }
 }
 
@@ -862,6 +876,7 @@ fn send(
     opts: &Options,
 ) -> Result<(BTreeMap<String, Entry>, Vec<ReferenceError>), Error> {
     let upload_opts = UploadOptions {
+        multipart_threshold: cfg.media.multipart_threshold,
         cache_control: cfg.cache_control.clone(),
         acl: cfg.acl.clone(),
         progress: opts.progress.clone(),

@@ -183,11 +183,28 @@ fn sources_to_read(
         if !seen.insert(&info.sha256) {
             continue;
         }
+        let kind = info.kind.expect("a known type");
         match manifest.objects.get(&info.sha256) {
-            Some(entry) if entry.transform.as_deref() == Some(transform) => {
+            // Video, audio and assets are published as they are, whatever
+            // the image settings.
+            Some(entry) if entry.transform.as_deref() == Some(transform) || !kind.is_image() => {
                 let source = Source {
                     decision: Decision::Manifest,
                     location: entry.location.clone(),
+                };
+                out.by_sha.insert(info.sha256.clone(), source);
+            }
+            // Not an image: never read here (a 2 GB video stays on disk).
+            None if !kind.is_image() => {
+                let object = Object {
+                    sha256: info.sha256.clone(),
+                    size: info.size,
+                    kind,
+                    path: r.file.clone(),
+                };
+                let source = Source {
+                    decision: Decision::New(object),
+                    location: Vec::new(),
                 };
                 out.by_sha.insert(info.sha256.clone(), source);
             }
@@ -195,7 +212,7 @@ fn sources_to_read(
                 i,
                 info.sha256.clone(),
                 r.file.clone(),
-                info.kind.expect("an image"),
+                kind,
                 info.size,
             )),
         }

@@ -23,6 +23,7 @@ mod filter;
 mod frontmatter;
 mod hexo;
 mod lean;
+mod media;
 mod mdbook;
 mod mdbook_parity;
 mod mdx;

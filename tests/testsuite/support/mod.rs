@@ -27,6 +27,7 @@ mod book;
 mod node;
 mod repo;
 mod s3;
+mod uploads;
 
 use std::io::Write;
 use std::net::TcpListener;

@@ -75,6 +75,9 @@ pub struct ScanOptions {
     /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
     /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
     pub hexo_assets: Option<String>,
+    /// File extensions (lower case, no dot) a plain link may publish besides
+    /// images (`assets = ["pdf", "zip"]`; see [`crate::resolve::classify_with`]).
+    pub assets: Vec<String>,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -100,6 +103,7 @@ impl From<Flavor> for ScanOptions {
                 .collect(),
             jsx_props: Vec::new(),
             hexo_assets: None,
+            assets: Vec::new(),
         }
     }
 }
@@ -119,6 +123,10 @@ pub enum Context {
     /// `src` of `<img>`, `srcset` of `<img>` and `<source>`, `poster` of
     /// `<video>` in raw HTML: image syntax, like [`Context::MarkdownImage`].
     HtmlImage { quote: Option<u8> },
+    /// `src` of `<video>`, `<audio>`, `<source>` and `<track>` (raw HTML, or a
+    /// string prop in MDX's JSX): an image, or a video, audio or captions
+    /// file ([`crate::resolve::MEDIA_EXTENSIONS`]), by its extension.
+    Media { quote: Option<u8> },
     /// The `href` of a raw HTML `<a>`: like [`Context::MarkdownLink`], it
     /// counts only when it names an image file.
     HtmlLink { quote: Option<u8> },
@@ -128,8 +136,9 @@ pub enum Context {
     /// A JavaScript string literal that is a JSX prop's whole value in MDX
     /// (`src={"a.png"}`): the span is what lies between its quotes (`"`,
     /// `'` or a backtick). `image` when the prop shows an image whatever
-    /// its path (`<img src>`).
-    JsString { quote: u8, image: bool },
+    /// its path (`<img src>`); `media` when it is a media element's `src`
+    /// (`<video src={"clip.mp4"}>`, as [`Context::Media`]).
+    JsString { quote: u8, image: bool, media: bool },
     /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
     /// by HTML when `html` (the tag sits in an HTML block).
     HexoTag { tag: HexoTag, html: bool },
@@ -155,6 +164,15 @@ impl Context {
     /// when its destination is an image file, remote or local.
     pub fn is_link(self) -> bool {
         matches!(self, Context::MarkdownLink | Context::HtmlLink { .. })
+    }
+
+    /// True for the `src` of a media element (`<video>`, `<audio>`,
+    /// `<source>`, `<track>`): a video, audio or captions file counts there.
+    pub fn is_media(self) -> bool {
+        matches!(
+            self,
+            Context::Media { .. } | Context::JsString { media: true, .. }
+        )
     }
 }
 

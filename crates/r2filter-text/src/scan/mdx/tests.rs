@@ -148,7 +148,8 @@ fn expression_string_props() {
         contexts("<img src={'b.png'} />"),
         [Context::JsString {
             quote: b'\'',
-            image: true
+            image: true,
+            media: false
         }]
     );
     assert_eq!(
@@ -337,4 +338,44 @@ fn a_value_line_starting_with_gt_outside_a_block_quote() {
     );
     let scanned = scan("> <img src=\"a\n> >b.png\" />\n", &Flavor::Mdx.into()).unwrap();
     assert_eq!((scanned.references.len(), scanned.unmapped.len()), (0, 1));
+}
+
+// Issue 24: media elements' `src` (HTML-named elements only: `<Video>` is a
+// component, whose `src` counts when it is an image), in a block quote and
+// a list, over several lines, as a string expression, and in JSX inside
+// JavaScript.
+#[test]
+fn media_elements() {
+    let doc = "<video src=\"a.mp4\" poster=\"p.jpg\">\n  <source src='b.webm' />\n  <track src=\"c.vtt\" />\n</video>\n\n> <audio\n>   src=\"d.mp3\" />\n\n- <audio src={\"e.ogg\"} />\n\n<Video src=\"f.mp4\" />\n\n{<audio src=\"g.flac\" />}\n";
+    assert_eq!(
+        found(doc),
+        [
+            pair("a.mp4", "a.mp4"),
+            pair("p.jpg", "p.jpg"),
+            pair("b.webm", "b.webm"),
+            pair("c.vtt", "c.vtt"),
+            pair("d.mp3", "d.mp3"),
+            pair("e.ogg", "e.ogg"),
+            pair("f.mp4", "f.mp4"),
+            pair("g.flac", "g.flac"),
+        ]
+    );
+    let media = |q| Context::Media { quote: q };
+    assert_eq!(
+        contexts(doc),
+        [
+            media(Some(b'"')),
+            Context::HtmlImage { quote: Some(b'"') },
+            media(Some(b'\'')),
+            media(Some(b'"')),
+            media(Some(b'"')),
+            Context::JsString {
+                quote: b'"',
+                image: false,
+                media: true
+            },
+            Context::Attribute { quote: Some(b'"') },
+            media(Some(b'"')),
+        ]
+    );
 }
