@@ -7,6 +7,9 @@ trials; a run with faults injected into part uploads.
     cargo build --release -p r2filter -p r2filter-bench --bins
     python3 bench/media_upload.py [--size-mib 1024] [--repeat 3] [--kills 10]
 
+`--smoke` (CI): the debug build, a 20 MiB video with a 6 MiB threshold, one
+round, 2 kill trials, nothing installed (peers skipped unless on PATH).
+
 The video is an MP4 header followed by random bytes (incompressible, and
 sniffed as video/mp4 like a real one: r2filter reads it as it is, never
 decodes it). Each round alternates the three tools, each into its own empty
@@ -74,9 +77,11 @@ def clean_env():
 
 
 class Tools:
-    def __init__(self, bindir, work, server, venv, rclone):
-        self.bin, self.work, self.server, self.venv, self.rclone = bindir, work, server, venv, rclone
+    def __init__(self, bindir, work, server, aws, rclone, threshold):
+        self.bin, self.work, self.server, self.aws_bin, self.rclone = bindir, work, server, aws, rclone
         self.env = clean_env()
+        if threshold:
+            self.env["R2FILTER_MULTIPART_THRESHOLD"] = threshold
 
     def r2filter_env(self, bucket, site):
         return self.env | {
@@ -102,7 +107,7 @@ class Tools:
 
     def aws(self, bucket, video):
         self.server.empty(bucket)
-        cmd = [self.venv / "bin" / "aws", "--endpoint-url", self.server.endpoint, "s3", "cp", video, f"s3://{bucket}/{video.name}"]
+        cmd = [self.aws_bin, "--endpoint-url", self.server.endpoint, "s3", "cp", video, f"s3://{bucket}/{video.name}"]
         return B.timed(cmd, env=self.env, server=self.server)
 
     def rclone_copy(self, bucket, video):
@@ -148,7 +153,7 @@ def head_to_head(tools, site, post, video, repeat):
     for r in range(repeat):
         B.log(f"== round {r + 1}/{repeat}")
         rows["r2filter"].append(tools.r2filter("bench-r2filter", site, post))
-        if tools.venv:
+        if tools.aws_bin:
             rows["aws s3 cp"].append(tools.aws("bench-aws", video))
         if tools.rclone:
             rows["rclone copy"].append(tools.rclone_copy("bench-rclone", video))
@@ -241,20 +246,27 @@ def main():
     ap.add_argument("--fault-permille", type=int, default=100)
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="CI: debug build, 20 MiB, install nothing")
     a = ap.parse_args()
+    threshold = None
     bindir = target_dir() / "release"
+    if a.smoke:
+        bindir = target_dir() / "debug"
+        a.size_mib, a.repeat, a.kills, a.rss_sizes, a.no_install = 20, 1, 2, "24", True
+        threshold = "6MiB"
     for b in ("r2filter", "s3-server"):
         if not (bindir / b).exists():
-            raise SystemExit(f"{bindir / b} is missing: cargo build --release -p r2filter -p r2filter-bench --bins")
+            raise SystemExit(f"{bindir / b} is missing: cargo build [--release] -p r2filter -p r2filter-bench --bins")
     B.ensure_time()
     work = target_dir() / "bench" / "media"
     shutil.rmtree(work, ignore_errors=True)
     site = work / "site"
     site.mkdir(parents=True)
-    venv = None
+    aws = shutil.which("aws") if a.no_install else None
     if not a.no_install:
         venv = work.parent / "venv-media"
-        if not (venv / "bin" / "aws").exists():
+        aws = venv / "bin" / "aws"
+        if not aws.exists():
             B.log("== installing", AWSCLI, "into", venv)
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", AWSCLI], check=True)
@@ -267,7 +279,7 @@ def main():
     post.write_text('<video src="talk.mp4" controls></video>\n')
     server = B.Server(bindir / "s3-server", work / "s3", ["bench-r2filter", "bench-aws", "bench-rclone", "bench-kill"])
     faulty = FaultyServer(bindir / "s3-server", work / "s3-faulty", a.fault_permille)
-    tools = Tools(bindir, work, server, venv, rclone)
+    tools = Tools(bindir, work, server, aws, rclone, threshold)
     res = {"size_mib": a.size_mib, "load": os.getloadavg()}
     try:
         B.log("== head to head")

@@ -999,8 +999,13 @@ mod tests {
             .unwrap_err()
             .to_string()
         };
-        assert!(bad(toml("assets = [\"txt\"]\n", None).unwrap()).starts_with("assets \"txt\": r2filter publishes a file only when its bytes say"));
-        assert!(bad(toml("multipart-threshold = \"1MiB\"\n", None).unwrap()).contains("at least 5MiB"));
+        assert!(
+            bad(toml("assets = [\"txt\"]\n", None).unwrap())
+                .starts_with("assets \"txt\": r2filter publishes a file only when its bytes say")
+        );
+        assert!(
+            bad(toml("multipart-threshold = \"1MiB\"\n", None).unwrap()).contains("at least 5MiB")
+        );
         assert!(toml("max-bytes = \"lots\"\n", None).is_err());
         assert_eq!("64MiB".parse::<ByteSize>(), Ok(ByteSize(64 << 20)));
         assert_eq!("1 kb".parse::<ByteSize>(), Ok(ByteSize(1000)));

@@ -51,28 +51,28 @@ const fn t(mime: &'static str, ext: &'static str) -> ImageType {
 pub const ASSET_TYPES: &[(&str, ImageType, &str)] = &[
     ("pdf", t("application/pdf", "pdf"), "application/pdf"),
     ("zip", t("application/zip", "zip"), "application/zip"),
-    ("epub", t("application/epub+zip", "epub"), "application/epub+zip"),
+    (
+        "epub",
+        t("application/epub+zip", "epub"),
+        "application/epub+zip",
+    ),
     ("gz", t("application/gzip", "gz"), "application/gzip"),
     ("tgz", t("application/gzip", "gz"), "application/gzip"),
     ("xz", t("application/x-xz", "xz"), "application/x-xz"),
-    ("bz2", t("application/x-bzip2", "bz2"), "application/x-bzip2"),
-    ("7z", t("application/x-7z-compressed", "7z"), "application/x-7z-compressed"),
+    (
+        "bz2",
+        t("application/x-bzip2", "bz2"),
+        "application/x-bzip2",
+    ),
+    (
+        "7z",
+        t("application/x-7z-compressed", "7z"),
+        "application/x-7z-compressed",
+    ),
     ("tar", t("application/x-tar", "tar"), "application/x-tar"),
-    (
-        "docx",
-        t(DOCX, "docx"),
-        DOCX,
-    ),
-    (
-        "xlsx",
-        t(XLSX, "xlsx"),
-        XLSX,
-    ),
-    (
-        "pptx",
-        t(PPTX, "pptx"),
-        PPTX,
-    ),
+    ("docx", t(DOCX, "docx"), DOCX),
+    ("xlsx", t(XLSX, "xlsx"), XLSX),
+    ("pptx", t(PPTX, "pptx"), PPTX),
     (
         "odt",
         t("application/vnd.oasis.opendocument.text", "odt"),

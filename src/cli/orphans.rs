@@ -37,27 +37,7 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
     let cwd = super::cwd()?;
     let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
     let found = orphans::find(&cfg)?;
-    let now = SystemTime::now();
-    let mut out = String::new();
-    for o in &found.objects {
-        let age = o
-            .last_modified
-            .and_then(|t| now.duration_since(t).ok())
-            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
-        out.push_str(&format!("{}\t{}\t{age}\n", o.key, o.size));
-    }
-    // Incomplete uploads: no size until completed; the upload id to abort it.
-    for u in &found.uploads {
-        let age = u
-            .initiated
-            .and_then(|t| now.duration_since(t).ok())
-            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400));
-        out.push_str(&format!(
-            "{}\tincomplete-upload\t{age}\t{}\n",
-            u.key, u.upload_id
-        ));
-    }
-    printer.stdout(out.as_bytes())?;
+    printer.stdout(listing(&found, SystemTime::now()).as_bytes())?;
     let scope = if found.prefix.is_empty() {
         "in the whole bucket (no prefix is set)".to_string()
     } else {
@@ -95,8 +75,45 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
         deleted.young,
         if days == 1 { "" } else { "s" },
     ));
+    aborted(printer, &found, &deleted, days);
+    Ok(())
+}
+
+/// One line per orphan (key, bytes, age in days), then per incomplete
+/// upload (key, `incomplete-upload`, age, the upload id to abort it: it has
+/// no size until completed).
+fn listing(found: &orphans::Orphans, now: SystemTime) -> String {
+    let age = |t: Option<SystemTime>| {
+        t.and_then(|t| now.duration_since(t).ok())
+            .map_or("?".to_string(), |a| format!("{}d", a.as_secs() / 86_400))
+    };
+    let mut out = String::new();
+    for o in &found.objects {
+        out.push_str(&format!(
+            "{}\t{}\t{}\n",
+            o.key,
+            o.size,
+            age(o.last_modified)
+        ));
+    }
+    for u in &found.uploads {
+        out.push_str(&format!(
+            "{}\tincomplete-upload\t{}\t{}\n",
+            u.key,
+            age(u.initiated),
+            u.upload_id
+        ));
+    }
+    out
+}
+
+/// What `--delete` did to the incomplete uploads.
+fn aborted(printer: &Printer, found: &orphans::Orphans, deleted: &orphans::Deleted, days: u64) {
     for u in &deleted.aborted {
-        printer.note(format_args!("aborted the incomplete upload of {} ({})", u.key, u.upload_id));
+        printer.note(format_args!(
+            "aborted the incomplete upload of {} ({})",
+            u.key, u.upload_id
+        ));
     }
     if !found.uploads.is_empty() {
         printer.say(format_args!(
@@ -107,5 +124,4 @@ pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error
             if days == 1 { "" } else { "s" },
         ));
     }
-    Ok(())
 }

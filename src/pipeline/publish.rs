@@ -208,13 +208,7 @@ fn sources_to_read(
                 };
                 out.by_sha.insert(info.sha256.clone(), source);
             }
-            _ => todo.push((
-                i,
-                info.sha256.clone(),
-                r.file.clone(),
-                kind,
-                info.size,
-            )),
+            _ => todo.push((i, info.sha256.clone(), r.file.clone(), kind, info.size)),
         }
     }
     todo

@@ -10,9 +10,9 @@
 
 #[cfg(feature = "s3")]
 mod ensure;
+pub mod local;
 #[cfg(feature = "s3")]
 mod multipart;
-pub mod local;
 #[cfg(feature = "s3")]
 mod net;
 #[cfg(feature = "s3")]
@@ -335,7 +335,7 @@ impl Store {
     /// The incomplete multipart uploads whose keys start with `prefix`, in
     /// key order (a local folder has none).
     pub fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<Incomplete>, StoreError> {
-        let mut found = match &self.backend {
+        let mut found: Vec<Incomplete> = match &self.backend {
             Backend::Local(_) => Vec::new(),
             #[cfg(feature = "s3")]
             Backend::Net(n) => n.incomplete_uploads(prefix)?,
@@ -346,8 +346,10 @@ impl Store {
     }
 
     /// Aborts an incomplete multipart upload (the store drops its parts).
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
     pub fn abort(&self, upload: &Incomplete) -> Result<(), StoreError> {
         match &self.backend {
+            // A folder has no uploads in parts.
             Backend::Local(_) => Ok(()),
             #[cfg(feature = "s3")]
             Backend::Net(n) => n.abort(upload),

@@ -226,12 +226,22 @@ mod tests {
         assert_eq!(layout(GIB).len(), 128);
         // 100 GiB needs 11 MiB parts to fit in 10,000.
         assert_eq!(part_size(100 * GIB), 11 * MIB);
-        for size in [1, MIN_PART, MIN_PART + 1, 20 * MIB + 3, 100 * GIB, 5 * 1024 * GIB] {
+        for size in [
+            1,
+            MIN_PART,
+            MIN_PART + 1,
+            20 * MIB + 3,
+            100 * GIB,
+            5 * 1024 * GIB,
+        ] {
             let parts = layout(size);
             assert!(parts.len() as u64 <= MAX_PARTS, "{size}");
             assert_eq!(parts.iter().map(|p| p.2).sum::<u64>(), size, "{size}");
             let (last, rest) = parts.split_last().unwrap();
-            assert!(rest.iter().all(|p| p.2 == part_size(size) && p.2 >= 5 * MIB));
+            assert!(
+                rest.iter()
+                    .all(|p| p.2 == part_size(size) && p.2 >= 5 * MIB)
+            );
             assert!(last.2 <= part_size(size) && last.2 > 0);
             assert_eq!(parts[0].0, 1);
         }

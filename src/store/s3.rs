@@ -242,7 +242,10 @@ impl S3Store {
 
     /// Starts a multipart upload with the object's headers (its parts come
     /// with [`Self::upload_part`]); answers the upload id.
-    pub(super) async fn create_multipart(&self, req: &PutRequest<'_>) -> Result<String, StoreError> {
+    pub(super) async fn create_multipart(
+        &self,
+        req: &PutRequest<'_>,
+    ) -> Result<String, StoreError> {
         let mut create = self
             .client
             .create_multipart_upload()
@@ -254,10 +257,15 @@ impl S3Store {
         if let Some(acl) = req.acl {
             create = create.acl(acl.into());
         }
-        let out = create
-            .send()
-            .await
-            .map_err(|e| sdk_error("CREATE UPLOAD", req.key, &self.endpoint, req.acl.is_some(), e))?;
+        let out = create.send().await.map_err(|e| {
+            sdk_error(
+                "CREATE UPLOAD",
+                req.key,
+                &self.endpoint,
+                req.acl.is_some(),
+                e,
+            )
+        })?;
         out.upload_id()
             .map(str::to_string)
             .ok_or_else(|| StoreError::Other {
@@ -353,7 +361,11 @@ impl S3Store {
     }
 
     /// Aborts an upload: the store drops its parts.
-    pub(super) async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StoreError> {
+    pub(super) async fn abort_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)

@@ -33,7 +33,8 @@ fn with_header(header: &[u8], seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-const WEBM: &[u8] = b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81\x01B\xf2\x81\x04B\xf3\x81\x08B\x82\x84webm";
+const WEBM: &[u8] =
+    b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81\x01B\xf2\x81\x04B\xf3\x81\x08B\x82\x84webm";
 const MP3: &[u8] = b"ID3\x04\0\0\0\0\0\0";
 const OGG: &[u8] = b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x1e\x01vorbis";
 const VTT: &[u8] = b"WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n";
@@ -56,9 +57,12 @@ fn run(site: &Site, s3: &S3Server) -> Run {
         .args(["--key-template", "{hash}.{ext}"])
 }
 
+/// A file of a site: its bytes, its path, its key's extension.
+type File = (Vec<u8>, &'static str, &'static str);
+
 /// A site with a video, its poster, a webm source, captions, an MP3 and an
 /// Ogg file.
-fn media_site() -> (Site, Vec<(Vec<u8>, &'static str, &'static str)>) {
+fn media_site() -> (Site, Vec<File>) {
     let site = Site::new();
     let files = vec![
         (mp4(1, 4096), "media/clip.mp4", "mp4"),
@@ -189,7 +193,9 @@ fn listed_assets_publish_from_links_and_nothing_else_changes() {
     let out = run(&site, &s3).args(["--assets", "txt"]).stdin(doc).run();
     let err = out.failure(2);
     assert!(
-        err.contains("assets \"txt\": r2filter publishes a file only when its bytes say what it is"),
+        err.contains(
+            "assets \"txt\": r2filter publishes a file only when its bytes say what it is"
+        ),
         "{err}"
     );
 }
@@ -202,34 +208,31 @@ fn bytes_that_are_not_of_the_named_type_are_refused_with_their_place() {
     site.write("talk.pdf", ZIP);
     site.write("en.vtt", "not captions\n");
     site.image("shot.mp4", 9);
-    let doc = "Intro\n\n<video src=\"clip.mp4\"></video>\n<track src=\"en.vtt\">\n[s](talk.pdf)\n<video src=\"shot.mp4\"></video>\n";
+    let doc = "Intro\n\n<video src=\"clip.mp4\"></video>\n<track src=\"en.vtt\">\n\n[s](talk.pdf)\n\n<video src=\"shot.mp4\"></video>\n";
     let out = run(&site, &s3).args(["--assets", "pdf"]).stdin(doc).run();
     out.failure(1);
     out.stderr_eq(str![[r#"
 error: <stdin>:3:13: clip.mp4 is not a .mp4 file (its bytes are of no type r2filter publishes)
- --> <stdin>:3:13
   |
 3 | <video src="clip.mp4"></video>
   |             ^^^^^^^^
   = hint: r2filter publishes a file only when its bytes are of the type its name says: fix the reference, or replace the file
 error: <stdin>:4:13: en.vtt is not a .vtt file (its bytes are of no type r2filter publishes)
- --> <stdin>:4:13
   |
 4 | <track src="en.vtt">
   |             ^^^^^^
   = hint: r2filter publishes a file only when its bytes are of the type its name says: fix the reference, or replace the file
-error: <stdin>:6:13: shot.mp4 is not a .mp4 file (its bytes are image/png)
- --> <stdin>:6:13
+error: <stdin>:8:13: shot.mp4 is not a .mp4 file (its bytes are image/png)
   |
-6 | <video src="shot.mp4"></video>
+8 | <video src="shot.mp4"></video>
   |             ^^^^^^^^
   = hint: r2filter publishes a file only when its bytes are of the type its name says: fix the reference, or replace the file
-error: <stdin>:5:5: talk.pdf is not a .pdf file (its bytes are application/zip)
- --> <stdin>:5:5
+error: <stdin>:6:5: talk.pdf is not a .pdf file (its bytes are application/zip)
   |
-5 | [s](talk.pdf)
+6 | [s](talk.pdf)
   |     ^^^^^^^^
   = hint: r2filter publishes a file only when its bytes are of the type its name says: fix the reference, or replace the file
+error: 4 references failed; nothing was written
 
 "#]]);
     assert_eq!(s3.requests().len(), 0, "nothing is sent");
@@ -250,7 +253,6 @@ fn max_bytes_refuses_larger_files_with_their_place() {
     out.failure(1);
     out.stderr_eq(str![[r#"
 error: <stdin>:2:13: big.mp4 has 3000 bytes, more than max-bytes (2000)
- --> <stdin>:2:13
   |
 2 | <video src="big.mp4"></video>
   |             ^^^^^^^
@@ -258,7 +260,10 @@ error: <stdin>:2:13: big.mp4 has 3000 bytes, more than max-bytes (2000)
 
 "#]]);
     assert_eq!(s3.requests().len(), 0);
-    let out = run(&site, &s3).args(["--max-bytes", "3000"]).stdin(doc).run();
+    let out = run(&site, &s3)
+        .args(["--max-bytes", "3000"])
+        .stdin(doc)
+        .run();
     out.success();
 }
 
@@ -318,13 +323,20 @@ fn big_files_go_up_in_parts_and_reruns_send_nothing() {
     // A HEAD, a listing of stale uploads, the start, 3 parts of 8 MiB at
     // most, the completion: conditional, as a PUT is.
     let methods: Vec<String> = s3.requests().into_iter().map(|r| r.method).collect();
-    assert_eq!(methods.iter().filter(|m| *m == "PUT").count(), 3, "{methods:?}");
-    assert_eq!(methods.iter().filter(|m| *m == "POST").count(), 2, "{methods:?}");
+    assert_eq!(
+        methods.iter().filter(|m| *m == "PUT").count(),
+        3,
+        "{methods:?}"
+    );
+    assert_eq!(
+        methods.iter().filter(|m| *m == "POST").count(),
+        2,
+        "{methods:?}"
+    );
     let complete = s3
         .requests()
         .into_iter()
-        .filter(|r| r.method == "POST")
-        .last()
+        .rfind(|r| r.method == "POST")
         .unwrap();
     assert_eq!(
         complete.headers.get("if-none-match").map(String::as_str),
@@ -356,11 +368,7 @@ fn big_files_go_up_in_parts_and_reruns_send_nothing() {
         .run();
     assert_eq!(again.success(), out.stdout);
     assert_eq!(s3.requests().len(), 0);
-    run(&site, &s3)
-        .arg("--dry-run")
-        .stdin(doc)
-        .run()
-        .success();
+    run(&site, &s3).arg("--dry-run").stdin(doc).run().success();
     assert_eq!(s3.requests().len(), 0);
     let verify = run(&site, &s3).arg("verify").run();
     verify.success();
@@ -484,12 +492,18 @@ fn a_store_that_keeps_failing_a_part_gets_the_upload_aborted() {
         .stdin("<video src=\"talk.mp4\"></video>\n")
         .run();
     let err = out.failure(1);
-    assert!(err.contains("<stdin>:1:13: uploading talk.mp4: UPLOAD PART"), "{err}");
+    assert!(
+        err.contains("<stdin>:1:13: uploading talk.mp4: UPLOAD PART"),
+        "{err}"
+    );
     assert!(err.contains("HTTP 500"), "{err}");
     assert!(s3.keys().is_empty());
     assert!(s3.open_uploads().is_empty(), "the upload was aborted");
     assert_eq!(s3.stored_parts(), 0);
-    assert!(s3.requests().iter().any(|r| r.method == "DELETE"), "ABORT sent");
+    assert!(
+        s3.requests().iter().any(|r| r.method == "DELETE"),
+        "ABORT sent"
+    );
     assert!(site.manifest().is_none());
 }
 
@@ -571,7 +585,11 @@ fn kill_9_mid_upload_then_rerun_leaves_one_object_and_no_incomplete_upload() {
             Some(&video[..]),
             "trial {trial}"
         );
-        assert!(s3.open_uploads().is_empty(), "trial {trial}: {:?}", s3.open_uploads());
+        assert!(
+            s3.open_uploads().is_empty(),
+            "trial {trial}: {:?}",
+            s3.open_uploads()
+        );
         assert_eq!(s3.stored_parts(), 0, "trial {trial}");
         if !left.is_empty() {
             assert!(
@@ -602,7 +620,8 @@ fn orphans_lists_and_aborts_incomplete_uploads_under_the_prefix() {
         format!("blog/2026/01/abc.mp4\tincomplete-upload\t0d\t{inside}\n")
     );
     assert!(
-        out.stderr.contains("r2filter orphans: 1 incomplete multipart upload under blog/"),
+        out.stderr
+            .contains("r2filter orphans: 1 incomplete multipart upload under blog/"),
         "{}",
         out.stderr
     );
@@ -615,7 +634,8 @@ fn orphans_lists_and_aborts_incomplete_uploads_under_the_prefix() {
         .run();
     out.success();
     assert!(
-        out.stderr.contains("aborted 0 incomplete uploads; kept 1 younger than 1 day"),
+        out.stderr
+            .contains("aborted 0 incomplete uploads; kept 1 younger than 1 day"),
         "{}",
         out.stderr
     );
@@ -662,6 +682,9 @@ fn migrate_and_eject_treat_media_and_assets_like_images() {
         .run();
     out.success();
     assert_eq!(site.read("posts/a.md"), original);
-    assert_eq!(std::fs::read(site.path("posts/media/clip.mp4")).unwrap(), video);
+    assert_eq!(
+        std::fs::read(site.path("posts/media/clip.mp4")).unwrap(),
+        video
+    );
     assert_eq!(std::fs::read(site.path("posts/slides.pdf")).unwrap(), PDF);
 }

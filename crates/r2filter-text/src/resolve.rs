@@ -198,42 +198,6 @@ mod tests {
                 Context::Attribute { quote: None },
                 Url::Skip(Skip::NotAnImage),
             ),
-            // Issue 24: media elements' `src` take video, audio and captions.
-            (
-                "media/Clip.MP4?t=3",
-                Context::Media { quote: None },
-                local("media/Clip.MP4", "?t=3"),
-            ),
-            (
-                "subs.vtt",
-                Context::JsString {
-                    quote: b'"',
-                    image: false,
-                    media: true,
-                },
-                local("subs.vtt", ""),
-            ),
-            (
-                "poster.png",
-                Context::Media { quote: None },
-                local("poster.png", ""),
-            ),
-            (
-                "clip",
-                Context::Media { quote: None },
-                Url::Skip(Skip::NotAnImage),
-            ),
-            (
-                "notes.txt",
-                Context::Media { quote: None },
-                Url::Skip(Skip::NotAnImage),
-            ),
-            ("clip.mp4", Context::MarkdownLink, Url::Skip(Skip::NotAnImage)),
-            (
-                "https://x.org/clip.mp4",
-                Context::Media { quote: None },
-                Url::Skip(Skip::Remote),
-            ),
             ("doc.pdf", IMG, Url::Skip(Skip::NotAnImage)),
             ("#top", IMG, Url::Skip(Skip::NotAPath)),
             ("", IMG, Url::Skip(Skip::NotAPath)),
@@ -267,6 +231,55 @@ mod tests {
             ),
             ("C:/x.png", IMG, local("C:/x.png", "")),
             ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
+        ];
+        for (url, ctx, want) in cases {
+            assert_eq!(classify(url, ctx), want, "{url}");
+        }
+    }
+
+    // Issue 24: media elements' `src` take video, audio and captions.
+    #[test]
+    fn classify_media() {
+        let cases = [
+            (
+                "media/Clip.MP4?t=3",
+                Context::Media { quote: None },
+                local("media/Clip.MP4", "?t=3"),
+            ),
+            (
+                "subs.vtt",
+                Context::JsString {
+                    quote: b'"',
+                    image: false,
+                    media: true,
+                },
+                local("subs.vtt", ""),
+            ),
+            (
+                "poster.png",
+                Context::Media { quote: None },
+                local("poster.png", ""),
+            ),
+            (
+                "clip",
+                Context::Media { quote: None },
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "notes.txt",
+                Context::Media { quote: None },
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "clip.mp4",
+                Context::MarkdownLink,
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://x.org/clip.mp4",
+                Context::Media { quote: None },
+                Url::Skip(Skip::Remote),
+            ),
         ];
         for (url, ctx, want) in cases {
             assert_eq!(classify(url, ctx), want, "{url}");

@@ -16,6 +16,8 @@ use super::{ACCESS_KEY, BUCKET, SECRET_KEY};
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The query string (`uploads`, `partNumber=1&uploadId=…`), or empty.
+    pub query: String,
     pub headers: BTreeMap<String, String>,
 }
 
@@ -204,6 +206,7 @@ impl S3Server {
                             let seen = Seen {
                                 method: req.method().to_string(),
                                 path: req.uri().path().to_string(),
+                                query: req.uri().query().unwrap_or_default().to_string(),
                                 headers: req
                                     .headers()
                                     .iter()
@@ -412,7 +415,11 @@ impl S3Server {
             .flatten()
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                Some(name.strip_prefix(".upload-")?.strip_suffix(".json")?.to_string())
+                Some(
+                    name.strip_prefix(".upload-")?
+                        .strip_suffix(".json")?
+                        .to_string(),
+                )
             })
             .collect();
         ids.sort();

@@ -76,7 +76,11 @@ impl ListUploads {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let head = format!(".bucket-{}.object-", b64.encode(bucket));
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(&self.root).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(&self.root)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(rest) = name
                 .strip_prefix(&head)
@@ -87,11 +91,7 @@ impl ListUploads {
             let Some((key, id)) = rest.split_once(".upload-") else {
                 continue;
             };
-            let Some(key) = b64
-                .decode(key)
-                .ok()
-                .and_then(|k| String::from_utf8(k).ok())
-            else {
+            let Some(key) = b64.decode(key).ok().and_then(|k| String::from_utf8(k).ok()) else {
                 continue;
             };
             // Open while s3s-fs keeps its upload record.
