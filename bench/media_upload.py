@@ -253,6 +253,7 @@ def main():
     if a.smoke:
         bindir = target_dir() / "debug"
         a.size_mib, a.repeat, a.kills, a.rss_sizes, a.no_install = 20, 1, 2, "24", True
+        a.fault_permille = 400
         threshold = "6MiB"
     for b in ("r2filter", "s3-server"):
         if not (bindir / b).exists():

@@ -8,7 +8,11 @@
 #       cargo-zigbuild for glibc 2.17 (target <arch>-unknown-linux-gnu.2.17),
 #       so it runs on every current CI and hosting image; that needs
 #       `cargo install --locked cargo-zigbuild@0.24.1` and zig (PyPI `ziglang`;
-#       point CARGO_ZIGBUILD_PYTHON_PATH at the Python that has it).
+#       point CARGO_ZIGBUILD_PYTHON_PATH at the Python that has it). On a
+#       musl system (Alpine) it builds the static <arch>-unknown-linux-musl
+#       binary with plain cargo. Other platforms' packages (the musl ones
+#       from a glibc machine, Windows on ARM, ...) need that target's Rust
+#       std, which the release workflow has: it packs them with --binary.
 #   npm/pack.sh OUT_DIR --platform NAME --binary PATH
 #       packs an already built binary (the release workflow does this for the
 #       binaries its matrix built); NAME is a folder of npm/platforms/.
@@ -49,31 +53,44 @@ if [ -z "$platform" ]; then
   # The host: "<os>-<arch>" as npm/platforms/ names them, and how to build.
   os=$(uname -s)
   arch=$(uname -m)
-  case "$os-$arch" in
-    Linux-x86_64) platform=linux-x64-gnu; zig_target=x86_64-unknown-linux-gnu ;;
-    Linux-aarch64) platform=linux-arm64-gnu; zig_target=aarch64-unknown-linux-gnu ;;
-    Darwin-x86_64) platform=darwin-x64; zig_target="" ;;
-    Darwin-arm64) platform=darwin-arm64; zig_target="" ;;
-    MINGW*-x86_64 | MSYS*-x86_64 | CYGWIN*-x86_64) platform=win32-x64-msvc; zig_target="" ;;
-    *) echo "npm/pack.sh: no npm platform package for $os $arch" >&2; exit 1 ;;
-  esac
+  # A musl system (Alpine) builds its own static binary: no zig needed there.
+  libc=gnu
   if [ "$os" = Linux ] && ldd --version 2>&1 | grep -qi musl; then
-    echo "npm/pack.sh: this is a musl system; the Linux packages are for glibc" >&2
-    exit 1
+    libc=musl
   fi
+  native_target=""
+  case "$os-$arch-$libc" in
+    Linux-x86_64-gnu) platform=linux-x64-gnu; zig_target=x86_64-unknown-linux-gnu ;;
+    Linux-aarch64-gnu) platform=linux-arm64-gnu; zig_target=aarch64-unknown-linux-gnu ;;
+    Linux-x86_64-musl) platform=linux-x64-musl; zig_target=""; native_target=x86_64-unknown-linux-musl ;;
+    Linux-aarch64-musl) platform=linux-arm64-musl; zig_target=""; native_target=aarch64-unknown-linux-musl ;;
+    Darwin-x86_64-*) platform=darwin-x64; zig_target="" ;;
+    Darwin-arm64-*) platform=darwin-arm64; zig_target="" ;;
+    MINGW*-x86_64-* | MSYS*-x86_64-* | CYGWIN*-x86_64-*) platform=win32-x64-msvc; zig_target="" ;;
+    MINGW*-aarch64-* | MSYS*-aarch64-* | CYGWIN*-aarch64-*) platform=win32-arm64-msvc; zig_target="" ;;
+    *) echo "npm/pack.sh: no npm platform package for $os $arch ($libc)" >&2; exit 1 ;;
+  esac
+  # Where cargo puts what it builds (CARGO_TARGET_DIR when set).
+  target_dir=${CARGO_TARGET_DIR:-target}
   exe=r2filter
-  [ "$platform" = win32-x64-msvc ] && exe=r2filter.exe
-  if [ -n "$zig_target" ]; then
+  case "$platform" in
+    win32-*) exe=r2filter.exe ;;
+  esac
+  if [ -n "$native_target" ]; then
+    # Rust's musl targets link the C library in: a static binary.
+    cargo build --release --locked --bin r2filter --target "$native_target" >&2
+    binary="$target_dir/$native_target/release/$exe"
+  elif [ -n "$zig_target" ]; then
     if ! cargo-zigbuild --version >/dev/null 2>&1; then
       echo "npm/pack.sh: cargo-zigbuild is missing: cargo install --locked cargo-zigbuild@0.24.1 (and pip install ziglang)" >&2
       exit 1
     fi
     # cargo-zigbuild drops the glibc suffix from the output folder.
     cargo zigbuild --release --locked --bin r2filter --target "$zig_target.2.17" >&2
-    binary="target/$zig_target/release/$exe"
+    binary="$target_dir/$zig_target/release/$exe"
   else
     cargo build --release --locked --bin r2filter >&2
-    binary="target/release/$exe"
+    binary="$target_dir/release/$exe"
   fi
 fi
 

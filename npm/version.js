@@ -7,8 +7,9 @@
 //   node npm/version.js --check   change nothing; exit 1 naming what is stale
 //
 // It also checks that the launcher's platform table, npm/platforms/ and the
-// optionalDependencies name the same packages, and that each platform
-// package's os/cpu/libc fields match its name.
+// optionalDependencies name the same packages, that each platform package's
+// os/cpu/libc fields match its name, and that the launcher's key for each
+// package is the machine npm installs it on.
 "use strict";
 
 const fs = require("node:fs");
@@ -106,6 +107,18 @@ function main() {
       `the launcher's PLATFORMS (${launched.join(", ")}) and npm/platforms/ ` +
         `(${platformPackages.join(", ")}) name different packages`,
     );
+  }
+  // Each key of the table leads to the package npm installs on that machine.
+  for (const [key, pkg] of Object.entries(launcher.PLATFORMS)) {
+    const [os, cpu, libc] = key.split("-");
+    const want = { os: [os], cpu: [cpu] };
+    if (libc) {
+      want.libc = [libc];
+    }
+    const got = expectedFields(pkg.replace(/^@r2filter\//, ""));
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      problems.push(`the launcher runs ${pkg} on ${key}, but npm installs it on ${JSON.stringify(got)}`);
+    }
   }
 
   for (const [file, value] of wanted) {

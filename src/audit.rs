@@ -1,73 +1,16 @@
 //! Two audits for CI and for peace of mind.
 //!
-//! - [`check`]: offline, no credentials. Every local image reference must
-//!   resolve to an image file inside the root *and* be in the manifest, so a
-//!   pull request that adds an image without running r2filter (or forgets to
-//!   commit the manifest) fails its lint job.
+//! - `check` ([`crate::pipeline::check`]): offline, no credentials. Every
+//!   local image reference must resolve to an image file inside the root
+//!   *and* be in the manifest, so a pull request that adds an image without
+//!   running r2filter (or forgets to commit the manifest) fails its lint job.
 //! - [`verify`]: asks the store (HEAD) about every object the manifest lists,
 //!   and reports the ones that are missing or differ in size, type or hash.
 
-use crate::config::{Config, OnMissing};
-use crate::document::Document;
-use crate::error::{Error, Problem, ReferenceError};
+use crate::config::Config;
+use crate::error::Error;
 use crate::manifest::{Entry, Manifest};
-use crate::pipeline::{self, Status};
-use crate::progress::NoProgress;
 use crate::store::{Head, Store};
-
-/// What [`check`] looked at.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Checked {
-    pub documents: usize,
-    /// Local image references, all resolved and in the manifest.
-    pub references: usize,
-}
-
-/// Checks `docs` against the disk and the manifest without any network use:
-/// the pipeline's locate, hash and plan phases (a missing file is always a
-/// problem here, whatever `on-missing` says), writing nothing. Every problem
-/// of every reference is reported, in document order, as
-/// [`Error::Documents`].
-pub fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
-    let located = pipeline::locate(cfg, docs, OnMissing::Error, &NoProgress)?;
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let hashed = pipeline::hash(cfg, &located, false, &NoProgress);
-    // What each image would be published as: an entry made before locations
-    // were stripped, for a photo that has one, is not good enough.
-    let published = pipeline::publish::publish(cfg, &manifest, docs, &located, &hashed, false);
-    published.report_locations(&cfg.publish, docs, &located, &hashed);
-    let plan = pipeline::plan(cfg, &manifest, docs, &located, &hashed, &published, true);
-    let mut problems: Vec<((usize, usize), ReferenceError)> = Vec::new();
-    for (i, r) in located.refs.iter().enumerate() {
-        let problem = match hashed.problem(&located, &r.file) {
-            Some(p) => p,
-            None => {
-                let sha = &hashed.image(&r.file).expect("an image").sha256;
-                if plan.by_sha.get(sha).map(|p| p.status) == Some(Status::Manifest) {
-                    continue;
-                }
-                Problem::NotUploaded {
-                    path: located.shown(&r.file),
-                    manifest: cfg.manifest.clone(),
-                }
-            }
-        };
-        let at = (r.doc, r.reference.span.start);
-        problems.push((at, located.error_at(docs, i, problem)));
-    }
-    let references = located.local;
-    problems.extend(located.problems);
-    if problems.is_empty() {
-        return Ok(Checked {
-            documents: docs.len(),
-            references,
-        });
-    }
-    problems.sort_by_key(|(at, _)| *at);
-    Err(Error::Documents(
-        problems.into_iter().map(|(_, p)| p).collect(),
-    ))
-}
 
 /// One way an object differs from its manifest entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -52,7 +52,6 @@ mod progress;
 mod published;
 mod report;
 mod resolve;
-mod statcache;
 mod store;
 pub mod transform;
 

@@ -31,6 +31,7 @@ case "${RUNNER_OS:-}-${RUNNER_ARCH:-}" in
   macOS-X64) target=x86_64-apple-darwin ;;
   macOS-ARM64) target=aarch64-apple-darwin ;;
   Windows-X64) target=x86_64-pc-windows-msvc ;;
+  Windows-ARM64) target=aarch64-pc-windows-msvc ;;
   *)
     echo "::error::r2filter has no prebuilt binary for ${RUNNER_OS:-?} ${RUNNER_ARCH:-?}; use cargo install r2filter" >&2
     exit 1

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Cli, Printer};
-use crate::audit;
 use crate::config::Settings;
 use crate::error::Error;
+use crate::pipeline;
 use r2filter_text::scan::Flavor;
 
 /// Check, without network or credentials, that every local image is on disk
@@ -51,7 +51,7 @@ pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> 
     } else {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
-    let checked = audit::check(&cfg, &docs)?;
+    let checked = pipeline::check(&cfg, &docs)?;
     printer.say(format_args!(
         "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
         checked.references,

@@ -110,7 +110,7 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
         Ok(status) => std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
         Err(e) => {
             printer.stderr(&format!(
-                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
+                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install r2filter mdbook-r2filter` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
                 program.display()
             ));
             std::process::ExitCode::FAILURE

@@ -1,6 +1,5 @@
-//! Phase 2½ of the pipeline, between [`crate::pipeline::hash`] and
-//! [`crate::pipeline::plan`]: what each distinct source image becomes in the
-//! bucket under the run's [`crate::transform::Settings`] (location stripped by
+//! Phase 3, publish: what each distinct source image becomes in the bucket
+//! under the run's [`crate::transform::Settings`] (location stripped by
 //! default, converted or scaled down when asked).
 //!
 //! The manifest is keyed by the *source* file's SHA-256 and records the
@@ -17,18 +16,16 @@
 //!   republished under the new key with a warning: the old object stays in the
 //!   bucket (keys are immutable) until the user deletes it.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
-use crate::document::Document;
+use super::hash::Image;
+use super::{Batch, Hashed, ImageId};
 use crate::error::{Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use crate::object::ImageType;
-use crate::pipeline::{Hashed, Located};
 use crate::transform::{self, StripMetadata};
 
 /// The bytes an object is made of.
@@ -64,10 +61,12 @@ pub(crate) struct Source {
     pub(crate) location: Vec<String>,
 }
 
-/// What [`publish`] decided, by source SHA-256.
+/// What [`publish`] decided.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
-    pub(crate) by_sha: HashMap<String, Source>,
+    /// By [`ImageId`]; `None` for an image that could not be read (its
+    /// problem is in `problems`).
+    pub(crate) sources: Vec<Option<Source>>,
     /// The settings, as entries record them.
     pub(crate) transform: String,
     /// Files that could not be read (between hashing and now), at their first
@@ -78,40 +77,34 @@ pub(crate) struct Published {
     _tmp: Option<tempfile::TempDir>,
 }
 
-/// Phase 2½: decides, and when needed computes, the published bytes of each
-/// distinct source image. `write` puts changed bytes into a temporary folder
-/// for the upload (a dry run or `check` computes keys only).
+/// Decides, and when needed computes, the published bytes of each distinct
+/// source image. `write` puts changed bytes into a temporary folder for the
+/// upload (a dry run or `check` computes keys only).
 pub(crate) fn publish(
-    cfg: &Config,
+    batch: &Batch<'_>,
     manifest: &Manifest,
-    docs: &[Document],
-    located: &Located,
     hashed: &Hashed,
     write: bool,
 ) -> Published {
-    let settings = &cfg.publish;
+    let settings = &batch.cfg.publish;
     let transform = settings.describe();
     let mut out = Published {
+        sources: vec![None; hashed.images.len()],
         transform: transform.clone(),
         ..Published::default()
     };
-    let todo = sources_to_read(manifest, located, hashed, &transform, &mut out);
+    let todo = sources_to_read(&batch.files, manifest, hashed, &transform, &mut out);
     if todo.is_empty() {
         return out;
     }
     let tmp = if write {
         match tempfile::Builder::new().prefix("r2filter-").tempdir() {
             Ok(t) => Some(t),
-            Err(e) => {
-                let (i, ..) = &todo[0];
-                out.problems.push(located.error_at(
-                    docs,
-                    *i,
-                    Problem::Read {
-                        path: std::env::temp_dir(),
-                        source: e,
-                    },
-                ));
+            Err(source) => {
+                let path = std::env::temp_dir();
+                let first = hashed.image(todo[0]).first_ref;
+                out.problems
+                    .push(batch.error_at(first, Problem::Read { path, source }));
                 return out;
             }
         }
@@ -120,38 +113,30 @@ pub(crate) fn publish(
     };
     let results: Vec<Result<(Source, Vec<String>), std::io::Error>> = todo
         .par_iter()
-        .map(|(_, sha, file, kind, size)| {
-            let entry = manifest.objects.get(sha);
-            one(
-                settings,
-                &transform,
-                entry,
-                sha,
-                file,
-                *kind,
-                *size,
-                tmp.as_ref(),
-            )
+        .map(|&id| {
+            let image = hashed.image(id);
+            let entry = manifest.objects.get(&image.sha256);
+            let file = &batch.files[image.file.0];
+            one(settings, &transform, entry, image, file, tmp.as_ref())
         })
         .collect();
-    for ((i, sha, file, ..), result) in todo.iter().zip(results) {
+    for (&id, result) in todo.iter().zip(results) {
+        let image = hashed.image(id);
+        let shown = batch.shown(&batch.files[image.file.0]);
         match result {
             Ok((source, warnings)) => {
-                let r = &located.refs[*i];
-                let doc = &docs[r.doc];
-                let at = Location::new(&doc.name, &doc.text, r.reference.span.clone());
+                let at = batch.at_ref(image.first_ref);
                 for w in warnings {
-                    tracing::warn!("{at}: {}: {w}", located.shown(file).display());
+                    tracing::warn!("{at}: {}: {w}", shown.display());
                 }
-                let entry = manifest.objects.get(sha);
-                warn_republished(settings, entry, &source, &at, &located.shown(file));
-                out.by_sha.insert(sha.clone(), source);
+                let entry = manifest.objects.get(&image.sha256);
+                warn_republished(settings, entry, &source, &at, &shown);
+                out.sources[id.0] = Some(source);
             }
-            Err(source) => out.problems.push(located.error_at(
-                docs,
-                *i,
+            Err(source) => out.problems.push(batch.error_at(
+                image.first_ref,
                 Problem::Read {
-                    path: located.shown(file),
+                    path: shown,
                     source,
                 },
             )),
@@ -161,54 +146,40 @@ pub(crate) fn publish(
     out
 }
 
-/// A distinct source that must be read: its first reference, SHA-256, file,
-/// type and size.
-type Todo = (usize, String, PathBuf, ImageType, u64);
-
 /// Decides from the manifest alone what it can (entries made with these
-/// settings); returns the sources that must be read.
+/// settings; video, audio and assets, which are published as they are, from
+/// their files); returns the images that must be read.
 fn sources_to_read(
+    files: &[PathBuf],
     manifest: &Manifest,
-    located: &Located,
     hashed: &Hashed,
     transform: &str,
     out: &mut Published,
-) -> Vec<Todo> {
-    let mut todo: Vec<Todo> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, r) in located.refs.iter().enumerate() {
-        let Some(info) = hashed.image(&r.file) else {
-            continue;
-        };
-        if !seen.insert(&info.sha256) {
-            continue;
-        }
-        let kind = info.kind.expect("a known type");
-        match manifest.objects.get(&info.sha256) {
-            // Video, audio and assets are published as they are, whatever
-            // the image settings.
-            Some(entry) if entry.transform.as_deref() == Some(transform) || !kind.is_image() => {
-                let source = Source {
+) -> Vec<ImageId> {
+    let mut todo = Vec::new();
+    for (i, image) in hashed.images.iter().enumerate() {
+        let as_is = !image.kind.is_image();
+        match manifest.objects.get(&image.sha256) {
+            Some(entry) if entry.transform.as_deref() == Some(transform) || as_is => {
+                out.sources[i] = Some(Source {
                     decision: Decision::Manifest,
                     location: entry.location.clone(),
-                };
-                out.by_sha.insert(info.sha256.clone(), source);
+                });
             }
-            // Not an image: never read here (a 2 GB video stays on disk).
-            None if !kind.is_image() => {
+            // Never read here: a 2 GB video stays on disk until it is sent.
+            None if as_is => {
                 let object = Object {
-                    sha256: info.sha256.clone(),
-                    size: info.size,
-                    kind,
-                    path: r.file.clone(),
+                    sha256: image.sha256.clone(),
+                    size: image.size,
+                    kind: image.kind,
+                    path: files[image.file.0].clone(),
                 };
-                let source = Source {
+                out.sources[i] = Some(Source {
                     decision: Decision::New(object),
                     location: Vec::new(),
-                };
-                out.by_sha.insert(info.sha256.clone(), source);
+                });
             }
-            _ => todo.push((i, info.sha256.clone(), r.file.clone(), kind, info.size)),
+            _ => todo.push(ImageId(i)),
         }
     }
     todo
@@ -236,20 +207,18 @@ fn warn_republished(
     }
 }
 
-/// Reads and transforms one source file.
-#[allow(clippy::too_many_arguments)]
+/// Reads and transforms one source image, from `file`.
 fn one(
     settings: &transform::Settings,
     transform: &str,
     entry: Option<&Entry>,
-    sha: &str,
+    image: &Image,
     file: &Path,
-    kind: ImageType,
-    size: u64,
     tmp: Option<&tempfile::TempDir>,
 ) -> std::io::Result<(Source, Vec<String>)> {
+    let (sha, size) = (image.sha256.as_str(), image.size);
     let bytes = std::fs::read(file)?;
-    let published = transform::apply(&bytes, kind, settings);
+    let published = transform::apply(&bytes, image.kind, settings);
     let (sha256, size, path) = match &published.bytes {
         None => (sha.to_string(), size, file.to_path_buf()),
         Some(b) => {
@@ -298,37 +267,26 @@ impl Published {
     /// Reports each source image that carries a location, at its first
     /// reference: every run does, from the manifest when the file was not
     /// read. Returns how many there are.
-    pub(crate) fn report_locations(
-        &self,
-        settings: &transform::Settings,
-        docs: &[Document],
-        located: &Located,
-        hashed: &Hashed,
-    ) -> usize {
-        let mut seen = std::collections::HashSet::new();
-        for r in &located.refs {
-            let Some(info) = hashed.image(&r.file) else {
+    pub(crate) fn report_locations(&self, batch: &Batch<'_>, hashed: &Hashed) -> usize {
+        let settings = &batch.cfg.publish;
+        let mut located = 0;
+        for (image, source) in hashed.images.iter().zip(&self.sources) {
+            let Some(source) = source.as_ref().filter(|s| !s.location.is_empty()) else {
                 continue;
             };
-            let Some(source) = self.by_sha.get(&info.sha256) else {
-                continue;
-            };
-            if source.location.is_empty() || !seen.insert(&info.sha256) {
-                continue;
-            }
-            let doc = &docs[r.doc];
-            let at = Location::new(&doc.name, &doc.text, r.reference.span.clone());
+            located += 1;
             let what = if settings.strip == StripMetadata::None {
                 "published WITH it (strip-metadata = \"none\")"
             } else {
                 "published without it, but the file itself still has it"
             };
             tracing::warn!(
-                "{at}: {} carries a location ({}): {what}",
-                located.shown(&r.file).display(),
+                "{}: {} carries a location ({}): {what}",
+                batch.at_ref(image.first_ref),
+                batch.shown(&batch.files[image.file.0]).display(),
                 source.location.join(", "),
             );
         }
-        seen.len()
+        located
     }
 }

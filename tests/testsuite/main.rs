@@ -17,6 +17,7 @@ mod batch;
 mod commonmark;
 mod concurrency;
 mod crash;
+mod docs;
 mod eject;
 mod faults;
 mod filter;

@@ -262,7 +262,10 @@ fn the_packages_carry_cargo_s_version_and_only_what_they_need() {
             "@r2filter/darwin-arm64",
             "@r2filter/darwin-x64",
             "@r2filter/linux-arm64-gnu",
+            "@r2filter/linux-arm64-musl",
             "@r2filter/linux-x64-gnu",
+            "@r2filter/linux-x64-musl",
+            "@r2filter/win32-arm64-msvc",
             "@r2filter/win32-x64-msvc",
         ]
     );
@@ -279,7 +282,13 @@ fn the_packages_carry_cargo_s_version_and_only_what_they_need() {
         };
         assert_eq!(pkg["os"], serde_json::json!([os]), "{name}");
         assert_eq!(pkg["cpu"], serde_json::json!([cpu]), "{name}");
-        let libc = (os == "linux").then(|| serde_json::json!(["glibc"]));
+        let libc = (os == "linux").then(|| {
+            serde_json::json!([if name.ends_with("-musl") {
+                "musl"
+            } else {
+                "glibc"
+            }])
+        });
         assert_eq!(pkg.get("libc"), libc.as_ref(), "{name}");
     }
 
@@ -489,6 +498,25 @@ fn the_launcher_names_the_platform_when_no_package_matches() {
     let err = missing.failure(1);
     assert!(err.contains(&format!("({host_key})")), "{err}");
     assert!(err.contains("is not installed"), "{err}");
+    // The common cause (a lockfile made on another system, npm/cli#4828) and
+    // its fixes, for this very platform.
+    assert!(err.contains("npm/cli#4828"), "{err}");
+    assert!(
+        err.contains("`rm -rf node_modules package-lock.json && npm install`"),
+        "{err}"
+    );
+    let mut parts = host_key.split('-');
+    let (os, cpu) = (parts.next().unwrap(), parts.next().unwrap());
+    let libc = parts
+        .next()
+        .map(|l| format!(" --libc={l}"))
+        .unwrap_or_default();
+    assert!(
+        err.contains(&format!("`npm install --os={os} --cpu={cpu}{libc}`")),
+        "{err}"
+    );
+    assert!(err.contains("--omit=optional"), "{err}");
+    assert!(err.contains("R2FILTER_BINARY_PATH"), "{err}");
 
     // An architecture nobody builds for.
     std::fs::write(
@@ -517,6 +545,269 @@ fn the_launcher_names_the_platform_when_no_package_matches() {
         "{err}"
     );
     assert!(err.contains("R2FILTER_BINARY_PATH"), "{err}");
+}
+
+/// `libcOf` and `platformKey`, the launcher's pure choice, on the facts of
+/// other machines: Node's diagnostic report, the names in /lib and the text
+/// of /usr/bin/ldd decide glibc or musl; platform, arch and libc decide the
+/// package.
+#[test]
+fn the_launcher_tells_glibc_from_musl_and_picks_the_package() {
+    if !npm_available() {
+        return;
+    }
+    let gnu_ldd = "#!/bin/bash\n# This file is part of the GNU C Library.\n";
+    let glibc_report = serde_json::json!({
+        "header": { "glibcVersionRuntime": "2.36", "glibcVersionCompiler": "2.28" },
+        "sharedObjects": ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"],
+    });
+    // What Node on Alpine reports: no glibc version, musl's loader loaded.
+    let musl_report = serde_json::json!({
+        "header": { "osName": "Linux" },
+        "sharedObjects": ["/lib/ld-musl-aarch64.so.1", "/usr/lib/libstdc++.so.6"],
+    });
+    // What the launcher is told about a machine, and what it must choose.
+    let case = |what: &str, platform: &str, arch: &str, facts, expect| {
+        serde_json::json!({
+            "what": what, "platform": platform, "arch": arch, "facts": facts, "expect": expect,
+        })
+    };
+    let chooses = |libc: Option<&str>, key: &str, pkg: Option<&str>| serde_json::json!({ "libc": libc, "key": key, "pkg": pkg });
+    let cases = [
+        case(
+            "Debian x64: the report has glibc's version",
+            "linux",
+            "x64",
+            serde_json::json!({ "report": glibc_report, "libFiles": ["x86_64-linux-gnu"], "ldd": gnu_ldd }),
+            chooses(
+                Some("glibc"),
+                "linux-x64-glibc",
+                Some("@r2filter/linux-x64-gnu"),
+            ),
+        ),
+        case(
+            "Alpine arm64: the report shows musl's loader",
+            "linux",
+            "arm64",
+            serde_json::json!({ "report": musl_report, "libFiles": ["ld-musl-aarch64.so.1"] }),
+            chooses(
+                Some("musl"),
+                "linux-arm64-musl",
+                Some("@r2filter/linux-arm64-musl"),
+            ),
+        ),
+        case(
+            "Alpine x64 without a report: musl's loader in /lib",
+            "linux",
+            "x64",
+            serde_json::json!({ "report": null, "libFiles": ["apk", "ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1"] }),
+            chooses(
+                Some("musl"),
+                "linux-x64-musl",
+                Some("@r2filter/linux-x64-musl"),
+            ),
+        ),
+        case(
+            "musl without a report or /lib entry: ldd names musl",
+            "linux",
+            "x64",
+            serde_json::json!({ "report": null, "libFiles": [], "ldd": "musl libc (x86_64)\nVersion 1.2.5\n" }),
+            chooses(
+                Some("musl"),
+                "linux-x64-musl",
+                Some("@r2filter/linux-x64-musl"),
+            ),
+        ),
+        case(
+            "a report without glibc's version and nothing else to go by",
+            "linux",
+            "arm64",
+            serde_json::json!({ "report": { "header": {}, "sharedObjects": [] } }),
+            chooses(
+                Some("musl"),
+                "linux-arm64-musl",
+                Some("@r2filter/linux-arm64-musl"),
+            ),
+        ),
+        case(
+            "glibc without a report: nothing says musl",
+            "linux",
+            "arm64",
+            serde_json::json!({ "report": null, "libFiles": ["aarch64-linux-gnu"], "ldd": gnu_ldd }),
+            chooses(
+                Some("glibc"),
+                "linux-arm64-glibc",
+                Some("@r2filter/linux-arm64-gnu"),
+            ),
+        ),
+        case(
+            "Windows on ARM",
+            "win32",
+            "arm64",
+            serde_json::Value::Null,
+            chooses(None, "win32-arm64", Some("@r2filter/win32-arm64-msvc")),
+        ),
+        case(
+            "Windows x64",
+            "win32",
+            "x64",
+            serde_json::Value::Null,
+            chooses(None, "win32-x64", Some("@r2filter/win32-x64-msvc")),
+        ),
+        case(
+            "macOS on Apple silicon",
+            "darwin",
+            "arm64",
+            serde_json::Value::Null,
+            chooses(None, "darwin-arm64", Some("@r2filter/darwin-arm64")),
+        ),
+        case(
+            "an architecture nobody builds for",
+            "linux",
+            "riscv64",
+            serde_json::json!({ "report": glibc_report }),
+            chooses(Some("glibc"), "linux-riscv64-glibc", None),
+        ),
+    ];
+    let script = r#"
+const l = require(process.argv[1]);
+let input = "";
+process.stdin.on("data", (d) => (input += d)).on("end", () => {
+  const out = JSON.parse(input).map((c) => {
+    const libc = c.platform === "linux" ? l.libcOf(c.facts) : null;
+    const key = l.platformKey({ platform: c.platform, arch: c.arch, libc });
+    return { libc, key, pkg: l.PLATFORMS[key] || null };
+  });
+  process.stdout.write(JSON.stringify(out));
+});
+"#;
+    let out = Run::new("node", repo())
+        .args(["-e", script])
+        .arg(repo().join("npm/r2filter/bin/r2filter.js"))
+        .stdin(serde_json::to_string(&cases).unwrap())
+        .run();
+    let chosen: Vec<serde_json::Value> = serde_json::from_str(out.success()).unwrap();
+    assert_eq!(chosen.len(), cases.len());
+    for (case, got) in cases.iter().zip(&chosen) {
+        assert_eq!(got, &case["expect"], "{}", case["what"]);
+    }
+}
+
+/// Node as it is on an Alpine machine: its report has no glibc version and
+/// names musl's loader among the loaded objects.
+const AS_ON_MUSL: &str = r#"
+const real = process.report.getReport.bind(process.report);
+process.report.getReport = () => {
+  const r = real();
+  delete r.header.glibcVersionRuntime;
+  delete r.header.glibcVersionCompiler;
+  const arch = process.arch === "arm64" ? "aarch64" : "x86_64";
+  r.sharedObjects = [`/lib/ld-musl-${arch}.so.1`];
+  return r;
+};
+"#;
+
+/// Node as it is on Windows on ARM.
+const AS_ON_WINDOWS_ARM64: &str = r#"
+Object.defineProperty(process, "platform", { value: "win32" });
+Object.defineProperty(process, "arch", { value: "arm64" });
+"#;
+
+/// The launcher inside a project whose node_modules holds every platform
+/// package with a stand-in binary (a script that names its package): on
+/// this machine, on a musl one and on Windows on ARM (Node's view of the
+/// machine replaced by a preloaded script), it runs the matching package's
+/// binary with the arguments and passes its exit code through;
+/// R2FILTER_BINARY_PATH wins over the packages.
+#[test]
+fn the_launcher_runs_the_matching_package_on_glibc_musl_and_windows_on_arm() {
+    if !npm_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path();
+    let modules = project.join("node_modules");
+    copy_tree(&repo().join("npm/r2filter"), &modules.join("r2filter"));
+    for name in platform_names() {
+        let dir = modules.join("@r2filter").join(&name);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::copy(
+            repo()
+                .join("npm/platforms")
+                .join(&name)
+                .join("package.json"),
+            dir.join("package.json"),
+        )
+        .unwrap();
+        let exe = if name.starts_with("win32-") {
+            "r2filter.exe"
+        } else {
+            "r2filter"
+        };
+        stand_in(
+            &dir.join("bin").join(exe),
+            &format!("#!/bin/sh\necho \"stand-in {name}: $*\"\nexit 3\n"),
+        );
+    }
+    std::fs::write(project.join("musl.js"), AS_ON_MUSL).unwrap();
+    std::fs::write(project.join("windows-arm64.js"), AS_ON_WINDOWS_ARM64).unwrap();
+    let launcher = modules.join("r2filter/bin/r2filter.js");
+    let run = |preload: Option<&str>, binary_path: Option<&Path>| {
+        let mut run = Run::new("node", project);
+        if let Some(p) = preload {
+            run = run.args(["--require", p]);
+        }
+        if let Some(b) = binary_path {
+            run = run.env("R2FILTER_BINARY_PATH", b);
+        }
+        let out = run.arg(&launcher).args(["--version", "two words"]).run();
+        assert_eq!(out.code, Some(3), "{out:?}");
+        out.stdout
+    };
+
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => panic!("no npm package for {other}"),
+    };
+    let host = match std::env::consts::OS {
+        "linux" => {
+            let musl = std::fs::read_dir("/lib").is_ok_and(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("ld-musl-"))
+            });
+            format!("linux-{arch}-{}", if musl { "musl" } else { "gnu" })
+        }
+        "macos" => format!("darwin-{arch}"),
+        other => panic!("no npm package for {other}"),
+    };
+    assert_eq!(
+        run(None, None),
+        format!("stand-in {host}: --version two words\n")
+    );
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            run(Some("./musl.js"), None),
+            format!("stand-in linux-{arch}-musl: --version two words\n")
+        );
+    }
+    assert_eq!(
+        run(Some("./windows-arm64.js"), None),
+        "stand-in win32-arm64-msvc: --version two words\n"
+    );
+
+    let own = project.join("own-build");
+    stand_in(&own, "#!/bin/sh\necho \"own build: $*\"\nexit 3\n");
+    assert_eq!(
+        run(Some("./windows-arm64.js"), Some(&own)),
+        "own build: --version two words\n"
+    );
+}
+
+/// An executable script at `path`.
+fn stand_in(path: &Path, script: &str) {
+    std::fs::write(path, script).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 }
 
 /// npm/version.js: the committed packages follow Cargo.toml, and a new
