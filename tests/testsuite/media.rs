@@ -492,11 +492,13 @@ fn a_store_that_keeps_failing_a_part_gets_the_upload_aborted() {
         .stdin("<video src=\"talk.mp4\"></video>\n")
         .run();
     let err = out.failure(1);
+    // The 500 itself, or the broken pipe of a body the server stopped
+    // reading when it answered early (either way, after the retries).
+    assert!(err.contains("<stdin>:1:13: uploading talk.mp4: "), "{err}");
     assert!(
-        err.contains("<stdin>:1:13: uploading talk.mp4: UPLOAD PART"),
+        err.contains("UPLOAD PART") || err.contains("Broken pipe"),
         "{err}"
     );
-    assert!(err.contains("HTTP 500"), "{err}");
     assert!(s3.keys().is_empty());
     assert!(s3.open_uploads().is_empty(), "the upload was aborted");
     assert_eq!(s3.stored_parts(), 0);
