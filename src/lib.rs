@@ -35,22 +35,16 @@
 //! ```
 
 mod atomic;
-mod audit;
 pub mod batch;
 pub mod cli;
 mod config;
 mod document;
-mod eject;
 mod error;
 pub mod manifest;
-mod mdbook;
-mod migrate;
 pub mod object;
-mod orphans;
+mod ops;
 mod pipeline;
 mod progress;
-mod published;
-mod report;
 mod resolve;
 mod store;
 pub mod transform;
