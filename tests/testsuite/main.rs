@@ -33,6 +33,7 @@ mod nextjs;
 mod npm;
 mod orphans;
 mod privacy;
+mod region;
 mod release;
 mod scanner;
 mod statcache;

@@ -180,19 +180,42 @@ fn migrate_delete_commit_then_eject_gives_the_tree_back() {
             .count(),
         46
     );
+    // A commit-ready index: the 46 deletions, the 10 rewritten posts and the
+    // new manifest staged together; nothing left unstaged or untracked.
     let staged = git(&site.root, &["status", "--porcelain"]);
-    assert_eq!(
-        staged.lines().filter(|l| l.starts_with("D  ")).count(),
-        46,
-        "{staged}"
-    );
+    eprintln!("git status --porcelain after migrate --delete:\n{staged}");
+    let count = |prefix: &str| staged.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("D  "), 46, "{staged}");
+    assert_eq!(count("M  posts/"), 10, "{staged}");
+    assert_eq!(count("A  r2filter-manifest.json"), 1, "{staged}");
+    assert_eq!(staged.lines().count(), 57, "{staged}");
     assert_eq!(
         out.stderr.lines().last().unwrap(),
         format!(
-            "r2filter migrate: deleted 46 files with git rm, {freed_text} freed; 3 kept. Commit to finish: git add r2filter-manifest.json && git commit -am \"Move images to the bucket\""
+            "r2filter migrate: deleted 46 files with git rm, {freed_text} freed; 3 kept; staged with the documents and r2filter-manifest.json. Commit to finish: git commit -m \"Move images to the bucket\""
         )
     );
-    git_commit_all(&site.root, "Move images to the bucket");
+    // The commit `r2filter migrate --help` shows: no `git add`, no `-a`.
+    git(&site.root, &["commit", "-q", "-m", "Move images to R2"]);
+    assert_eq!(git(&site.root, &["status", "--porcelain"]), "");
+    let committed = git(&site.root, &["show", "--stat", "--format=", "HEAD"]);
+    eprintln!("git show --stat HEAD:\n{committed}");
+    assert!(committed.contains("57 files changed"), "{committed}");
+
+    // The commit is a consistent tree: a clone of it links no deleted file,
+    // and its manifest knows every object (`check` is offline).
+    let clone = tempfile::tempdir().unwrap();
+    let clone_root = clone.path().join("site");
+    git(
+        clone.path(),
+        &["clone", "-q", &site.root.display().to_string(), "site"],
+    );
+    let out = Run::new(R2FILTER, &clone_root)
+        .endpoint(&s3.endpoint)
+        .args(["check", "posts"])
+        .run();
+    out.success();
+    assert!(out.stderr.contains("all on disk and in"), "{}", out.stderr);
 
     // The checkout keeps only the images something else still names (and
     // the one nothing ever named); history still holds the rest.
