@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::cli::help;
 use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
+use crate::site::{Profile, Shortcodes, SiteKind, Switches};
 use crate::store::S3Settings;
 pub use crate::store::StoreConfig;
 use crate::transform::{self, Convert, StripMetadata};
-use r2filter_text::scan::DEFAULT_FRONT_MATTER_KEYS;
+use r2filter_text::scan::{DEFAULT_FRONT_MATTER_KEYS, Flavor, ScanOptions, hexo};
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -115,13 +116,6 @@ pub struct Settings {
     /// Requests (and file reads) at once, 1-256
     #[arg(short = 'j', long, value_name = "N", env = "R2FILTER_CONCURRENCY", default_value = DEFAULT_CONCURRENCY.to_string(), help_heading = help::CONNECTION)]
     pub concurrency: Option<usize>,
-    /// Cache-Control of new objects (keys never change, so a year, immutable)
-    #[serde(alias = "cache_control")]
-    #[arg(long, value_name = "VALUE", default_value = DEFAULT_CACHE_CONTROL, help_heading = help::UPLOADS)]
-    pub cache_control: Option<String>,
-    /// Canned ACL to send (R2 does not implement it: leave unset there)
-    #[arg(long, help_heading = help::UPLOADS)]
-    pub acl: Option<String>,
     /// What to do with a reference to a missing file
     #[serde(alias = "on_missing")]
     #[arg(long, value_enum, value_name = "WHAT", default_value = shown(OnMissing::default()), help_heading = help::DOCUMENTS)]
@@ -133,19 +127,19 @@ pub struct Settings {
     /// MDX: more JSX props that name an image, besides src, srcSet, poster
     /// (repeatable, or comma-separated)
     #[serde(alias = "jsx_props")]
-    #[arg(long = "jsx-prop", value_name = "NAME", value_delimiter = ',', env = "R2FILTER_JSX_PROPS", help_heading = help::DOCUMENTS)]
+    #[arg(long = "jsx-prop", value_name = "NAME", value_delimiter = ',', env = "R2FILTER_JSX_PROPS", help_heading = help::SITE)]
     pub jsx_props: Option<Vec<String>>,
     /// Tries per request for transient failures (default 5; config file only).
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
     pub max_attempts: Option<u32>,
-    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %})
+    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}); unset: on
+    /// for Hexo sites
     #[serde(alias = "hexo_tags")]
     #[arg(
         long,
         env = "R2FILTER_HEXO_TAGS",
-        default_value = "false",
-        help_heading = help::DOCUMENTS,
+        help_heading = help::SITE,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -153,6 +147,46 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub hexo_tags: Option<bool>,
+    /// The kind of site, whose profile says how documents are read; unset: detected from the
+    /// root's files
+    #[arg(long, value_enum, value_name = "KIND", env = "R2FILTER_SITE", help_heading = help::SITE)]
+    pub site: Option<SiteKind>,
+    /// Read $…$ and $$…$$ as math, as remark-math does; unset: from the site's profile
+    #[arg(
+        long,
+        env = "R2FILTER_MATH",
+        help_heading = help::SITE,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub math: Option<bool>,
+    /// Hugo shortcodes whose parameter is an image, NAME=PARAM,...; unset: figure=src on Hugo
+    /// sites
+    #[serde(alias = "hugo_shortcodes")]
+    #[arg(long, value_name = "NAME=PARAM,...", env = "R2FILTER_HUGO_SHORTCODES", help_heading = help::SITE, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Shortcodes>()))]
+    pub hugo_shortcodes: Option<Shortcodes>,
+    /// Rewrite Obsidian's ![[…]] image embeds; unset: on for Obsidian vaults
+    #[arg(
+        long,
+        env = "R2FILTER_WIKILINKS",
+        help_heading = help::SITE,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub wikilinks: Option<bool>,
+    /// Cache-Control of new objects (keys never change, so a year, immutable)
+    #[serde(alias = "cache_control")]
+    #[arg(long, value_name = "VALUE", default_value = DEFAULT_CACHE_CONTROL, help_heading = help::UPLOADS)]
+    pub cache_control: Option<String>,
+    /// Canned ACL to send (R2 does not implement it: leave unset there)
+    #[arg(long, help_heading = help::UPLOADS)]
+    pub acl: Option<String>,
     /// Metadata to remove before publishing
     #[serde(alias = "strip_metadata")]
     #[arg(long, value_enum, value_name = "WHAT", env = "R2FILTER_STRIP_METADATA", default_value = shown(StripMetadata::default()), help_heading = help::IMAGES)]
@@ -195,7 +229,7 @@ pub struct FileOnly {
 pub const FILE_ONLY: &[FileOnly] = &[
     FileOnly {
         key: "front-matter-keys",
-        heading: help::DOCUMENTS,
+        heading: help::SITE,
         help: "Front-matter keys whose values are images",
         default: || DEFAULT_FRONT_MATTER_KEYS.join(", "),
     },
@@ -503,6 +537,7 @@ impl Settings {
             });
         }
         let publish = publish_settings(&s)?;
+        let profile = s.profile(&root);
         Ok(Config {
             publish,
             store,
@@ -533,8 +568,24 @@ impl Settings {
                     .collect()
             }),
             jsx_props: s.jsx_props.clone().unwrap_or_default(),
-            hexo_tags: s.hexo_tags.unwrap_or(false),
+            hexo_tags: profile.hexo_tags.value,
+            profile,
         })
+    }
+
+    /// The site at `root` and the syntax it is read with: `site` or what
+    /// its files say, each switch set here winning over the profile's.
+    fn profile(&self, root: &Path) -> Profile {
+        Profile::new(
+            root,
+            Switches {
+                site: self.site,
+                math: self.math,
+                hugo_shortcodes: self.hugo_shortcodes.clone().map(|h| h.0),
+                hexo_tags: self.hexo_tags,
+                wikilinks: self.wikilinks,
+            },
+        )
     }
 
     /// The store: a local folder, or a valid bucket with its endpoint (given,
@@ -633,10 +684,29 @@ pub struct Config {
     pub front_matter_keys: Vec<String>,
     /// JSX props besides `src`, `srcSet`, `poster` that name an image (MDX).
     pub jsx_props: Vec<String>,
-    /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
+    /// Rewrite Hexo asset tags (`{% asset_img %}`, …): `profile.hexo_tags`.
     pub hexo_tags: bool,
+    /// The kind of site and the syntax it is read with ([`crate::site`]).
+    pub profile: Profile,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
+}
+
+impl Config {
+    /// How a document of `flavor` named `name` is scanned: the configured
+    /// keys and props, and the syntax switches of the site's profile.
+    pub fn scan_options(&self, flavor: Flavor, name: &str) -> ScanOptions {
+        let shortcodes = &self.profile.hugo_shortcodes.value;
+        ScanOptions {
+            flavor,
+            front_matter_keys: self.front_matter_keys.clone(),
+            jsx_props: self.jsx_props.clone(),
+            hexo_assets: self.hexo_tags.then(|| hexo::asset_dir(name)),
+            math: self.profile.math.value,
+            hugo_shortcodes: (!shortcodes.is_empty()).then(|| shortcodes.clone()),
+            wikilinks: self.profile.wikilinks.value,
+        }
+    }
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

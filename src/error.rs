@@ -99,6 +99,10 @@ pub enum Problem {
         "the image {url:?} is rendered, but its place in the source could not be found to rewrite it"
     )]
     Unmapped { url: String },
+    /// A document that does not parse, with how the site was read
+    /// ([`crate::site::Profile::reading`]).
+    #[error("{error}")]
+    Refused { error: ScanError, reading: String },
 }
 
 impl Problem {
@@ -116,6 +120,18 @@ impl Problem {
             Problem::Download { source, .. } => source.hint(),
             Problem::Corrupt { .. } => "the store served other bytes than were published: try again, or from the bucket (without --from-public-url); `r2filter verify` checks every object".into(),
             Problem::Unmapped { .. } => "write the destination plainly on one line (no line break or character reference inside it); please report this document to r2filter".into(),
+            Problem::Refused { error, reading } => format!("{reading}. {}", error.hint()),
+        }
+    }
+
+    /// A document that does not parse says how it was read: the site's
+    /// profile and the switch that would read it differently.
+    pub(crate) fn read_with(&mut self, profile: &crate::site::Profile) {
+        if let Problem::Scan(error @ (ScanError::Mdx { .. } | ScanError::FrontMatter(_))) = self {
+            *self = Problem::Refused {
+                error: error.clone(),
+                reading: profile.reading(),
+            };
         }
     }
 }

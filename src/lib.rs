@@ -46,6 +46,7 @@ mod ops;
 mod pipeline;
 mod progress;
 mod resolve;
+pub mod site;
 mod store;
 pub mod transform;
 

@@ -34,6 +34,7 @@ pub struct CheckArgs {
 pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
     let cfg = args.config.load_under(&cli.config, &cwd)?;
+    printer.note(cfg.profile.describe());
     let docs = if args.paths.is_empty() {
         vec![crate::document::Document::stdin(
             &cfg.base_dir,

@@ -15,8 +15,10 @@ pub const DESTINATION: &str = "Destination";
 pub const CONNECTION: &str = "Connection";
 /// How object keys are made.
 pub const KEYS: &str = "Object keys";
-/// Which references are read, and where their files are looked for.
+/// Where the files documents name are looked for, and what a missing one does.
 pub const DOCUMENTS: &str = "Documents";
+/// What kind of site the documents come from, and the syntax read in them.
+pub const SITE: &str = "Site and syntax";
 /// Headers of new objects.
 pub const UPLOADS: &str = "Uploads";
 /// What is published of each image: metadata, format, size.
@@ -40,6 +42,7 @@ pub const TAKEN_BY: &[(&str, &[&str])] = &[
     ),
     (KEYS, &["r2filter", "check", "migrate", "orphans"]),
     (DOCUMENTS, &["r2filter", "check", "migrate", "eject"]),
+    (SITE, &["r2filter", "check", "migrate", "eject"]),
     (UPLOADS, &["r2filter", "migrate"]),
     (IMAGES, &["r2filter", "check", "migrate"]),
     (RUN, COMMANDS),

@@ -152,7 +152,7 @@ fn run_from(
     super::write_report_file(
         outer.report.as_deref(),
         printer,
-        result.as_ref().map(|(_, o)| o),
+        (result.as_ref().map(|(_, o)| o), None),
         outer.dry_run,
         outer.offline,
     )?;

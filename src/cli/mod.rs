@@ -310,7 +310,9 @@ fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Con
         ),
         None => (Settings::default(), cwd.to_path_buf()),
     };
-    Ok(flags.or(env).or(from_file).resolve(cwd, &home)?)
+    let cfg = flags.or(env).or(from_file).resolve(cwd, &home)?;
+    tracing::debug!("{}", cfg.profile.describe());
+    Ok(cfg)
 }
 
 /// Runs `r2filter` with `args`; returns the process exit code.
@@ -380,11 +382,12 @@ pub(crate) fn write_report(
     args: &Cli,
     printer: &Printer,
     result: Result<&crate::pipeline::Outcome, &Error>,
+    site: Option<&crate::site::Profile>,
 ) -> Result<(), Error> {
     write_report_file(
         args.report.as_deref(),
         printer,
-        result,
+        (result, site),
         args.dry_run,
         args.offline,
     )
@@ -396,14 +399,17 @@ pub(crate) fn write_report(
 pub(crate) fn write_report_file(
     path: Option<&Path>,
     printer: &Printer,
-    result: Result<&crate::pipeline::Outcome, &Error>,
+    (result, site): (
+        Result<&crate::pipeline::Outcome, &Error>,
+        Option<&crate::site::Profile>,
+    ),
     dry_run: bool,
     offline: bool,
 ) -> Result<(), Error> {
     let Some(path) = path else { return Ok(()) };
     match (
         result.is_ok(),
-        crate::cli::report::Report::new(result, dry_run, offline).write(path),
+        crate::cli::report::Report::new(result, site, dry_run, offline).write(path),
     ) {
         (true, Err(e)) => Err(e),
         (false, Err(e)) => {

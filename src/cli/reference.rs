@@ -503,6 +503,24 @@ mod tests {
     }
 
     #[test]
+    fn help_shows_the_headings_in_the_order_of_taken_by() {
+        // clap orders the headings by their first argument; the reference
+        // pages by help::TAKEN_BY: the two must agree.
+        let mut shown: Vec<&str> = Vec::new();
+        let cmd = super::super::command();
+        for heading in cmd.get_arguments().filter_map(|a| a.get_help_heading()) {
+            if !shown.contains(&heading) {
+                shown.push(heading);
+            }
+        }
+        let listed: Vec<&str> = help::TAKEN_BY.iter().map(|(h, _)| *h).collect();
+        assert_eq!(
+            shown, listed,
+            "move the fields of Settings, or reorder help::TAKEN_BY"
+        );
+    }
+
+    #[test]
     fn splice_replaces_only_the_generated_part() {
         let page = format!("# T\n\nbefore\n\n{BEGIN}\n\nold\n{END}\n\nafter\n");
         let new = splice(&page, "new\n").unwrap();

@@ -36,6 +36,7 @@ mod privacy;
 mod region;
 mod release;
 mod scanner;
+mod sites;
 mod statcache;
 mod uploads;
 mod ux;
