@@ -136,8 +136,8 @@ fn closing(plan: &Plan, deleted: Option<Option<Staged>>, cfg: &Config, cwd: &Pat
                 "{done}; {kept} kept; staged with {with}. Commit to finish: git commit -m \"Move images to the bucket\""
             )
         }
+        Some(None) | None if n == 0 => format!("no file to delete; {kept} kept"),
         Some(None) => format!("deleted {files}, {size} freed; {kept} kept"),
-        None if n == 0 => format!("no file to delete; {kept} kept"),
         None => format!(
             "{files} can be deleted, {size}; {kept} kept. Nothing was deleted: run again with --delete"
         ),

@@ -363,6 +363,43 @@ fn a_file_git_has_changes_for_is_not_dropped() {
     assert!(site.path("posts/img/a.png").exists());
 }
 
+/// What `migrate --delete` does not stage: a document git does not track
+/// (the person adds it), and a manifest `.gitignore` covers (the closing
+/// line says so); what it stages is the deletion and the tracked document.
+#[test]
+fn an_untracked_post_and_an_ignored_manifest_are_left_to_the_person() {
+    if tool("git", "apt-get install git").is_none() {
+        return;
+    }
+    let s3 = S3Server::start();
+    let site = Site::new();
+    site.write("posts/img/a.png", photo(1));
+    site.write("posts/a.md", "![a](img/a.png)\n");
+    site.write(".gitignore", "r2filter-manifest.json*\n");
+    git_init(&site.root);
+    git_commit_all(&site.root, "one post");
+    site.write("posts/b.md", "A draft: ![a](img/a.png)\n");
+    let out = site
+        .r2filter()
+        .against(&s3)
+        .args(["migrate", "--delete"])
+        .run();
+    out.success();
+    assert_eq!(
+        out.stderr.lines().last().unwrap(),
+        format!(
+            "r2filter migrate: deleted 1 file with git rm, {} ({} bytes) freed; 0 kept; staged with the documents (r2filter-manifest.json is outside the repository or ignored: add it yourself). Commit to finish: git commit -m \"Move images to the bucket\"",
+            indicatif::HumanBytes(photo(1).len() as u64),
+            photo(1).len()
+        )
+    );
+    assert_eq!(
+        git(&site.root, &["status", "--porcelain"]),
+        "M  posts/a.md\nD  posts/img/a.png\n?? posts/b.md\n"
+    );
+    assert!(site.read("posts/b.md").contains(PUBLIC_URL));
+}
+
 #[test]
 fn a_photo_published_without_its_location_stays_and_eject_says_what_it_restores() {
     let s3 = S3Server::start();
