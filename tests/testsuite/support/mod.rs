@@ -25,6 +25,7 @@
 
 mod book;
 mod node;
+pub mod rendered;
 mod repo;
 mod s3;
 
