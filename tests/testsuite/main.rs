@@ -36,6 +36,7 @@ mod npm;
 mod obsidian;
 mod orphans;
 mod privacy;
+mod region;
 mod release;
 mod scanner;
 mod sites;
