@@ -142,6 +142,48 @@ pub struct Settings {
     #[serde(alias = "max_width")]
     #[arg(long, value_name = "N")]
     pub max_width: Option<u32>,
+    // Issue 22, what pages need besides the URL (see docs/src/images-index.md).
+    /// Write every object's width, height, bytes, type (and placeholder) to FILE, keyed by URL, e.g. public/r2filter-images.json [env: R2FILTER_IMAGES_INDEX]
+    #[serde(alias = "images_index")]
+    #[arg(long, value_name = "FILE")]
+    pub images_index: Option<PathBuf>,
+    /// Make a tiny blurred placeholder of each image (a data: URI): blur, or none [env: R2FILTER_PLACEHOLDER] [default: none]
+    #[arg(long, value_name = "KIND")]
+    pub placeholder: Option<Placeholder>,
+    /// Add width and height to raw HTML <img> and JSX <img>/<Image> that have neither [env: R2FILTER_DIMENSIONS] [default: false]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dimensions: Option<bool>,
+}
+
+/// `placeholder`: what each object gets to show before it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placeholder {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// A tiny blurred copy as a `data:image/png;base64,` URI.
+    Blur,
+}
+
+impl std::str::FromStr for Placeholder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "blur" => Ok(Placeholder::Blur),
+            "none" => Ok(Placeholder::None),
+            _ => Err(format!(
+                "`{s}` is not a placeholder: use \"blur\" (or \"none\")"
+            )),
+        }
+    }
 }
 
 /// The keys read from `R2FILTER_*` variables: `R2FILTER_` + the key in upper
@@ -165,6 +207,9 @@ const FROM_ENV: &[&str] = &[
     "convert",
     "quality",
     "max_width",
+    "images_index",
+    "placeholder",
+    "dimensions",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -390,6 +435,7 @@ impl Settings {
         fix(&mut self.root);
         fix(&mut self.base_dir);
         fix(&mut self.site_root);
+        fix(&mut self.images_index);
         if let Some(dirs) = &mut self.image_dirs {
             for d in dirs.iter_mut().filter(|d| d.is_relative()) {
                 *d = dir.join(&*d);
@@ -478,6 +524,9 @@ impl Settings {
             }),
             jsx_props: s.jsx_props.clone().unwrap_or_default(),
             hexo_tags: s.hexo_tags.unwrap_or(false),
+            images_index: s.images_index.clone(),
+            placeholder: s.placeholder.unwrap_or_default() == Placeholder::Blur,
+            dimensions: s.dimensions.unwrap_or(false),
         })
     }
 
@@ -575,6 +624,13 @@ pub struct Config {
     pub hexo_tags: bool,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
+    /// Where the images index goes, if anywhere.
+    pub images_index: Option<PathBuf>,
+    /// `placeholder = "blur"`: each object gets a placeholder.
+    pub placeholder: bool,
+    /// `dimensions = true`: width and height added to raw `<img>` and JSX
+    /// `<img>`/`<Image>` that have neither.
+    pub dimensions: bool,
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
