@@ -23,6 +23,7 @@ mod faults;
 mod filter;
 mod frontmatter;
 mod hexo;
+mod images;
 mod lean;
 mod mdbook;
 mod mdbook_parity;

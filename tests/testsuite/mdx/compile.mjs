@@ -11,13 +11,17 @@
 //
 // For each FILE, prints one JSON line:
 //   {"file", "error"}                         the compiler rejects it, or
-//   {"file", "props": [{element, key, value}], "skeleton"}
+//   {"file", "props": [{element, key, value}], "sizes": [{element, src, width, height}], "skeleton"}
 // where `props` are the string-valued props of every JSX call of the
 // compiled program (`_jsx(X, {key: "value"})`, `_jsxs`, also inside
-// expressions and ESM), in program order, and `skeleton` is the program's
-// syntax tree (acorn, positions and raw text dropped) with each of those
-// values replaced by its index. Two documents whose skeletons are equal
-// compile to the same program but for those prop values.
+// expressions and ESM), in program order, `sizes` the string `src` and the
+// `width` and `height` (a literal, or null) of every `img` and `Image` call, in
+// program order, and `skeleton` is the program's syntax tree (acorn,
+// positions and raw text dropped) with each string prop value replaced by its
+// index and the numeric `width`/`height` props of `img`/`Image` left out (the
+// test compares them through `sizes`: `dimensions = true` may add exactly
+// those). Two documents whose skeletons are equal compile to the same
+// program but for those values.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,8 +57,16 @@ function stringValue(node) {
   return null;
 }
 
-function walk(node, props) {
-  if (Array.isArray(node)) return node.map((n) => walk(n, props));
+// The `width` or `height` property of a call's props, if a literal.
+function sizeOf(props, key) {
+  const p = props.find(
+    (p) => p.type === 'Property' && !p.computed && (p.key.name ?? p.key.value) === key,
+  );
+  return p && p.value.type === 'Literal' ? p.value.value : null;
+}
+
+function walk(node, props, sizes) {
+  if (Array.isArray(node)) return node.map((n) => walk(n, props, sizes));
   if (node === null || typeof node !== 'object') return node;
   if (
     node.type === 'CallExpression' &&
@@ -64,6 +76,28 @@ function walk(node, props) {
     node.arguments[1].type === 'ObjectExpression'
   ) {
     const el = element(node.arguments[0]);
+    if (el === 'img' || el === 'Image') {
+      const all = node.arguments[1].properties;
+      const src = all.find(
+        (p) => p.type === 'Property' && !p.computed && (p.key.name ?? p.key.value) === 'src',
+      );
+      sizes.push({
+        element: el,
+        src: src ? stringValue(src.value) : null,
+        width: sizeOf(all, 'width'),
+        height: sizeOf(all, 'height'),
+      });
+      node.arguments[1].properties = all.filter(
+        (p) =>
+          !(
+            p.type === 'Property' &&
+            !p.computed &&
+            ['width', 'height'].includes(p.key.name ?? p.key.value) &&
+            p.value.type === 'Literal' &&
+            typeof p.value.value === 'number'
+          ),
+      );
+    }
     for (const p of node.arguments[1].properties) {
       if (p.type !== 'Property' || p.computed) continue;
       const key = p.key.type === 'Identifier' ? p.key.name : String(p.key.value);
@@ -76,7 +110,7 @@ function walk(node, props) {
   const out = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === 'start' || k === 'end' || k === 'raw' || k === 'loc' || k === 'range') continue;
-    out[k] = walk(v, props);
+    out[k] = walk(v, props, sizes);
   }
   return out;
 }
@@ -100,6 +134,7 @@ for (const file of files) {
   }
   const tree = acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'module' });
   const props = [];
-  const skeleton = JSON.stringify(walk(tree, props));
-  process.stdout.write(JSON.stringify({ file, props, skeleton }) + '\n');
+  const sizes = [];
+  const skeleton = JSON.stringify(walk(tree, props, sizes));
+  process.stdout.write(JSON.stringify({ file, props, sizes, skeleton }) + '\n');
 }
