@@ -35,25 +35,19 @@
 //! ```
 
 mod atomic;
-mod audit;
 pub mod batch;
 pub mod cli;
 mod config;
 mod document;
-mod eject;
 mod error;
 pub mod images_index;
 pub mod manifest;
-mod mdbook;
 pub mod measure;
-mod migrate;
 mod nextjs;
 pub mod object;
-mod orphans;
+mod ops;
 mod pipeline;
 mod progress;
-mod published;
-mod report;
 mod resolve;
 mod store;
 pub mod transform;

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use super::{Cli, Printer, load_config};
+use super::{Cli, Printer};
 use crate::batch::{self, Stager, Target, Written};
+use crate::cli::report;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
-use crate::report;
 
 /// Runs the batch modes. With `--dry-run`, stdout gets the plan and no file
 /// is written.
@@ -56,7 +56,7 @@ fn process(
     target: &Target,
     cwd: &Path,
 ) -> Result<(Outcome, Option<Written>), Error> {
-    let cfg = load_config(args.settings.clone(), args.config.as_deref(), cwd)?;
+    let cfg = args.config.load(cwd)?;
     let inputs = batch::collect(&args.paths, cwd)?;
     batch::distinct_targets(&inputs, target)?;
     if inputs.is_empty() {

@@ -3,11 +3,11 @@
 
 use std::io::IsTerminal;
 
-use super::{Cli, Printer, load_config};
+use super::{Cli, Printer};
+use crate::cli::report;
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
-use crate::report;
 use r2filter_text::scan::Flavor;
 
 /// The stdin → stdout filter. With `--dry-run`, stdout gets the plan instead
@@ -29,7 +29,7 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
 /// Reads the configuration and standard input, and runs the pipeline.
 fn process(args: &Cli, printer: &Printer) -> Result<Outcome, Error> {
     let cwd = super::cwd()?;
-    let cfg = load_config(args.settings.clone(), args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load(&cwd)?;
     if std::io::stdin().is_terminal() {
         // Not an error (typing a document works), but usually a forgotten `< post.md`.
         printer.note("reading Markdown from the terminal; end with Ctrl-D (see r2filter --help)");

@@ -136,13 +136,7 @@ pub(crate) fn locate<'a>(
     on_missing: OnMissing,
     progress: &dyn Progress,
 ) -> Result<Batch<'a>, Error> {
-    let resolver =
-        Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
-            Error::Root {
-                path: cfg.root.clone(),
-                source,
-            }
-        })?;
+    let resolver = resolver(cfg)?;
     progress.scanning(docs.len());
     let (scans, lines) = scan_all(cfg, docs);
     let mut batch = Batch {
@@ -172,6 +166,17 @@ pub(crate) fn locate<'a>(
     }
     files.sorted_into(&mut batch);
     Ok(batch)
+}
+
+/// The resolver of a run: `cfg`'s root, site root and image folders (an
+/// unusable root is [`Error::Root`]).
+pub(crate) fn resolver(cfg: &Config) -> Result<Resolver, Error> {
+    Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
+        Error::Root {
+            path: cfg.root.clone(),
+            source,
+        }
+    })
 }
 
 /// Each document's scan and line index.
