@@ -142,7 +142,7 @@ pub struct Settings {
     #[serde(alias = "max_width")]
     #[arg(long, value_name = "N")]
     pub max_width: Option<u32>,
-    // Issue 22, what pages need besides the URL (see docs/src/images-index.md).
+    // Issue 22, what pages need besides the URL (docs/src/guides/images.md).
     /// Write every object's width, height, bytes, type (and placeholder) to FILE, keyed by URL, e.g. public/r2filter-images.json [env: R2FILTER_IMAGES_INDEX]
     #[serde(alias = "images_index")]
     #[arg(long, value_name = "FILE")]
