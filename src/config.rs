@@ -214,6 +214,51 @@ pub struct Settings {
     #[serde(alias = "max_bytes")]
     #[arg(long, value_name = "SIZE", env = "R2FILTER_MAX_BYTES", help_heading = help::UPLOADS)]
     pub max_bytes: Option<ByteSize>,
+
+    // Issue 22, what pages need besides the URL (docs/src/guides/images.md).
+    /// Write every object's width, height, bytes, type (and placeholder) to FILE, keyed by URL, e.g. public/r2filter-images.json
+    #[serde(alias = "images_index")]
+    #[arg(long, value_name = "FILE", env = "R2FILTER_IMAGES_INDEX", help_heading = help::IMAGES)]
+    pub images_index: Option<PathBuf>,
+    /// Make a tiny blurred placeholder of each image (a data: URI): blur, or none
+    #[arg(long, value_enum, value_name = "KIND", env = "R2FILTER_PLACEHOLDER", default_value = shown(Placeholder::default()), help_heading = help::IMAGES)]
+    pub placeholder: Option<Placeholder>,
+    /// Add width and height to raw HTML <img> and JSX <img>/<Image> that have neither
+    #[arg(
+        long,
+        env = "R2FILTER_DIMENSIONS",
+        help_heading = help::IMAGES,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dimensions: Option<bool>,
+}
+
+/// `placeholder`: what each object gets to show before it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placeholder {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// A tiny blurred copy as a `data:image/png;base64,` URI.
+    Blur,
+}
+
+impl std::str::FromStr for Placeholder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "blur" => Ok(Placeholder::Blur),
+            "none" => Ok(Placeholder::None),
+            _ => Err(format!(
+                "`{s}` is not a placeholder: use \"blur\" (or \"none\")"
+            )),
+        }
+    }
 }
 
 /// A value as `--help` shows it (a `default_value`).
@@ -493,6 +538,7 @@ impl Settings {
         fix(&mut self.root);
         fix(&mut self.base_dir);
         fix(&mut self.site_root);
+        fix(&mut self.images_index);
         if let Some(dirs) = &mut self.image_dirs {
             for d in dirs.iter_mut().filter(|d| d.is_relative()) {
                 *d = dir.join(&*d);
@@ -519,20 +565,7 @@ impl Settings {
             (None, _) => return Err(ConfigError::Missing { what: "public-url" }),
         };
         check_public_url(&public_url)?;
-        let destination = match &store {
-            StoreConfig::S3(s3) => Destination {
-                store: "s3".into(),
-                endpoint: s3.endpoint.clone(),
-                bucket: Some(s3.bucket.clone()),
-                public_url,
-            },
-            StoreConfig::Local(_) => Destination {
-                store: "local".into(),
-                endpoint: None,
-                bucket: None,
-                public_url,
-            },
-        };
+        let destination = Destination::of(&store, public_url);
         let prefix = s.prefix.clone().unwrap_or_default();
         if prefix.split('/').any(|seg| seg == "..") {
             return Err(ConfigError::Invalid {
@@ -585,6 +618,9 @@ impl Settings {
             jsx_props: s.jsx_props.clone().unwrap_or_default(),
             hexo_tags: profile.hexo_tags.value,
             profile,
+            images_index: s.images_index.clone(),
+            placeholder: s.placeholder.unwrap_or_default() == Placeholder::Blur,
+            dimensions: s.dimensions.unwrap_or(false),
         })
     }
 
@@ -841,6 +877,13 @@ pub struct Config {
     pub publish: transform::Settings,
     /// Assets, multipart uploads and the size guard.
     pub media: MediaSettings,
+    /// Where the images index goes, if anywhere.
+    pub images_index: Option<PathBuf>,
+    /// `placeholder = "blur"`: each object gets a placeholder.
+    pub placeholder: bool,
+    /// `dimensions = true`: width and height added to raw `<img>` and JSX
+    /// `<img>`/`<Image>` that have neither.
+    pub dimensions: bool,
 }
 
 impl Config {
@@ -857,6 +900,26 @@ impl Config {
             hugo_shortcodes: (!shortcodes.is_empty()).then(|| shortcodes.clone()),
             wikilinks: self.profile.wikilinks.value,
             assets: self.media.assets.clone(),
+        }
+    }
+}
+
+impl Destination {
+    /// Where `store`'s objects go, served from `public_url`.
+    fn of(store: &StoreConfig, public_url: String) -> Destination {
+        match store {
+            StoreConfig::S3(s3) => Destination {
+                store: "s3".into(),
+                endpoint: s3.endpoint.clone(),
+                bucket: Some(s3.bucket.clone()),
+                public_url,
+            },
+            StoreConfig::Local(_) => Destination {
+                store: "local".into(),
+                endpoint: None,
+                bucket: None,
+                public_url,
+            },
         }
     }
 }

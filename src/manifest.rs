@@ -72,6 +72,21 @@ pub struct Entry {
     /// Absent in manifests written before it existed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, BTreeSet<String>>,
+    /// The object's displayed width and height in CSS pixels (EXIF
+    /// orientation applied), read from its header ([`crate::measure`]).
+    /// Absent in entries made before they were recorded (a run that has the
+    /// file adds them) and when the header could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// What could not be read of the object (its header: no width and
+    /// height; its pixels: no placeholder); not tried again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
+    /// `placeholder = "blur"`: a tiny blurred copy, as a `data:` URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
 }
 
 /// One place a published file was referenced from: the file (relative to the
@@ -88,6 +103,28 @@ impl Entry {
     /// recorded was published as the file was.
     pub fn transform(&self) -> &str {
         self.transform.as_deref().unwrap_or(UNTRANSFORMED)
+    }
+
+    /// Takes from `other` (an entry for the same object) the measurements
+    /// this one lacks: its size, its placeholder, and why one of them could
+    /// not be had. An entry that records something unreadable has been
+    /// measured already.
+    pub fn learn_measurements(&mut self, other: &Entry) {
+        if self.unreadable.is_some() {
+            return;
+        }
+        let size = self.width.is_none();
+        if size {
+            self.width = other.width;
+            self.height = other.height;
+        }
+        let placeholder = self.placeholder.is_none();
+        if placeholder {
+            self.placeholder.clone_from(&other.placeholder);
+        }
+        if size && self.width.is_none() || placeholder && self.placeholder.is_none() {
+            self.unreadable.clone_from(&other.unreadable);
+        }
     }
 }
 
@@ -215,7 +252,8 @@ impl Manifest {
     /// Adds `new` entries to the manifest on disk: under a lock, re-read it, merge
     /// (another run may have written meanwhile), write a temp file and rename it
     /// over. Never touches a file that does not parse. An entry already there
-    /// keeps its key and URL and gains the new entry's sources.
+    /// keeps its key and URL and gains the new entry's sources (and the
+    /// measurements it lacks).
     pub fn save_merged(
         path: &Path,
         destination: &Destination,
@@ -251,6 +289,8 @@ impl Manifest {
                             sources,
                             ..entry.clone()
                         };
+                    } else {
+                        old.learn_measurements(entry);
                     }
                     old
                 }

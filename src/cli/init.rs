@@ -1,5 +1,7 @@
 //! `r2filter init`: a commented `r2filter.toml` to start from, or with
-//! `--mdbook` the `[preprocessor.r2filter]` table for book.toml on stdout.
+//! `--mdbook` the `[preprocessor.r2filter]` table for book.toml on stdout,
+//! or with `--nextjs` what a Next.js site adds for `next/image` (the
+//! `remotePatterns` entry, and an MDX image component fed by the index).
 //! Every setting is there, commented out, with what R2 wants of it; nothing is
 //! ever replaced without `--force`. Inside a git work tree it also adds
 //! [`GITIGNORE_RULE`] to the `.gitignore` beside the config file (once);
@@ -25,6 +27,9 @@ pub struct InitArgs {
     /// Print the [preprocessor.r2filter] table for book.toml on stdout instead
     #[arg(long, conflicts_with_all = ["path", "force"])]
     pub mdbook: bool,
+    /// Print what a Next.js site adds for next/image (remotePatterns, an MDX image component)
+    #[arg(long, conflicts_with_all = ["path", "force", "mdbook"])]
+    pub nextjs: bool,
 }
 
 /// The `.gitignore` line for the manifest's companions, its lock file
@@ -199,6 +204,24 @@ const SETTINGS: &str = r#"#
 
 # Refuse to publish files larger than this. Default: no limit.
 # max-bytes = "500MB"
+
+# --- What pages get besides the URL ---
+
+# Write the width, height, bytes and type (and placeholder) of every object in
+# the manifest to this JSON file, keyed by public URL, for templates and
+# components to read (Next.js: `r2filter init --nextjs`; Hugo: hugo.Data).
+# Made from the manifest alone: no image file or request needed.
+# images-index = "public/r2filter-images.json"
+
+# A tiny blurred copy of each JPEG, PNG and WebP, as a data: URI of at most
+# 1,000 bytes, kept in the manifest and the index (next/image's blurDataURL).
+# Made once per image. Default "none".
+# placeholder = "blur"
+
+# Add width and height to raw HTML <img> and MDX <img>/<Image> elements that
+# have neither (Markdown images stay Markdown: their size is in the index).
+# Default false.
+# dimensions = true
 "#;
 
 /// The `r2filter.toml` that `init` writes.
@@ -211,6 +234,66 @@ pub fn mdbook_table() -> String {
     format!("{MDBOOK_HEADER}{SETTINGS}")
 }
 
+/// The MDX image component `init --nextjs` prints (and
+/// examples/nextjs-blog uses, as components/mdx-image.js).
+pub const NEXTJS_COMPONENT: &str = r#"// An MDX image component for Next.js: Markdown images (![alt](url)) and
+// <img>/<Image> in MDX become next/image, with the width, height and blurred
+// placeholder that r2filter recorded for the URL in its images index
+// (images-index = "public/r2filter-images.json", placeholder = "blur").
+// Map it in your MDX components: { img: MdxImage, Image: MdxImage }.
+import Image from 'next/image';
+import images from '../public/r2filter-images.json';
+
+export default function MdxImage({ src, alt = '', width, height, ...props }) {
+  const info = typeof src === 'string' ? images[src.split(/[?#]/)[0]] : undefined;
+  if (!info || !info.width || !info.height) {
+    // Not in the index (not published by r2filter, or no size): as written.
+    // eslint-disable-next-line @next/next/no-img-element
+    return <img src={src} alt={alt} width={width} height={height} {...props} />;
+  }
+  // One of width and height given: the other keeps the image's proportions.
+  const w = Number(width) || (Number(height) ? Math.round((Number(height) * info.width) / info.height) : info.width);
+  const h = Number(height) || Math.round((w * info.height) / info.width);
+  const blur = info.placeholder ? { placeholder: 'blur', blurDataURL: info.placeholder } : {};
+  return <Image src={src} alt={alt} width={w} height={h} {...blur} {...props} />;
+}
+"#;
+
+/// What `init --nextjs` prints, for images served from `public_url`.
+pub fn nextjs_setup(public_url: &str) -> String {
+    let (protocol, host, path) =
+        crate::nextjs::split_url(public_url).unwrap_or(("https", "assets.example.com", ""));
+    format!(
+        "// 1. next.config.mjs (or .js, .ts): let next/image load the images r2filter
+         //    publishes, inside the exported config object:
+         {}
+
+         // 2. r2filter.toml: the index the component reads, and placeholders.
+         //    images-index = \"public/r2filter-images.json\"
+         //    placeholder = \"blur\"
+
+         // 3. components/mdx-image.js (the prebuild writes the index before next build):
+         {NEXTJS_COMPONENT}
+         // 4. Use it for MDX: <MDXRemote components={{{{ img: MdxImage, Image: MdxImage }}}} />
+         //    (next-mdx-remote), or in mdx-components.js (@next/mdx):
+         //    return {{ img: MdxImage, Image: MdxImage, ...components }};
+",
+        crate::nextjs::snippet(protocol, host, path)
+    )
+}
+
+/// The public URL from the environment or ./r2filter.toml, if set.
+fn configured_public_url() -> Option<String> {
+    let env = crate::config::Settings::from_env(|k| std::env::var(k).ok()).ok()?;
+    let file = std::path::Path::new(CONFIG_FILE);
+    let from_file = if file.is_file() {
+        crate::config::Settings::from_toml_file(file, None).ok()?
+    } else {
+        crate::config::Settings::default()
+    };
+    env.or(from_file).public_url
+}
+
 /// Runs `r2filter init`.
 pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
     if args.mdbook {
@@ -219,6 +302,11 @@ pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
             "add `{GITIGNORE_RULE}` to .gitignore: the manifest's lock file and stat cache (commit the manifest itself)"
         ));
         return Ok(());
+    }
+    if args.nextjs {
+        let url = configured_public_url();
+        let url = url.as_deref().unwrap_or("https://assets.example.com");
+        return printer.stdout(nextjs_setup(url).as_bytes());
     }
     let path = &args.path;
     let fail = |source| Error::Output {

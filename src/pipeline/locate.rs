@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use r2filter_text::resolve::{Skip, Url, classify_with};
-use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned};
+use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned, SizeSlot};
 use rayon::prelude::*;
 
 use super::{FileId, Record, Status};
@@ -55,6 +55,8 @@ pub(crate) struct Batch<'a> {
     pub(crate) missing: usize,
     /// Local references, resolved or not.
     pub(crate) local: usize,
+    /// By document: the elements `dimensions = true` may size.
+    pub(crate) sizable: Vec<Vec<SizeSlot>>,
     /// What could not be resolved.
     problems: Vec<ProblemAt>,
     /// The canonical root, to show paths relative to it.
@@ -146,6 +148,7 @@ pub(crate) fn locate<'a>(
         remote: 0,
         missing: 0,
         local: 0,
+        sizable: vec![Vec::new(); docs.len()],
         problems: Vec::new(),
         root: resolver.root.clone(),
         lines,
@@ -251,6 +254,7 @@ impl Batch<'_> {
                 for kept in &scanned.kept {
                     tracing::debug!("{}: {}", self.at(d, kept.span.clone()), kept.rule);
                 }
+                self.sizable[d] = scanned.sizable;
                 scanned.references
             }
             Err(e) => {

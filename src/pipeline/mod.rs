@@ -230,6 +230,8 @@ pub(crate) fn prepare<'a>(
     fail_on(std::mem::take(&mut published.problems))?;
     let located_images = published.report_locations(&batch, &hashed);
     let mut plan = plan::plan(&batch, &manifest, &hashed, &published, opts.dry_run);
+    plan.report_unreadable(&batch, &hashed);
+    crate::nextjs::warn_missing_host(cfg);
     let mut problems = std::mem::take(&mut plan.problems);
     if opts.offline {
         problems.extend(plan.uploads.iter().map(|u| {
@@ -261,6 +263,7 @@ impl Prepared<'_> {
         if !self.opts.dry_run {
             let (batch, hashed) = (&self.batch, &self.hashed);
             upload::upload(batch, hashed, &self.manifest, &mut self.plan, &self.opts)?;
+            upload::write_index(batch.cfg)?;
         }
         drop(self.manifest);
         drop(self.published);
@@ -295,6 +298,8 @@ pub(crate) fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
     let published = publish::publish(&batch, &manifest, &hashed, false);
     published.report_locations(&batch, &hashed);
     let plan = plan::plan(&batch, &manifest, &hashed, &published, true);
+    plan.report_unreadable(&batch, &hashed);
+    crate::nextjs::warn_missing_host(cfg);
     let mut problems = batch.take_problems_at();
     for (i, r) in batch.refs.iter().enumerate() {
         let problem = match hashed.problem(&batch, r.file) {

@@ -9,6 +9,7 @@ use super::publish::{Decision, Object, Published, Source};
 use super::{Batch, Hashed, ImageId, Planned, Status};
 use crate::error::{Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
+use crate::measure::Measured;
 use crate::object::{KeyInputs, public_url};
 use crate::store::{Pending, StoreError};
 
@@ -37,6 +38,8 @@ pub(crate) struct Plan {
     pub(crate) upgrades: Vec<(ImageId, Entry)>,
     /// Shortened-hash collisions.
     pub(crate) problems: Vec<ReferenceError>,
+    /// By [`ImageId`]: what its object's entry records of its size.
+    pub(crate) measured: Vec<Measured>,
 }
 
 impl Plan {
@@ -55,6 +58,7 @@ impl Plan {
             }
             _ => &manifest.objects[sha],
         };
+        self.measured[id.0] = Measured::of_entry(entry);
         self.planned[id.0] = Some(Planned {
             url: entry.url.clone(),
             key: entry.key.clone(),
@@ -68,8 +72,9 @@ impl Plan {
             transform: Some(transform.to_string()),
             published_sha256: (object.sha256 != sha).then(|| object.sha256.clone()),
             location: source.location.clone(),
-            ..Entry::default()
+            ..object.measured.entry()
         });
+        self.measured[id.0] = object.measured.clone();
     }
 }
 
@@ -87,6 +92,7 @@ pub(crate) fn plan(
     let mut plan = Plan {
         planned: vec![None; n],
         extras: vec![None; n],
+        measured: vec![Measured::default(); n],
         ..Plan::default()
     };
     let mut keys = Keys {
@@ -152,6 +158,28 @@ pub(crate) fn plan(
         });
     }
     plan
+}
+
+impl Plan {
+    /// Warns, at its first reference, of each image whose object has no
+    /// width and height (its header could not be read) or no placeholder
+    /// (its pixels could not be decoded): every run does, from the manifest.
+    pub(crate) fn report_unreadable(&self, batch: &Batch<'_>, hashed: &Hashed) {
+        for (image, m) in hashed.images.iter().zip(&self.measured) {
+            if let Some(why) = &m.unreadable {
+                let what = if m.size.is_none() {
+                    "published without width and height"
+                } else {
+                    "published without a placeholder"
+                };
+                tracing::warn!(
+                    "{}: {}: {why}; {what}",
+                    batch.at_ref(image.first_ref),
+                    batch.shown(&batch.files[image.file.0]).display(),
+                );
+            }
+        }
+    }
 }
 
 /// The keys taken: the manifest's, and this run's new ones.

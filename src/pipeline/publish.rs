@@ -15,6 +15,12 @@
 //!   old entry's object still carries a location this one drops, the photo is
 //!   republished under the new key with a warning: the old object stays in the
 //!   bucket (keys are immutable) until the user deletes it.
+//!
+//! Every object read here is measured too ([`crate::measure`]: width,
+//! height, and with `placeholder = "blur"` a placeholder). An entry made with
+//! these settings that lacks a measurement (made before r2filter took them,
+//! or before `placeholder` was set) has its source read once to learn it: an
+//! upgrade too, never an upload.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +31,7 @@ use super::hash::Image;
 use super::{Batch, Hashed, ImageId};
 use crate::error::{Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
+use crate::measure::{self, Measured};
 use crate::object::ImageType;
 use crate::transform::{self, StripMetadata};
 
@@ -38,6 +45,8 @@ pub(crate) struct Object {
     /// Where the bytes are: the source file itself, or a file written into
     /// the run's temporary folder (`None` in a dry run: nothing is sent).
     pub(crate) path: PathBuf,
+    /// Its size (and placeholder), from these bytes.
+    pub(crate) measured: Measured,
 }
 
 /// What a source image is published as.
@@ -94,6 +103,9 @@ pub(crate) fn publish(
         ..Published::default()
     };
     let todo = sources_to_read(&batch.files, manifest, hashed, &transform, &mut out);
+    if write {
+        measure_upgrades(batch, manifest, hashed, &mut out);
+    }
     if todo.is_empty() {
         return out;
     }
@@ -117,7 +129,8 @@ pub(crate) fn publish(
             let image = hashed.image(id);
             let entry = manifest.objects.get(&image.sha256);
             let file = &batch.files[image.file.0];
-            one(settings, &transform, entry, image, file, tmp.as_ref())
+            let how = (settings, transform.as_str(), batch.cfg.placeholder);
+            one(how, entry, image, file, tmp.as_ref())
         })
         .collect();
     for (&id, result) in todo.iter().zip(results) {
@@ -173,6 +186,8 @@ fn sources_to_read(
                     size: image.size,
                     kind: image.kind,
                     path: files[image.file.0].clone(),
+                    // Sizes and placeholders are for images only.
+                    measured: Measured::default(),
                 };
                 out.sources[i] = Some(Source {
                     decision: Decision::New(object),
@@ -207,10 +222,11 @@ fn warn_republished(
     }
 }
 
-/// Reads and transforms one source image, from `file`.
+/// Reads and transforms one source image, from `file`, and measures the
+/// result (`how`: the settings, as entries record them, and whether to make
+/// a placeholder).
 fn one(
-    settings: &transform::Settings,
-    transform: &str,
+    (settings, transform, placeholder): (&transform::Settings, &str, bool),
     entry: Option<&Entry>,
     image: &Image,
     file: &Path,
@@ -235,24 +251,72 @@ fn one(
         }
     };
     let location = published.location;
+    let object_bytes = published.bytes.as_deref().unwrap_or(&bytes);
+    let measured = Measured::of(object_bytes, published.kind, placeholder);
     let decision = match entry {
         // The entry's object is these very bytes: keep its key, record how.
         Some(e) if e.published_sha256.as_deref().unwrap_or(sha) == sha256 => {
-            Decision::Upgrade(Entry {
+            let mut upgraded = Entry {
                 transform: Some(transform.to_string()),
                 published_sha256: (sha256 != sha).then_some(sha256),
                 location: location.clone(),
                 ..e.clone()
-            })
+            };
+            upgraded.learn_measurements(&measured.entry());
+            Decision::Upgrade(upgraded)
         }
         _ => Decision::New(Object {
             sha256,
             size,
             kind: published.kind,
             path,
+            measured,
         }),
     };
     Ok((Source { decision, location }, published.warnings))
+}
+
+/// Measures the sources of entries made with these settings that lack a
+/// measurement this run makes: each becomes an upgrade. The object is the
+/// source's bytes, or made from them with the same displayed size (metadata
+/// stripped, orientation kept or applied, converted), except for
+/// `max-width`, which is applied to the measurement as it was to the
+/// pixels. A file that cannot be read now is left for another run.
+fn measure_upgrades(batch: &Batch<'_>, manifest: &Manifest, hashed: &Hashed, out: &mut Published) {
+    let placeholder = batch.cfg.placeholder;
+    let todo: Vec<(ImageId, &Entry)> = (0..hashed.images.len())
+        .filter(|&i| matches!(&out.sources[i], Some(s) if matches!(s.decision, Decision::Manifest)))
+        // Video, audio and assets are never measured (nor read here).
+        .filter(|&i| hashed.images[i].kind.is_image())
+        .filter_map(|i| {
+            let entry = manifest.objects.get(&hashed.images[i].sha256)?;
+            measure::lacking(entry, placeholder).then_some((ImageId(i), entry))
+        })
+        .collect();
+    let measured: Vec<std::io::Result<Measured>> = todo
+        .par_iter()
+        .map(|&(id, entry)| {
+            let image = hashed.image(id);
+            let bytes = std::fs::read(&batch.files[image.file.0])?;
+            let m = Measured::of(&bytes, image.kind, placeholder);
+            let scaled = entry.published_sha256.is_some()
+                && matches!(image.kind.mime, "image/jpeg" | "image/png" | "image/webp");
+            Ok(match batch.cfg.publish.max_width {
+                Some(w) if scaled => m.fitted(w),
+                _ => m,
+            })
+        })
+        .collect();
+    for ((id, entry), m) in todo.into_iter().zip(measured) {
+        let Ok(m) = m else {
+            continue;
+        };
+        let mut upgraded = entry.clone();
+        upgraded.learn_measurements(&m.entry());
+        if let Some(source) = out.sources[id.0].as_mut() {
+            source.decision = Decision::Upgrade(upgraded);
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

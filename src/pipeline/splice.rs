@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use r2filter_text::rewrite::{Replacement, replacement};
+use r2filter_text::rewrite::{Replacement, replacement, size_attributes};
 
 use super::plan::Plan;
 use super::{Batch, Hashed, Outcome, Sink, Status, Summary};
@@ -30,8 +30,20 @@ pub(crate) fn splice(
         let original = docs[r.doc].text.get(span.clone()).unwrap_or_default();
         replacements[r.doc].push(Replacement {
             text: replacement(r.reference.context, &url, original),
-            span,
+            span: span.clone(),
         });
+        // `dimensions = true`: the element's width and height after its `src`.
+        let size = hashed.image_of(r).and_then(|id| plan.measured[id.0].size);
+        if let (true, Some(size)) = (batch.cfg.dimensions, size)
+            && let Some(slot) = batch.sizable[r.doc]
+                .iter()
+                .find(|s| s.value.start <= span.start && span.end <= s.value.end)
+        {
+            replacements[r.doc].push(Replacement {
+                text: size_attributes(slot.syntax, size.width, size.height),
+                span: slot.at..slot.at,
+            });
+        }
         let mut record = batch.record(r.doc, &r.reference, planned.status);
         record.url = Some(url);
         record.key = Some(planned.key.clone());
@@ -40,7 +52,8 @@ pub(crate) fn splice(
     records.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
     let mut outputs = Vec::new();
     for (i, (doc, reps)) in docs.iter().zip(replacements.iter_mut()).enumerate() {
-        reps.sort_by_key(|r| r.span.start);
+        // An insertion (empty span) after a value sorts after it.
+        reps.sort_by_key(|r| (r.span.start, r.span.end));
         let output = r2filter_text::rewrite::splice(&doc.text, reps);
         match sink.as_mut() {
             Some(sink) => sink(i, output)?,

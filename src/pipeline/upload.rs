@@ -56,6 +56,23 @@ pub(crate) fn upload(
     super::fail_on(problems)
 }
 
+/// `images-index`: the index of every object in the manifest on disk (this
+/// run's included), written when it changed ([`crate::images_index`]).
+pub(crate) fn write_index(cfg: &crate::Config) -> Result<(), Error> {
+    let Some(path) = &cfg.images_index else {
+        return Ok(());
+    };
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let output = |source| Error::Output {
+        path: path.clone(),
+        source,
+    };
+    if crate::images_index::write(path, &manifest).map_err(output)? {
+        tracing::debug!("wrote the images index {}", path.display());
+    }
+    Ok(())
+}
+
 /// `file` (canonical, inside `root`) as the manifest records it: relative to
 /// the root, `/`-separated. None for a name that is not UTF-8.
 fn relative_source(root: &Path, file: &Path) -> Option<String> {

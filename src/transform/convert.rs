@@ -49,8 +49,14 @@ pub fn fit(image: &DynamicImage, max_width: u32) -> Option<DynamicImage> {
     if w <= max_width || max_width == 0 {
         return None;
     }
-    let nh = ((h as u64 * max_width as u64 + w as u64 / 2) / w as u64).max(1) as u32;
+    let nh = fitted_height(w, h, max_width);
     Some(image.resize_exact(max_width, nh, FilterType::Lanczos3))
+}
+
+/// The height of a `w`×`h` image scaled to `max_width` wide (rounded, at
+/// least 1).
+pub fn fitted_height(w: u32, h: u32, max_width: u32) -> u32 {
+    ((h as u64 * max_width as u64 + w as u64 / 2) / w.max(1) as u64).max(1) as u32
 }
 
 /// WebP: lossless when asked (PNG with alpha), lossy at `quality` otherwise.

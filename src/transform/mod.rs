@@ -29,9 +29,14 @@
 //! ```
 
 mod container;
-mod convert;
+pub(crate) mod convert;
 mod exif;
 mod xmp;
+
+// For [`crate::measure`]: the Orientation of an EXIF block, and the height
+// `max-width` scales an image to.
+pub(crate) use convert::fitted_height;
+pub(crate) use exif::{orientation, tiff_start};
 
 use image::ImageFormat;
 

@@ -22,9 +22,12 @@
 //! - (a) the rendering of the output equals the rendering of the input token
 //!   for token, except for URL attributes, and each changed URL is the public
 //!   URL of an object whose bytes are the file the old URL named, with the old
-//!   `?query#fragment`;
+//!   `?query#fragment`; the runs have `--dimensions`, so an `<img>` that had
+//!   no `width` or `height` and whose `src` changed may also gain exactly
+//!   `width="1" height="1"` (the test images' size) right after its `src`;
 //! - (b) every local image the input's page loads is rewritten (no silent miss);
-//! - (c) the output is the input with only the reported spans replaced;
+//! - (c) the output is the input with only the reported spans replaced (and
+//!   those sizes inserted where the scanner placed them);
 //! - (d) the output is a fixed point: a second run changes nothing;
 //! - the run fails on no document, apart from documented refusals (paths with a
 //!   backslash).
@@ -45,7 +48,7 @@ use html5ever::tokenizer::{
 };
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use r2filter_text::resolve::IMAGE_EXTENSIONS;
-use r2filter_text::rewrite::{Replacement, replacement, splice};
+use r2filter_text::rewrite::{Replacement, replacement, size_attributes, splice};
 use r2filter_text::scan::{Flavor, line_col, scan};
 
 // ------------------------------------------------------------ the corpus
@@ -495,6 +498,8 @@ struct Counts {
     misses: Vec<String>,
     errors: Vec<String>,
     refusals: usize,
+    /// Raw `<img>` elements given a width and height (`--dimensions`).
+    sized: usize,
 }
 
 /// The outputs of one run of `entry` over `docs` (name → text), by name,
@@ -519,7 +524,7 @@ fn run(
             .r2filter()
             .args(["--local-store", "bucket", "--public-url", PUBLIC_URL])
             .args(["--key-template", "{hash}.{ext}", "--site-root", "public"])
-            .args(["--report", &report]);
+            .args(["--report", &report, "--dimensions"]);
         let out = match entry {
             Entry::Files => {
                 // The documents where their images are (docs/…); the output
@@ -693,22 +698,43 @@ fn oracle(entry: Entry) {
         }
         let output = &outputs[&doc.name];
 
-        // (c) the input with exactly the reported spans replaced.
+        // (c) the input with exactly the reported spans replaced, and the
+        // size of each raw `<img>` whose `src` was rewritten and that had
+        // none inserted after that `src` (`--dimensions`; test images are
+        // 1×1).
         let scanned = scan(&doc.text, &flavor.into()).unwrap();
-        let reps: Vec<Replacement> = scanned
+        let is_rewritten = |r: &r2filter_text::scan::Reference| {
+            let (line, col) = line_col(&doc.text, r.span.start);
+            rewritten.get(&(doc.name.clone(), line, col))
+        };
+        let mut reps: Vec<Replacement> = scanned
             .references
             .iter()
             .filter_map(|r| {
-                let (line, col) = line_col(&doc.text, r.span.start);
-                let url = rewritten.get(&(doc.name.clone(), line, col))?;
+                let url = is_rewritten(r)?;
                 Some(Replacement {
                     span: r.span.clone(),
                     text: replacement(r.context, url, &doc.text[r.span.clone()]),
                 })
             })
             .collect();
+        let replaced = reps.len();
+        for slot in &scanned.sizable {
+            let src = scanned
+                .references
+                .iter()
+                .find(|r| slot.value.start <= r.span.start && r.span.end <= slot.value.end);
+            if src.is_some_and(|r| is_rewritten(r).is_some()) {
+                reps.push(Replacement {
+                    span: slot.at..slot.at,
+                    text: size_attributes(slot.syntax, 1, 1),
+                });
+                counts.sized += 1;
+            }
+        }
+        reps.sort_by_key(|r| (r.span.start, r.span.end));
         let reported = rewritten.keys().filter(|(d, _, _)| *d == doc.name).count();
-        if reps.len() != reported || splice(&doc.text, &reps) != *output {
+        if replaced != reported || splice(&doc.text, &reps) != *output {
             counts.defects.push(format!(
                 "{what}: bytes outside the rewritten spans changed\n  in:  {:?}\n  out: {output:?}",
                 doc.text
@@ -746,14 +772,15 @@ fn oracle(entry: Entry) {
 
     println!(
         "commonmark oracle ({entry:?}): {} spec examples + {} extra cases, {} variants each = {} documents; \
-         {} local images on the pages, {} references checked; {} defects, {} misses, {} errors, \
-         {} documented refusals (backslash paths)",
+         {} local images on the pages, {} references checked, {} <img> sized; {} defects, {} misses, \
+         {} errors, {} documented refusals (backslash paths)",
         655,
         EXTRA.len(),
         5,
         counts.documents,
         counts.local_images,
         counts.references_checked,
+        counts.sized,
         counts.defects.len(),
         counts.misses.len(),
         counts.errors.len(),
@@ -777,6 +804,7 @@ fn oracle(entry: Entry) {
             .join("\n\n")
     );
     assert!(counts.references_checked > 500, "{counts:?}");
+    assert!(counts.sized > 20, "{counts:?}");
 }
 
 /// (a) and (b) for one document's two pages.
@@ -802,6 +830,8 @@ fn compare_pages(
             }
             continue;
         };
+        let aattrs = &without_added_size(name, battrs, aattrs)
+            .map_err(|e| format!("{b:?} became {a:?}: {e}"))?;
         if name != aname || battrs.len() != aattrs.len() {
             return Err(format!("{b:?} became {a:?}"));
         }
@@ -840,6 +870,41 @@ fn compare_pages(
         }
     }
     Ok(())
+}
+
+/// The attributes of `after` without the `width="1" height="1"` that
+/// `--dimensions` adds, right after `src`, to an `<img>` that had neither
+/// and whose `src` changed (the test images are 1×1); any other width or
+/// height that appeared is an error.
+fn without_added_size(
+    name: &str,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) -> Result<Vec<(String, String)>, String> {
+    let has = |attrs: &[(String, String)], n: &str| attrs.iter().any(|(k, _)| k == n);
+    let sized_before = has(before, "width") || has(before, "height");
+    if sized_before || !(has(after, "width") || has(after, "height")) {
+        return Ok(after.to_vec());
+    }
+    let src = after.iter().position(|(k, _)| k == "src");
+    let added = src.and_then(|i| after.get(i + 1..i + 3));
+    let expected = [
+        ("width".to_string(), "1".to_string()),
+        ("height".to_string(), "1".to_string()),
+    ];
+    let src_changed = src.is_some_and(|i| {
+        before
+            .iter()
+            .find(|(k, _)| k == "src")
+            .is_some_and(|(_, v)| *v != after[i].1)
+    });
+    if name != "img" || added != Some(&expected[..]) || !src_changed {
+        return Err("a width or height appeared that --dimensions does not add".into());
+    }
+    let i = src.unwrap_or_default();
+    let mut kept = after.to_vec();
+    kept.drain(i + 1..i + 3);
+    Ok(kept)
 }
 
 /// What a `srcset` says besides its URLs.

@@ -24,6 +24,7 @@ mod filter;
 mod frontmatter;
 mod hexo;
 mod hugo;
+mod images;
 mod lean;
 mod mdbook;
 mod mdbook_parity;

@@ -23,7 +23,11 @@
 //!   `a`) that names a local image (by the same rules as the front-matter
 //!   test: no scheme, an image extension, `/` from `public/`) is now the
 //!   public URL of that file's bytes, query and fragment kept; every other
-//!   prop value is unchanged.
+//!   prop value is unchanged;
+//! - the run has `dimensions = true`: an `img`/`Image` may gain a `width`
+//!   and `height` (1×1, the test images' size), only if it had
+//!   neither and its `src` was rewritten, and nothing else (the skeletons
+//!   leave those two props out; `compile.mjs` reports them apart).
 //!
 //! And a second run on the output changes nothing. The compiler comes from
 //! `.ci/run` (under `/opt/r2filter-oracle/mdx`, or `mdx/` in the folder in
@@ -98,6 +102,8 @@ enum Compiled {
         /// (element, key, value) of each string-valued JSX prop, and of each
         /// string of the exported front matter (element `frontmatter`).
         props: Vec<(String, String, String)>,
+        /// `{element, src, width, height}` of each `img`/`Image` call.
+        sizes: Vec<Value>,
         skeleton: String,
         /// The URLs of the images a site's plugin turned into JSX
         /// (compile.mjs: `converted`).
@@ -146,6 +152,7 @@ fn compile_all(oracle: &Path, setup: Setup<'_>, files: &[PathBuf]) -> HashMap<Pa
                         (s("element"), s("key"), s("value"))
                     })
                     .collect(),
+                sizes: v["sizes"].as_array().unwrap().clone(),
                 skeleton: v["skeleton"].as_str().unwrap().to_string(),
                 converted: v["converted"]
                     .as_array()
@@ -399,6 +406,8 @@ struct Counts {
     /// Remote, not an image, or not a path: left as written.
     left: usize,
     other_props: usize,
+    /// `img`/`Image` elements given a width and height (`dimensions = true`).
+    sized: usize,
     /// Images the site's own plugin turned into JSX in the input but not in
     /// the output, because the file is no longer a local path (pliny's
     /// remarkImgToJsx: `<Image width height>` became a plain `<img>`).
@@ -466,7 +475,10 @@ fn mdx_differential_against_the_compiler() {
     let counts = differential(&oracle, setup, &site, &docs, |_| false);
     eprintln!("MDX differential: {counts:?}, 0 defects");
     assert!(
-        counts.refused == 0 && counts.documents >= 150 && counts.rewritten >= 150,
+        counts.refused == 0
+            && counts.documents >= 150
+            && counts.rewritten >= 150
+            && counts.sized >= 20,
         "{counts:?}"
     );
 }
@@ -572,9 +584,36 @@ fn md_differential_against_remark() {
     let counts = differential(&oracle, setup, &site, &docs, backslash);
     eprintln!(".md differential against remark: {counts:?}, 0 defects");
     assert!(
-        counts.documents >= 3000 && counts.rewritten >= 500,
+        counts.documents >= 3000 && counts.rewritten >= 500 && counts.sized >= 20,
         "{counts:?}"
     );
+}
+
+/// `dimensions = true` changed no `img`/`Image` but by adding a width and
+/// height (the test images are 1×1: numbers in JSX, strings from raw HTML)
+/// to one that had neither and whose `src` was rewritten.
+fn sizes_agree(before: &[Value], after: &[Value], counts: &mut Counts) -> Result<(), String> {
+    if before.len() != after.len() {
+        return Err(format!("the images changed: {before:?} became {after:?}"));
+    }
+    for (b, a) in before.iter().zip(after) {
+        let same = |k: &str| a[k] == b[k];
+        if same("width") && same("height") {
+            continue;
+        }
+        let added = b["width"].is_null()
+            && b["height"].is_null()
+            && [a["width"].clone(), a["height"].clone()]
+                .iter()
+                .all(|v| *v == 1 || *v == "1")
+            && a["src"].is_string()
+            && !same("src");
+        if !added {
+            return Err(format!("<{}> {b} became {a}", b["element"]));
+        }
+        counts.sized += 1;
+    }
+    Ok(())
 }
 
 /// The Markdown fragments of [`generated`] (no JSX, no expressions) in the
@@ -754,7 +793,14 @@ fn differential(
     // repeated.
     for round in 0.. {
         assert!(round < 50, "more than 50 reruns");
-        let out = site.publish_local("posts", "out");
+        // With `dimensions = true`: the programs may differ by exactly the
+        // width and height of the images it sizes (see `sizes_agree`).
+        let _ = std::fs::remove_dir_all(site.path("out"));
+        let out = site
+            .r2filter()
+            .args(["posts", "--out-dir", "out", "--local-store", "bucket"])
+            .args(["--public-url", PUBLIC_URL, "--dimensions"])
+            .run();
         if out.code == Some(0) {
             break;
         }
@@ -803,6 +849,7 @@ fn differential(
         let name = input.file_name().unwrap().to_string_lossy().to_string();
         let Compiled::Program {
             props: p_in,
+            sizes: z_in,
             skeleton: s_in,
             converted: c_in,
         } = &before[input]
@@ -810,13 +857,14 @@ fn differential(
             unreachable!()
         };
         counts.documents += 1;
-        let (p_out, s_out) = match &after[output] {
+        let (p_out, z_out, s_out) = match &after[output] {
             Compiled::Error(e) => {
                 bad.push(format!("{name}: the output does not compile: {e}"));
                 continue;
             }
             Compiled::Program {
                 props,
+                sizes,
                 skeleton,
                 converted,
             } => {
@@ -827,9 +875,12 @@ fn differential(
                     &mut counts,
                     &mut bad,
                 );
-                (props, skeleton)
+                (props, sizes, skeleton)
             }
         };
+        if let Err(e) = sizes_agree(z_in, z_out, &mut counts) {
+            bad.push(format!("{name}: {e}"));
+        }
         if s_in != s_out || p_in.len() != p_out.len() {
             bad.push(format!(
                 "{name}: the program changed beyond prop values:\n--- input\n{}\n--- output\n{}",

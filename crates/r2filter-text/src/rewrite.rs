@@ -17,7 +17,7 @@
 use std::ops::Range;
 
 use crate::resolve::{Url, classify_with};
-use crate::scan::{Context, Reference, ScanError, ScanOptions, Scanned, scan};
+use crate::scan::{Context, Reference, ScanError, ScanOptions, Scanned, SizeSyntax, scan};
 
 /// Replace `span` of the source with `text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,29 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
     }
     out.push_str(source.get(at..).unwrap_or_default());
     out
+}
+
+/// The attributes `dimensions = true` inserts at a [`SizeSlot`]'s `at`,
+/// after the element's `src` value: ` width="800" height="600"` in HTML,
+/// ` width={800} height={600}` in JSX. An insertion is a [`Replacement`]
+/// with an empty span.
+///
+/// ```
+/// use r2filter_text::rewrite::{size_attributes, splice, Replacement};
+/// use r2filter_text::scan::{scan, Flavor, SizeSyntax};
+/// let doc = "<img src=\"a.png\" alt=\"A\">\n";
+/// let slot = &scan(doc, &Flavor::Markdown.into()).unwrap().sizable[0];
+/// let text = size_attributes(slot.syntax, 800, 600);
+/// let out = splice(doc, &[Replacement { span: slot.at..slot.at, text }]);
+/// assert_eq!(out, "<img src=\"a.png\" width=\"800\" height=\"600\" alt=\"A\">\n");
+/// ```
+///
+/// [`SizeSlot`]: crate::scan::SizeSlot
+pub fn size_attributes(syntax: SizeSyntax, width: u32, height: u32) -> String {
+    match syntax {
+        SizeSyntax::Html => format!(" width=\"{width}\" height=\"{height}\""),
+        SizeSyntax::Jsx => format!(" width={{{width}}} height={{{height}}}"),
+    }
 }
 
 /// Writes `url` so that it reads back as `url` where the old one stood.

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import MdxImage from '../components/mdx-image';
 import { post, slugs } from '../lib/posts';
 
 export default function Home() {
@@ -10,7 +11,7 @@ export default function Home() {
           const { data } = post(slug);
           return (
             <li key={slug}>
-              {data.thumbnail && <img src={data.thumbnail} alt="" width={64} />}{' '}
+              {data.thumbnail && <MdxImage src={data.thumbnail} alt="" width={64} />}{' '}
               <Link href={`/posts/${slug}`}>{data.title}</Link>
             </li>
           );

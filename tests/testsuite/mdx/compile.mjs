@@ -19,19 +19,23 @@
 //
 // For each FILE, prints one JSON line:
 //   {"file", "error"}                         the compiler rejects it, or
-//   {"file", "props": [{element, key, value}], "skeleton", "converted"}
+//   {"file", "props": [{element, key, value}], "sizes": [{element, src, width, height}], "skeleton", "converted"}
 // where `props` are the string-valued props of every JSX call of the
 // compiled program (`_jsx(X, {key: "value"})`, `_jsxs`, also inside
 // expressions and ESM), and the strings of the exported front matter
-// (element "frontmatter", key: the front-matter key), in program order, and
-// `skeleton` is the program's syntax tree (acorn, positions and raw text
-// dropped) with each of those values replaced by its index. Two documents
-// whose skeletons are equal compile to the same program but for those
-// values. `converted`: the images a plugin marked `"records"` in site.json
-// turned into JSX (pliny's remarkImgToJsx: `![a](/x.png)` becomes
-// `<Image src width height>` when public/x.png is on disk); each is turned
-// back into the image it was, so that the skeleton compares the rest, and
-// listed by its URL.
+// (element "frontmatter", key: the front-matter key), in program order;
+// `sizes` the string `src` and the `width` and `height` (a literal, or null)
+// of every `img` and `Image` call, in program order; and `skeleton` is the
+// program's syntax tree (acorn, positions and raw text dropped) with each of
+// those values replaced by its index and the literal `width`/`height` props
+// of `img`/`Image` left out (the test compares them through `sizes`:
+// `dimensions = true` may add exactly those; rehype-raw gives raw HTML's as
+// strings, JSX's are numbers). Two documents whose skeletons are equal
+// compile to the same program but for those values. `converted`: the images
+// a plugin marked `"records"` in site.json turned into JSX (pliny's
+// remarkImgToJsx: `![a](/x.png)` becomes `<Image src width height>` when
+// public/x.png is on disk); each is turned back into the image it was, so
+// that the skeleton compares the rest, and listed by its URL.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -162,8 +166,16 @@ function frontmatter(node, key, props) {
   return out;
 }
 
-function walk(node, props) {
-  if (Array.isArray(node)) return node.map((n) => walk(n, props));
+// The `width` or `height` property of a call's props, if a literal.
+function sizeOf(props, key) {
+  const p = props.find(
+    (p) => p.type === 'Property' && !p.computed && (p.key.name ?? p.key.value) === key,
+  );
+  return p && p.value.type === 'Literal' ? p.value.value : null;
+}
+
+function walk(node, props, sizes) {
+  if (Array.isArray(node)) return node.map((n) => walk(n, props, sizes));
   if (node === null || typeof node !== 'object') return node;
   if (node.type === 'VariableDeclarator' && node.id.type === 'Identifier' && exported.has(node.id.name)) {
     return { type: 'FrontMatter', name: node.id.name, init: frontmatter(node.init, null, props) };
@@ -176,6 +188,27 @@ function walk(node, props) {
     node.arguments[1].type === 'ObjectExpression'
   ) {
     const el = element(node.arguments[0]);
+    if (el === 'img' || el === 'Image') {
+      const all = node.arguments[1].properties;
+      const src = all.find(
+        (p) => p.type === 'Property' && !p.computed && (p.key.name ?? p.key.value) === 'src',
+      );
+      sizes.push({
+        element: el,
+        src: src ? stringValue(src.value) : null,
+        width: sizeOf(all, 'width'),
+        height: sizeOf(all, 'height'),
+      });
+      node.arguments[1].properties = all.filter(
+        (p) =>
+          !(
+            p.type === 'Property' &&
+            !p.computed &&
+            ['width', 'height'].includes(p.key.name ?? p.key.value) &&
+            p.value.type === 'Literal'
+          ),
+      );
+    }
     for (const p of node.arguments[1].properties) {
       if (p.type !== 'Property' || p.computed) continue;
       const key = p.key.type === 'Identifier' ? p.key.name : String(p.key.value);
@@ -188,7 +221,7 @@ function walk(node, props) {
   const out = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === 'start' || k === 'end' || k === 'raw' || k === 'loc' || k === 'range') continue;
-    out[k] = walk(v, props);
+    out[k] = walk(v, props, sizes);
   }
   return out;
 }
@@ -213,6 +246,7 @@ for (const file of files) {
   }
   const tree = acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'module' });
   const props = [];
-  const skeleton = JSON.stringify(walk(tree, props));
-  process.stdout.write(JSON.stringify({ file, props, skeleton, converted }) + '\n');
+  const sizes = [];
+  const skeleton = JSON.stringify(walk(tree, props, sizes));
+  process.stdout.write(JSON.stringify({ file, props, sizes, skeleton, converted }) + '\n');
 }

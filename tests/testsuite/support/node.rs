@@ -211,4 +211,87 @@ pub fn assert_blog_published(blog: &Path, s3: &S3Server) {
             assert!(!html.contains(local), "{name} still has {local}");
         }
     }
+    assert_pages_sized(blog, &[&hello, &components, &gallery, &index]);
+}
+
+/// Issue 22: every image of the built pages has the width and height of
+/// r2filter's index (or, where the page gave a width, the height that keeps
+/// the image's proportions); those rendered by `next/image` (Markdown images,
+/// `<Image>`, covers) blur in from its placeholder; the MDX post's literal
+/// `<img src="./images/map.png">`, which had no size, got the file's from
+/// `dimensions = true`.
+fn assert_pages_sized(blog: &Path, pages: &[&String]) {
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(blog.join("public/r2filter-images.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index.as_object().unwrap().len(), 5, "{index}");
+    let tag = regex::Regex::new(r"<img\b[^>]*>").unwrap();
+    let attr = regex::Regex::new(r#"([a-zA-Z-]+)="([^"]*)""#).unwrap();
+    let (mut sized, mut through_next_image) = (0, 0);
+    for html in pages {
+        for t in tag.find_iter(html) {
+            let attrs: std::collections::HashMap<&str, &str> = attr
+                .captures_iter(t.as_str())
+                .map(|c| (c.get(1).unwrap().as_str(), c.get(2).unwrap().as_str()))
+                .collect();
+            let info = &index[attrs["src"]];
+            assert!(
+                info.is_object(),
+                "an image not in the index: {}",
+                t.as_str()
+            );
+            let (w, h) = (
+                info["width"].as_u64().unwrap(),
+                info["height"].as_u64().unwrap(),
+            );
+            let num = |k: &str| -> u64 {
+                attrs
+                    .get(k)
+                    .unwrap_or_else(|| panic!("no {k}: {}", t.as_str()))
+                    .parse()
+                    .unwrap()
+            };
+            let (pw, ph) = (num("width"), num("height"));
+            assert!(
+                (pw * h).abs_diff(ph * w) <= w.max(h),
+                "{pw}×{ph} is not in the proportions of {w}×{h}: {}",
+                t.as_str()
+            );
+            // next/image (`data-nimg`) blurs in from the placeholder; a
+            // literal <img> in MDX is the browser's own (MDX leaves JSX tags
+            // to React, not to the components map).
+            if attrs.contains_key("data-nimg") {
+                assert!(
+                    attrs
+                        .get("style")
+                        .is_some_and(|s| s.contains("background-image")),
+                    "no blurred placeholder: {}",
+                    t.as_str()
+                );
+                through_next_image += 1;
+            }
+            sized += 1;
+        }
+    }
+    assert!(
+        sized >= 10 && through_next_image >= 9,
+        "{sized} images, {through_next_image} through next/image"
+    );
+    eprintln!(
+        "built pages: {sized} <img> with the index's size, {through_next_image} through next/image with a blurred placeholder; e.g. {}",
+        tag.find(pages[2]).map_or("", |m| m.as_str())
+    );
+    let map = index
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, e)| e["width"] == 24)
+        .map(|(url, _)| url.clone())
+        .unwrap();
+    assert!(
+        pages[1].contains("width=\"24\" height=\"16\"") && pages[1].contains(&map),
+        "{}",
+        pages[1]
+    );
 }

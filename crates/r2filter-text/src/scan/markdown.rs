@@ -30,7 +30,7 @@ use std::ops::Range;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
 use super::html;
-use super::{Context, Flavor, Reference, ScanError, ScanOptions, Scanned};
+use super::{Context, Flavor, Reference, ScanError, ScanOptions, Scanned, SizeSlot, SizeSyntax};
 
 /// mdBook's `[output.html]` switches that change how it parses a chapter
 /// (`smart-punctuation`, `definition-lists`, `admonitions`); all on by
@@ -143,12 +143,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
         masked = block.mask(source);
         text = &masked;
     }
-    scan_body(
-        text,
-        (opts.flavor, opts.math, opts.wikilinks),
-        &mut found.references,
-        &mut found.unmapped,
-    );
+    scan_body(text, (opts.flavor, opts.math, opts.wikilinks), &mut found);
     Ok(found)
 }
 
@@ -184,12 +179,8 @@ struct Open {
 }
 
 /// Scans `source`, the document with its front matter masked.
-fn scan_body(
-    source: &str,
-    (flavor, math, wikilinks): (Flavor, bool, bool),
-    refs: &mut Vec<Reference>,
-    unmapped: &mut Vec<Reference>,
-) {
+fn scan_body(source: &str, (flavor, math, wikilinks): (Flavor, bool, bool), found: &mut Scanned) {
+    let (refs, unmapped) = (&mut found.references, &mut found.unmapped);
     let mut iter = parser(source, flavor, (math, wikilinks)).into_offset_iter();
     let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
@@ -203,6 +194,7 @@ fn scan_body(
         let page = Page::render(source, &events);
         let tags = html::start_tags(&page.html);
         page.html_references(&tags, refs, unmapped);
+        found.sizable = tags.iter().filter_map(|t| page.size_slot(t)).collect();
         walk.found
             .iter()
             .map(|f| page.shows_tag(&tags, f))
@@ -529,6 +521,34 @@ impl<'e, 'a> Page<'e, 'a> {
                 }
             }
         }
+    }
+}
+
+impl Page<'_, '_> {
+    /// Where `dimensions = true` may add `width` and `height` to a raw
+    /// `<img>` tag: one with a `src` and neither of them, whose `src` value
+    /// and closing quote map back to the source.
+    fn size_slot(&self, tag: &html::StartTag) -> Option<SizeSlot> {
+        if tag.name != "img"
+            || tag
+                .attrs
+                .iter()
+                .any(|a| a.name == "width" || a.name == "height")
+            || !matches!(
+                self.events.get(self.event_at(tag.start)),
+                Some((Event::Html(_) | Event::InlineHtml(_), _))
+            )
+        {
+            return None;
+        }
+        let src = tag.attrs.iter().find(|a| a.name == "src")?;
+        let quote = usize::from(src.quote.is_some());
+        let mapped = self.to_source(src.value.start..src.value.end + quote)?;
+        (mapped.len() > quote).then(|| SizeSlot {
+            value: mapped.start..mapped.end - quote,
+            at: mapped.end,
+            syntax: SizeSyntax::Html,
+        })
     }
 }
 

@@ -238,6 +238,31 @@ pub struct Scanned {
     /// mapped back to a span of the source (`span` is the whole construct).
     /// A local image among them must fail the run: it would be a silent miss.
     pub unmapped: Vec<Reference>,
+    /// The `<img>` elements (raw HTML, JSX `<img>`/`<Image>`) that show the
+    /// image of their `src` and have neither `width` nor `height`: where
+    /// `dimensions = true` adds them. Sorted by position.
+    pub sizable: Vec<SizeSlot>,
+}
+
+/// An element that may be given `width` and `height` ([`Scanned::sizable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeSlot {
+    /// The `src` value as written, without its quotes (or braces): the
+    /// reference inside it names the element's image.
+    pub value: Range<usize>,
+    /// Right after the value's closing quote (or brace, or an unquoted
+    /// value's end): where ` width="…" height="…"` goes.
+    pub at: usize,
+    pub syntax: SizeSyntax,
+}
+
+/// How an element's attributes are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeSyntax {
+    /// Raw HTML: ` width="800" height="600"`.
+    Html,
+    /// JSX: ` width={800} height={600}`, numbers as `next/image` wants them.
+    Jsx,
 }
 
 /// A document that cannot be scanned.
@@ -314,6 +339,7 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
         found.references = hugo::merge(refs, shortcodes);
     }
     found.unmapped.sort_by_key(|r| r.span.start);
+    found.sizable.sort_by_key(|s| s.at);
     Ok(found)
 }
 

@@ -39,7 +39,7 @@ use super::frontmatter::{self, Block, Format};
 use super::markdown::{
     definition_destination, destination_matches, destination_span, unescape_markdown,
 };
-use super::{Context, Reference, ScanError, ScanOptions, Scanned, html};
+use super::{Context, Reference, ScanError, ScanOptions, Scanned, SizeSlot, SizeSyntax, html};
 
 /// Props that name an image on any element or component, besides the
 /// configured `jsx-props`.
@@ -526,6 +526,9 @@ impl Walk<'_> {
                 self.prop(attr, prop, role, srcset, at.clone(), quotes);
             }
         }
+        if let Some(slot) = props.as_deref().and_then(|p| size_slot(name, p)) {
+            self.found.sizable.push(slot);
+        }
     }
 
     /// One image prop `attr` of the element over `at` (inside `quotes`
@@ -733,6 +736,39 @@ fn prefixes_are_containers(raw: &str, quotes: usize) -> bool {
             .bytes()
             .take_while(|c| matches!(c, b' ' | b'\t' | b'>'));
         lead.filter(|&c| c == b'>').count() <= quotes
+    })
+}
+
+/// Where `dimensions = true` may add `width` and `height` to element
+/// `name` with `props`: an `<img>` or `<Image>` with a `src` and neither of
+/// them, no `fill` (next/image refuses both) and no `{...spread}` (which may
+/// hold them).
+fn size_slot(name: &str, props: &[jsx::Prop]) -> Option<SizeSlot> {
+    if !matches!(name, "img" | "Image") {
+        return None;
+    }
+    let mut src = None;
+    for prop in props {
+        match prop {
+            jsx::Prop::Spread => return None,
+            jsx::Prop::Named { name, .. }
+                if matches!(name.as_str(), "width" | "height" | "fill") =>
+            {
+                return None;
+            }
+            jsx::Prop::Named { name, value } if name == "src" && src.is_none() => {
+                src = Some(value.as_ref()?);
+            }
+            jsx::Prop::Named { .. } => {}
+        }
+    }
+    let value = match src? {
+        jsx::Value::Literal { span, .. } | jsx::Value::Expression(span) => span.clone(),
+    };
+    Some(SizeSlot {
+        at: value.end + 1,
+        value,
+        syntax: SizeSyntax::Jsx,
     })
 }
 

@@ -1,4 +1,5 @@
 import { MDXRemote } from 'next-mdx-remote/rsc';
+import MdxImage from '../../../components/mdx-image';
 import { post, slugs } from '../../../lib/posts';
 
 export const dynamicParams = false;
@@ -7,10 +8,12 @@ export function generateStaticParams() {
   return slugs().map((slug) => ({ slug }));
 }
 
-// MDX posts may use <Image src="…" width={…} />: a plain <img>, since the
-// source is already a CDN URL.
+// Markdown images, and <img>/<Image> in MDX, through next/image with the
+// width, height and blurred placeholder of r2filter's images index
+// (`r2filter init --nextjs` prints this component).
 const components = {
-  Image: (props) => <img {...props} />,
+  img: MdxImage,
+  Image: MdxImage,
 };
 
 export default async function Post({ params }) {
@@ -18,11 +21,11 @@ export default async function Post({ params }) {
   const { data, content, format } = post(slug);
   return (
     <article>
-      {data.cover && <img src={data.cover} alt="" width={720} />}
+      {data.cover && <MdxImage src={data.cover} alt="" width={720} />}
       <h1>{data.title}</h1>
       {data.author && (
         <p>
-          {data.author.avatar && <img src={data.author.avatar} alt="" width={32} />} {data.author.name}
+          {data.author.avatar && <MdxImage src={data.author.avatar} alt="" width={32} />} {data.author.name}
         </p>
       )}
       <MDXRemote
