@@ -117,9 +117,10 @@ pub fn config(
 pub enum Processed {
     /// The book with its chapters rewritten, and the run's account.
     Done(Book, Outcome),
-    /// The book has images to upload to S3 and this build has no S3 client
-    /// (the lean mdbook-r2filter): nothing was uploaded, nothing rewritten.
-    NeedsS3,
+    /// The book needs the network and this build has none (the lean
+    /// mdbook-r2filter): images to upload to S3, or remote images to adopt.
+    /// Nothing was uploaded, downloaded or rewritten.
+    NeedsNetwork,
 }
 
 /// Runs the pipeline over every non-draft chapter of `book` at once and writes
@@ -144,9 +145,12 @@ pub fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let prepared = pipeline::prepare(cfg, &docs, opts)?;
+    let prepared = match pipeline::prepare(cfg, &docs, opts) {
+        Err(Error::NeedsNetwork { .. }) => return Ok(Processed::NeedsNetwork),
+        prepared => prepared?,
+    };
     if prepared.uploads() && !Store::can_open(&cfg.store) {
-        return Ok(Processed::NeedsS3);
+        return Ok(Processed::NeedsNetwork);
     }
     let outcome = prepared.finish(None)?;
     if !dry_run {

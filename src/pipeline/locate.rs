@@ -11,7 +11,9 @@ use r2filter_text::resolve::{Skip, Url};
 use r2filter_text::scan::{self, Reference, ScanError, ScanOptions, Scanned};
 use rayon::prelude::*;
 
+use super::fetch::Adopted;
 use super::{FileId, Record, Status};
+use crate::adopt::Target;
 use crate::config::{Config, OnMissing};
 use crate::document::{Document, Lines};
 use crate::error::{Error, Location, Problem, ReferenceError};
@@ -55,6 +57,10 @@ pub(crate) struct Batch<'a> {
     pub(crate) missing: usize,
     /// Local references, resolved or not.
     pub(crate) local: usize,
+    /// Remote references on an `adopt` host, for the fetch phase.
+    pub(crate) to_adopt: Vec<(usize, Reference, Target)>,
+    /// What the fetch phase did ([`super::fetch`]).
+    pub(crate) adopted: Adopted,
     /// What could not be resolved.
     problems: Vec<ProblemAt>,
     /// The canonical root, to show paths relative to it.
@@ -64,8 +70,12 @@ pub(crate) struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// A path as shown to the user: relative to the root when inside it.
+    /// A path as shown to the user: relative to the root when inside it, an
+    /// adopted image's URL for its download.
     pub(crate) fn shown(&self, path: &Path) -> PathBuf {
+        if let Some(url) = self.adopted.shown.get(path) {
+            return PathBuf::from(url);
+        }
         path.strip_prefix(&self.root)
             .map(Path::to_path_buf)
             .unwrap_or_else(|_| path.to_path_buf())
@@ -96,6 +106,13 @@ impl Batch<'_> {
         }
     }
 
+    /// Adds `problem` at `span` of document `doc`.
+    pub(crate) fn problem(&mut self, doc: usize, span: Range<usize>, problem: Problem) {
+        let at = self.at(doc, span.clone());
+        self.problems
+            .push(((doc, span.start), ReferenceError { at, problem }));
+    }
+
     /// The problems found, in document order.
     pub(crate) fn take_problems(&mut self) -> Vec<ReferenceError> {
         self.take_problems_at()
@@ -121,6 +138,7 @@ impl Batch<'_> {
             url: None,
             key: None,
             status,
+            reason: None,
         }
     }
 }
@@ -152,6 +170,8 @@ pub(crate) fn locate<'a>(
         remote: 0,
         missing: 0,
         local: 0,
+        to_adopt: Vec::new(),
+        adopted: Adopted::default(),
         problems: Vec::new(),
         root: resolver.root.clone(),
         lines,
@@ -172,7 +192,10 @@ pub(crate) fn locate<'a>(
 }
 
 /// Each document's scan and line index.
-fn scan_all(cfg: &Config, docs: &[Document]) -> (Vec<Result<Scanned, ScanError>>, Vec<Lines>) {
+pub(crate) fn scan_all(
+    cfg: &Config,
+    docs: &[Document],
+) -> (Vec<Result<Scanned, ScanError>>, Vec<Lines>) {
     let scan_one = |doc: &Document| {
         let opts = ScanOptions {
             flavor: doc.flavor,
@@ -276,6 +299,10 @@ impl Batch<'_> {
         let (path, suffix) =
             match r2filter_text::resolve::classify(&reference.url, reference.context) {
                 Url::Skip(Skip::Remote) => {
+                    if let Some(target) = self.cfg.adopt.target(&reference.url) {
+                        self.to_adopt.push((d, reference, target));
+                        return;
+                    }
                     self.remote += 1;
                     let record = self.record(d, &reference, Status::Remote);
                     self.skipped.push(record);
