@@ -299,7 +299,13 @@ impl Batch<'_> {
         let (path, suffix) =
             match r2filter_text::resolve::classify(&reference.url, reference.context) {
                 Url::Skip(Skip::Remote) => {
-                    if let Some(target) = self.cfg.adopt.target(&reference.url) {
+                    // Never our own objects, even on a listed host.
+                    let ours = reference
+                        .url
+                        .trim()
+                        .strip_prefix(self.cfg.destination.public_url.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'));
+                    if let Some(target) = self.cfg.adopt.target(&reference.url).filter(|_| !ours) {
                         self.to_adopt.push((d, reference, target));
                         return;
                     }

@@ -581,3 +581,31 @@ fn a_book_to_adopt_is_handed_to_r2filter_and_a_warm_one_is_not() {
     assert_eq!(s3.requests().len(), 0);
     assert!(book.html("index.html").contains(&url));
 }
+
+#[test]
+fn our_own_objects_are_never_adopted_even_on_a_listed_host() {
+    let host = ImageHost::start();
+    let site = Site::new();
+    // The public URL is on the listed host: its URLs are ours already.
+    let public = host.url("/bucket");
+    let post = format!(
+        "![new]({})\n![ours]({public}/2026/11/abc.png)\n",
+        host.url("/img/1.png")
+    );
+    site.write("post.md", &post);
+    let run = |input: &str| {
+        site.r2filter()
+            .args(["--adopt", "http://127.0.0.1", "--adopt-private"])
+            .args(["--local-store", "bucket", "--public-url", &public])
+            .stdin(input)
+            .run()
+    };
+    let out = run(&post);
+    let output = out.success().to_string();
+    assert_eq!(host.counts().keys().collect::<Vec<_>>(), ["/img/1.png"]);
+    assert!(output.ends_with(&format!("![ours]({public}/2026/11/abc.png)\n")));
+    // Its own output, again: nothing to fetch, nothing changes.
+    host.forget();
+    assert_eq!(run(&output).success(), output);
+    assert_eq!(host.requests(), vec![]);
+}
