@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
+use crate::site::{Profile, Shortcodes, SiteKind, Switches};
 use crate::store::S3Settings;
 pub use crate::store::StoreConfig;
 use crate::transform::{self, Convert, StripMetadata};
-use r2filter_text::scan::DEFAULT_FRONT_MATTER_KEYS;
+use r2filter_text::scan::{DEFAULT_FRONT_MATTER_KEYS, Flavor, ScanOptions, hexo};
 
 /// The config file looked for in the current folder.
 pub const CONFIG_FILE: &str = "r2filter.toml";
@@ -128,6 +129,33 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub hexo_tags: Option<bool>,
+    /// The kind of site: nextjs, hugo, hexo, mdbook, obsidian, docusaurus, astro or commonmark [env: R2FILTER_SITE] [default: detected from the root's files]
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub site: Option<SiteKind>,
+    /// Read $…$ and $$…$$ as math, as remark-math does [env: R2FILTER_MATH] [default: from the site's profile]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub math: Option<bool>,
+    /// Hugo shortcodes whose parameter is an image, NAME=PARAM,... (figure=src is on for Hugo sites) [env: R2FILTER_HUGO_SHORTCODES]
+    #[serde(alias = "hugo_shortcodes")]
+    #[arg(long, value_name = "NAME=PARAM,...", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Shortcodes>()))]
+    pub hugo_shortcodes: Option<Shortcodes>,
+    /// Rewrite Obsidian's ![[…]] image embeds [env: R2FILTER_WIKILINKS] [default: on for Obsidian vaults]
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub wikilinks: Option<bool>,
     /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
     #[serde(alias = "strip_metadata")]
     #[arg(long, value_name = "WHAT")]
@@ -197,6 +225,10 @@ const FROM_ENV: &[&str] = &[
     "concurrency",
     "jsx_props",
     "hexo_tags",
+    "site",
+    "math",
+    "hugo_shortcodes",
+    "wikilinks",
     "strip_metadata",
     "convert",
     "quality",
@@ -489,6 +521,7 @@ impl Settings {
         }
         let publish = publish_settings(&s)?;
         let adopt = adopt_settings(&s)?;
+        let profile = s.profile(&root);
         Ok(Config {
             adopt,
             publish,
@@ -520,8 +553,24 @@ impl Settings {
                     .collect()
             }),
             jsx_props: s.jsx_props.clone().unwrap_or_default(),
-            hexo_tags: s.hexo_tags.unwrap_or(false),
+            hexo_tags: profile.hexo_tags.value,
+            profile,
         })
+    }
+
+    /// The site at `root` and the syntax it is read with: `site` or what
+    /// its files say, each switch set here winning over the profile's.
+    fn profile(&self, root: &Path) -> Profile {
+        Profile::new(
+            root,
+            Switches {
+                site: self.site,
+                math: self.math,
+                hugo_shortcodes: self.hugo_shortcodes.clone().map(|h| h.0),
+                hexo_tags: self.hexo_tags,
+                wikilinks: self.wikilinks,
+            },
+        )
     }
 
     /// The store: a local folder, or a valid bucket with its endpoint (given,
@@ -647,12 +696,31 @@ pub struct Config {
     pub front_matter_keys: Vec<String>,
     /// JSX props besides `src`, `srcSet`, `poster` that name an image (MDX).
     pub jsx_props: Vec<String>,
-    /// Rewrite Hexo asset tags (`{% asset_img %}`, …).
+    /// Rewrite Hexo asset tags (`{% asset_img %}`, …): `profile.hexo_tags`.
     pub hexo_tags: bool,
+    /// The kind of site and the syntax it is read with ([`crate::site`]).
+    pub profile: Profile,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
     /// Remote images to adopt, and how (issue 23).
     pub adopt: crate::adopt::Adopt,
+}
+
+impl Config {
+    /// How a document of `flavor` named `name` is scanned: the configured
+    /// keys and props, and the syntax switches of the site's profile.
+    pub fn scan_options(&self, flavor: Flavor, name: &str) -> ScanOptions {
+        let shortcodes = &self.profile.hugo_shortcodes.value;
+        ScanOptions {
+            flavor,
+            front_matter_keys: self.front_matter_keys.clone(),
+            jsx_props: self.jsx_props.clone(),
+            hexo_assets: self.hexo_tags.then(|| hexo::asset_dir(name)),
+            math: self.profile.math.value,
+            hugo_shortcodes: (!shortcodes.is_empty()).then(|| shortcodes.clone()),
+            wikilinks: self.profile.wikilinks.value,
+        }
+    }
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {

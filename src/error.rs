@@ -111,6 +111,10 @@ pub enum Problem {
     /// `check --remote`: the remote image did not answer.
     #[error("{url}: {status}")]
     DeadRemote { url: String, status: String },
+    /// A document that does not parse, with how the site was read
+    /// ([`crate::site::Profile::reading`]).
+    #[error("{error}")]
+    Refused { error: ScanError, reading: String },
 }
 
 impl Problem {
@@ -131,6 +135,18 @@ impl Problem {
             Problem::Adopt { source, .. } => format!("{}; without --strict it is kept as written and the run goes on", source.hint()),
             Problem::NotAdopted { .. } => "run r2filter once with the network to adopt it, and commit the manifest".into(),
             Problem::DeadRemote { .. } => "readers see a broken image: replace or remove it; if its host is dying, list the host in `adopt` (with the image still up) so r2filter keeps a copy".into(),
+            Problem::Refused { error, reading } => format!("{reading}. {}", error.hint()),
+        }
+    }
+
+    /// A document that does not parse says how it was read: the site's
+    /// profile and the switch that would read it differently.
+    pub(crate) fn read_with(&mut self, profile: &crate::site::Profile) {
+        if let Problem::Scan(error @ (ScanError::Mdx { .. } | ScanError::FrontMatter(_))) = self {
+            *self = Problem::Refused {
+                error: error.clone(),
+                reading: profile.reading(),
+            };
         }
     }
 }

@@ -36,23 +36,18 @@
 
 pub mod adopt;
 mod atomic;
-mod audit;
 pub mod batch;
 pub mod cli;
 mod config;
 mod document;
-mod eject;
 mod error;
 pub mod manifest;
-mod mdbook;
-mod migrate;
 pub mod object;
-mod orphans;
+mod ops;
 mod pipeline;
 mod progress;
-mod published;
-mod report;
 mod resolve;
+pub mod site;
 mod store;
 pub mod transform;
 

@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
-use super::{Cli, Printer, load_config};
+use super::{Cli, Printer};
 use crate::batch::{self, Stager, Target, Written};
+use crate::cli::report;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
-use crate::report;
+use crate::site::Profile;
 
 /// Runs the batch modes. With `--dry-run`, stdout gets the plan and no file
 /// is written.
@@ -29,8 +30,14 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
         }
     };
     let cwd = super::cwd()?;
-    let result = process(args, printer, &target, &cwd);
-    super::write_report(args, printer, result.as_ref().map(|(outcome, _)| outcome))?;
+    let mut site = None;
+    let result = process(args, printer, (&target, &mut site), &cwd);
+    super::write_report(
+        args,
+        printer,
+        result.as_ref().map(|(outcome, _)| outcome),
+        site.as_ref(),
+    )?;
     let (outcome, written) = result?;
     if let Some(written) = written {
         for path in &written.changed {
@@ -53,10 +60,11 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
 fn process(
     args: &Cli,
     printer: &Printer,
-    target: &Target,
+    (target, site): (&Target, &mut Option<Profile>),
     cwd: &Path,
 ) -> Result<(Outcome, Option<Written>), Error> {
-    let cfg = load_config(args.settings.clone(), args.config.as_deref(), cwd)?;
+    let cfg = args.config.load(cwd)?;
+    *site = Some(cfg.profile.clone());
     let inputs = batch::collect(&args.paths, cwd)?;
     batch::distinct_targets(&inputs, target)?;
     if inputs.is_empty() {

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, Printer};
-use crate::config::Settings;
+use super::{Cli, ConfigArgs, Printer};
 use crate::error::Error;
 use crate::pipeline;
 use r2filter_text::scan::Flavor;
@@ -25,11 +24,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub settings: Settings,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: ConfigArgs,
 
     /// Treat standard input as MDX
     #[arg(long)]
@@ -43,7 +38,8 @@ pub struct CheckArgs {
 
 pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
-    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load_under(&cli.config, &cwd)?;
+    printer.note(cfg.profile.describe());
     let docs = if args.paths.is_empty() {
         vec![crate::document::Document::stdin(
             &cfg.base_dir,

@@ -1,17 +1,16 @@
 //! `r2filter eject [PATH...] [--from-public-url]`: download every object the
 //! documents link to, check its SHA-256, put it back where it was published
-//! from, and turn the URLs back into those paths ([`crate::eject`]).
+//! from, and turn the URLs back into those paths ([`crate::ops::eject`]).
 
 use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::HumanBytes;
 
-use super::{Cli, Printer};
+use super::{Cli, ConfigArgs, Printer};
 use crate::batch::{self, Target};
-use crate::config::Settings;
-use crate::eject::{self, Origin};
 use crate::error::Error;
+use crate::ops::eject::{self, Origin};
 
 /// The way back: restore the images the documents link to, and the links to
 /// their paths
@@ -27,11 +26,7 @@ pub struct EjectArgs {
     pub from_public_url: bool,
 
     #[command(flatten)]
-    pub settings: Settings,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: ConfigArgs,
 }
 
 pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> {
@@ -40,7 +35,7 @@ pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> 
         cfg,
         inputs,
         docs,
-    } = super::documents(cli, &args.settings, args.config.as_deref(), &args.paths)?;
+    } = super::documents(cli, &args.config, &args.paths)?;
     let origin = if args.from_public_url {
         Origin::PublicUrl
     } else {

@@ -3,18 +3,20 @@
 
 use std::io::IsTerminal;
 
-use super::{Cli, Printer, load_config};
+use super::{Cli, Printer};
+use crate::cli::report;
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Outcome};
-use crate::report;
+use crate::site::Profile;
 use r2filter_text::scan::Flavor;
 
 /// The stdin → stdout filter. With `--dry-run`, stdout gets the plan instead
 /// of the document.
 pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
-    let result = process(args, printer);
-    super::write_report(args, printer, result.as_ref())?;
+    let mut site = None;
+    let result = process(args, printer, &mut site);
+    super::write_report(args, printer, result.as_ref(), site.as_ref())?;
     let outcome = result?;
     // A dry run emits no document, so stdout is free for the plan.
     if args.dry_run {
@@ -27,9 +29,11 @@ pub fn run(args: &Cli, printer: &Printer) -> Result<(), Error> {
 }
 
 /// Reads the configuration and standard input, and runs the pipeline.
-fn process(args: &Cli, printer: &Printer) -> Result<Outcome, Error> {
+/// `site` gets the site's profile once the configuration is read.
+fn process(args: &Cli, printer: &Printer, site: &mut Option<Profile>) -> Result<Outcome, Error> {
     let cwd = super::cwd()?;
-    let cfg = load_config(args.settings.clone(), args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load(&cwd)?;
+    *site = Some(cfg.profile.clone());
     if std::io::stdin().is_terminal() {
         // Not an error (typing a document works), but usually a forgotten `< post.md`.
         printer.note("reading Markdown from the terminal; end with Ctrl-D (see r2filter --help)");

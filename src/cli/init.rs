@@ -116,11 +116,31 @@ const SETTINGS: &str = r#"#
 # A reference to a missing file: "error" (default) or "warn" (keep it as written).
 # on-missing = "error"
 
+# --- The kind of site (docs/src/profiles.md) ---
+
+# Detected from this folder's files: nextjs, hugo, hexo, mdbook, obsidian,
+# docusaurus, astro, or commonmark when nothing matches. Each kind reads its
+# site's syntax; each switch below, when set, wins over it.
+# site = "nextjs"
+
+# remark-math's $…$ and $$…$$ are math, never images or parse errors. Default:
+# on when package.json lists remark-math (Next.js, Docusaurus, Astro), for
+# Obsidian, and for mdBook with [preprocessor.katex].
+# math = true
+
+# Hugo shortcodes whose parameter names an image. Default on a Hugo site:
+# Hugo's built-in figure (figure = "src"); a theme's own shortcodes only when
+# listed, as a theme may process the file as a page resource.
+# hugo-shortcodes = { img = "src" }
+
 # Hexo sites (post_asset_folder: true): rewrite {% asset_img name title %},
 # {% asset_link %} and {% asset_path %}, which name files of the post's folder
-# source/_posts/<slug>/, to ![title](URL), [title](URL) and the URL. Off by
-# default: it is the one place r2filter replaces more than a URL.
+# source/_posts/<slug>/, to ![title](URL), [title](URL) and the URL. Default:
+# on for a Hexo site (_config.yml, and hexo in package.json), else off.
 # hexo-tags = false
+
+# Obsidian's ![[image.png]] embeds. Default: on for an Obsidian vault.
+# wikilinks = false
 
 # --- Uploads ---
 

@@ -1,5 +1,5 @@
 //! `r2filter mdbook` and the `mdbook-r2filter` binary: mdBook's preprocessor
-//! protocol around [`crate::mdbook::R2filter`], which implements
+//! protocol around [`crate::ops::mdbook::R2filter`], which implements
 //! [`mdbook_preprocessor::Preprocessor`].
 //!
 //! mdBook first runs `CMD supports RENDERER` (exit 0: yes — r2filter only
@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use super::{Cli, Printer, init_logging};
+use crate::cli::report;
 use crate::config::Settings;
 use crate::document::ReadError;
 use crate::error::Error;
-use crate::mdbook::{Processed, R2filter};
-use crate::report;
+use crate::ops::mdbook::{Processed, R2filter};
 use crate::store::StoreError;
 
 /// Runs r2filter as an mdBook preprocessor: put `[preprocessor.r2filter]` in
@@ -47,7 +47,7 @@ pub struct Outer {
 impl Outer {
     pub fn from_cli(args: &Cli) -> Outer {
         Outer {
-            settings: args.settings.clone(),
+            settings: args.config.settings.clone(),
             offline: args.offline,
             dry_run: args.dry_run,
             report: args.report.clone(),
@@ -156,7 +156,7 @@ fn run_from(
     super::write_report_file(
         outer.report.as_deref(),
         printer,
-        result.as_ref().map(|(_, o)| o),
+        (result.as_ref().map(|(_, o)| o), None),
         outer.dry_run,
         outer.offline,
     )?;

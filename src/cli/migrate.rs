@@ -1,6 +1,6 @@
 //! `r2filter migrate [PATH...] [--delete]`: rewrite the documents in place
 //! (as `--in-place`), then print which image files can leave the repository
-//! ([`crate::migrate::plan`]); with `--delete`, delete them (`git rm` in a
+//! ([`crate::ops::migrate::plan`]); with `--delete`, delete them (`git rm` in a
 //! git work tree).
 
 use std::path::{Path, PathBuf};
@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::HumanBytes;
 
-use super::{Cli, Printer};
+use super::{Cli, ConfigArgs, Printer};
 use crate::batch::{self, Target};
 use crate::config::Config;
-use crate::config::Settings;
 use crate::document::Document;
 use crate::error::Error;
-use crate::migrate::{self, Plan};
+use crate::ops::migrate::{self, Plan};
 use crate::pipeline;
 
 /// Rewrite documents in place, then list (or with --delete, delete) the local
@@ -30,11 +29,7 @@ pub struct MigrateArgs {
     pub delete: bool,
 
     #[command(flatten)]
-    pub settings: Settings,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: ConfigArgs,
 }
 
 pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error> {
@@ -44,7 +39,7 @@ pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error
         cfg,
         inputs,
         docs,
-    } = super::documents(cli, &args.settings, args.config.as_deref(), &args.paths)?;
+    } = super::documents(cli, &args.config, &args.paths)?;
 
     // 1. Rewrite in place: upload what is missing, record where it came from.
     let outcome = printer.with_progress(false, false, |opts| pipeline::run(&cfg, &docs, opts))?;

@@ -14,6 +14,8 @@ pub mod mdbook;
 pub mod migrate;
 pub mod orphans;
 pub mod output;
+pub mod progress;
+pub mod report;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -41,7 +43,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     #[command(flatten)]
-    pub settings: Settings,
+    pub config: ConfigArgs,
 
     /// Markdown/MDX files or folders (walked for .md, .mdx, .markdown, honouring
     /// .gitignore); needs --in-place or --out-dir. None: standard input
@@ -55,10 +57,6 @@ pub struct Cli {
     /// Write the rewritten files under DIR, same layout as in each PATH folder
     #[arg(long, value_name = "DIR", requires = "paths")]
     pub out_dir: Option<PathBuf>,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
 
     /// Treat standard input as MDX (JSX string props are rewritten too)
     #[arg(long)]
@@ -127,17 +125,47 @@ pub fn init_logging(quiet: bool, verbose: u8) {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(crate::progress::stderr_writer)
+        .with_writer(progress::stderr_writer)
         .with_ansi(color)
         .with_target(false)
         .without_time()
         .try_init();
 }
 
-/// Stacks flags > environment > config file into a checked [`Config`]. The
-/// manifest and root default to the config file's folder, or `cwd` when
-/// there is none.
-pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
+/// Where a command's settings come from besides the environment: its
+/// flags, and the config file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// Stacks flags > environment > config file > defaults into a checked
+    /// [`Config`]. The manifest and root default to the config file's folder,
+    /// or `cwd` when there is none.
+    pub fn load(&self, cwd: &Path) -> Result<Config, Error> {
+        load_config(self.settings.clone(), self.config.as_deref(), cwd)
+    }
+
+    /// A subcommand's configuration: its own flags over `outer`'s (those
+    /// given before the subcommand), then as [`ConfigArgs::load`].
+    pub fn load_under(&self, outer: &ConfigArgs, cwd: &Path) -> Result<Config, Error> {
+        let flags = self.settings.clone().or(outer.settings.clone());
+        load_config(
+            flags,
+            self.config.as_deref().or(outer.config.as_deref()),
+            cwd,
+        )
+    }
+}
+
+/// Stacks flags > environment > config file into a checked [`Config`].
+fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result<Config, Error> {
     let env = Settings::from_env(|k| std::env::var(k).ok())?;
     let explicit = config
         .map(Path::to_path_buf)
@@ -153,7 +181,9 @@ pub fn load_config(flags: Settings, config: Option<&Path>, cwd: &Path) -> Result
         ),
         None => (Settings::default(), cwd.to_path_buf()),
     };
-    Ok(flags.or(env).or(from_file).resolve(cwd, &home)?)
+    let cfg = flags.or(env).or(from_file).resolve(cwd, &home)?;
+    tracing::debug!("{}", cfg.profile.describe());
+    Ok(cfg)
 }
 
 /// Runs `r2filter` with `args`; returns the process exit code.
@@ -184,18 +214,6 @@ pub(crate) fn cwd() -> Result<PathBuf, Error> {
     })
 }
 
-/// A subcommand's configuration: its own flags over those given before it,
-/// then environment, config file and defaults as everywhere.
-pub(crate) fn subcommand_config(
-    cli: &Cli,
-    settings: &Settings,
-    config: Option<&Path>,
-    cwd: &Path,
-) -> Result<Config, Error> {
-    let flags = settings.clone().or(cli.settings.clone());
-    load_config(flags, config.or(cli.config.as_deref()), cwd)
-}
-
 /// What a subcommand that rewrites documents in place (eject, migrate)
 /// starts from: the current folder, its configuration, and the documents
 /// under `paths` (the current folder when none), read.
@@ -208,12 +226,11 @@ pub(crate) struct Documents {
 
 pub(crate) fn documents(
     cli: &Cli,
-    settings: &Settings,
-    config: Option<&Path>,
+    config: &ConfigArgs,
     paths: &[PathBuf],
 ) -> Result<Documents, Error> {
     let cwd = cwd()?;
-    let cfg = subcommand_config(cli, settings, config, &cwd)?;
+    let cfg = config.load_under(&cli.config, &cwd)?;
     // The current folder, its files named without a leading `./`.
     let paths = if paths.is_empty() {
         vec![PathBuf::new()]
@@ -236,11 +253,12 @@ pub(crate) fn write_report(
     args: &Cli,
     printer: &Printer,
     result: Result<&crate::pipeline::Outcome, &Error>,
+    site: Option<&crate::site::Profile>,
 ) -> Result<(), Error> {
     write_report_file(
         args.report.as_deref(),
         printer,
-        result,
+        (result, site),
         args.dry_run,
         args.offline,
     )
@@ -252,14 +270,17 @@ pub(crate) fn write_report(
 pub(crate) fn write_report_file(
     path: Option<&Path>,
     printer: &Printer,
-    result: Result<&crate::pipeline::Outcome, &Error>,
+    (result, site): (
+        Result<&crate::pipeline::Outcome, &Error>,
+        Option<&crate::site::Profile>,
+    ),
     dry_run: bool,
     offline: bool,
 ) -> Result<(), Error> {
     let Some(path) = path else { return Ok(()) };
     match (
         result.is_ok(),
-        crate::report::Report::new(result, dry_run, offline).write(path),
+        crate::cli::report::Report::new(result, site, dry_run, offline).write(path),
     ) {
         (true, Err(e)) => Err(e),
         (false, Err(e)) => {

@@ -1,17 +1,15 @@
 //! `r2filter orphans [--delete --min-age DAYS]`: list the objects under the
 //! prefix that the manifest does not name, with their total bytes; delete
-//! those older than DAYS on request ([`crate::orphans`]).
+//! those older than DAYS on request ([`crate::ops::orphans`]).
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use indicatif::HumanBytes;
 
-use super::{Cli, Printer};
-use crate::config::Settings;
+use super::{Cli, ConfigArgs, Printer};
 use crate::error::Error;
-use crate::orphans;
+use crate::ops::orphans;
 
 /// List the objects under the prefix that the manifest does not name (and
 /// delete old ones with --delete --min-age DAYS)
@@ -26,16 +24,12 @@ pub struct OrphansArgs {
     pub min_age: Option<u64>,
 
     #[command(flatten)]
-    pub settings: Settings,
-
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: ConfigArgs,
 }
 
 pub fn run(cli: &Cli, args: &OrphansArgs, printer: &Printer) -> Result<(), Error> {
     let cwd = super::cwd()?;
-    let cfg = super::subcommand_config(cli, &args.settings, args.config.as_deref(), &cwd)?;
+    let cfg = args.config.load_under(&cli.config, &cwd)?;
     let found = orphans::find(&cfg)?;
     let now = SystemTime::now();
     let mut out = String::new();

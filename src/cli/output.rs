@@ -8,9 +8,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use super::progress::Bar;
 use crate::error::Error;
 use crate::pipeline::{Options, Summary};
-use crate::progress::{Bar, Progress};
+use crate::progress::Progress;
 
 /// What a run prints on stderr, by the `-q` and `-v` flags.
 #[derive(Debug, Clone, Copy, Default)]

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use r2filter_text::resolve::{Skip, Url};
-use r2filter_text::scan::{self, Reference, ScanError, ScanOptions, Scanned};
+use r2filter_text::scan::{self, Reference, ScanError, Scanned};
 use rayon::prelude::*;
 
 use super::fetch::Adopted;
@@ -152,13 +152,7 @@ pub(crate) fn locate<'a>(
     on_missing: OnMissing,
     progress: &dyn Progress,
 ) -> Result<Batch<'a>, Error> {
-    let resolver =
-        Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
-            Error::Root {
-                path: cfg.root.clone(),
-                source,
-            }
-        })?;
+    let resolver = resolver(cfg)?;
     progress.scanning(docs.len());
     let (scans, lines) = scan_all(cfg, docs);
     let mut batch = Batch {
@@ -191,18 +185,24 @@ pub(crate) fn locate<'a>(
     Ok(batch)
 }
 
+/// The resolver of a run: `cfg`'s root, site root and image folders (an
+/// unusable root is [`Error::Root`]).
+pub(crate) fn resolver(cfg: &Config) -> Result<Resolver, Error> {
+    Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
+        Error::Root {
+            path: cfg.root.clone(),
+            source,
+        }
+    })
+}
+
 /// Each document's scan and line index.
 pub(crate) fn scan_all(
     cfg: &Config,
     docs: &[Document],
 ) -> (Vec<Result<Scanned, ScanError>>, Vec<Lines>) {
     let scan_one = |doc: &Document| {
-        let opts = ScanOptions {
-            flavor: doc.flavor,
-            front_matter_keys: cfg.front_matter_keys.clone(),
-            jsx_props: cfg.jsx_props.clone(),
-            hexo_assets: cfg.hexo_tags.then(|| scan::hexo::asset_dir(&doc.name)),
-        };
+        let opts = cfg.scan_options(doc.flavor, &doc.name);
         let scanned = scan::scan(&doc.text, &opts)
             .and_then(|s| r2filter_text::rewrite::stable(&doc.text, &opts, &s).map(|()| s));
         (scanned, Lines::new(&doc.text))
@@ -278,7 +278,9 @@ impl Batch<'_> {
             Err(e) => {
                 let offset = e.offset();
                 let at = self.at(d, offset..offset);
-                let problem = e.into();
+                // It says how the site was read (crate::site).
+                let mut problem = Problem::from(e);
+                problem.read_with(&self.cfg.profile);
                 self.problems
                     .push(((d, offset), ReferenceError { at, problem }));
                 Vec::new()

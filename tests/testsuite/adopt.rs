@@ -453,6 +453,7 @@ fn check_remote_lists_dead_images_with_their_places() {
         .run();
     out.failure(1);
     out.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 error: posts/a.md:3:9: [HOST]/gone.png: HTTP 404
   |
 3 | ![gone]([HOST]/gone.png)
@@ -502,6 +503,7 @@ error: 2 references failed; nothing was written
         .run();
     ok.success();
     ok.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 r2filter check: 0 local image references in 1 document: all on disk and in [ROOT]/r2filter-manifest.json
 r2filter check --remote: 1 remote image reference (1 URL): all answered
 

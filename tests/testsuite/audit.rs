@@ -157,8 +157,6 @@ fn verify_reports_missing_and_mismatched_objects() {
     let out = site.r2filter().against(&s3).args(["verify"]).run();
     out.success();
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 r2filter verify: 4 objects in the manifest, all in the bucket with the right size and type
 
 "#]]);
@@ -180,8 +178,6 @@ r2filter verify: 4 objects in the manifest, all in the bucket with the right siz
     let out = site.r2filter().against(&s3).args(["verify"]).run();
     let err = out.failure(1);
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 error: 38a5fe0b9c7099ba4ded4ae9425ac8f8b05c1fffb60b0ba765f697f35ada3734.png: 10 bytes in the bucket, the manifest says 54
 error: 467ea2c87b9a83b8332254d91a4875fdba76494e5907adf1b84d1917a4208d4a.png: missing from the bucket
 error: 4cc95e128da716b30c610927c58e3f02360520be3aacfb0c36794b71ec3737f3.png: Content-Type "image/png" in the bucket, the manifest says "image/jpeg"
@@ -211,8 +207,6 @@ fn verify_needs_the_store() {
         .run();
     let err = out.failure(1);
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 error: cannot verify: HEAD [YEAR_MONTH]38a5fe0b9c70.png: HTTP 403
   = hint: check the credentials and that the token may write this bucket (R2: Object Read & Write, scoped to the bucket); for R2 the region must be `auto`
 

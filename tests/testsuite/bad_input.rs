@@ -491,8 +491,6 @@ fn no_such_bucket_is_explained() {
         .stdin("![a](a.png)\n");
     let out = refused(&site, &s3, run, 1);
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 404 NoSuchBucket: The specified bucket does not exist: no-such-bucket
   |
 1 | ![a](a.png)
@@ -516,8 +514,6 @@ fn an_unreachable_endpoint_is_explained() {
     // Unused, but lets `refused` check that nothing landed anywhere.
     let out = refused_offline(&site, &s3, run, 1);
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 error: <stdin>:1:6: uploading a.png: cannot reach the store at [ENDPOINT]: dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)
   |
 1 | ![a](a.png)
@@ -528,7 +524,7 @@ error: <stdin>:1:6: uploading a.png: cannot reach the store at [ENDPOINT]: dispa
 }
 
 #[test]
-fn r2s_501_on_x_amz_acl_is_explained() {
+fn acl_is_sent_only_when_configured_and_r2s_501_is_explained() {
     let s3 = S3Server::start_with(Quirks {
         reject_acl: true,
         ..Quirks::default()
@@ -542,8 +538,6 @@ fn r2s_501_on_x_amz_acl_is_explained() {
         .stdin("![a](a.png)\n");
     let out = refused(&site, &s3, run, 1);
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 501 NotImplemented: Header 'x-amz-acl' with value 'public-read' not implemented
   |
 1 | ![a](a.png)
@@ -551,4 +545,11 @@ error: <stdin>:1:6: uploading a.png: PUT [YEAR_MONTH]38a5fe0b9c70.png: HTTP 501 
   = hint: R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)
 
 "#]]);
+    // Without it, the same server takes the upload.
+    site.r2filter()
+        .against(&s3)
+        .stdin("![a](a.png)\n")
+        .run()
+        .success();
+    assert_eq!(s3.keys().len(), 1);
 }

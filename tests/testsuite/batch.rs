@@ -104,8 +104,6 @@ fn in_place_rewrites_front_matter_markdown_and_mdx_with_one_upload_each() {
         3
     );
     out.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-config env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[ROOT]/.no-aws-credentials env=AWS_SHARED_CREDENTIALS_FILE
 r2filter: 11 references in 3 documents: 3 uploaded (162 B), 0 from manifest, 0 already in bucket, 0 remote skipped in [ELAPSED]
 
 "#]]);

@@ -83,10 +83,8 @@ fn build() -> BuiltDocs {
         &script,
         format!(
             "# test scaffolding: the real binary, a clean environment, stderr kept\n\
-             exec env -i HOME='{home}' AWS_CONFIG_FILE='{home}/none' \
-             AWS_SHARED_CREDENTIALS_FILE='{home}/none' AWS_EC2_METADATA_DISABLED=true \
-             NO_COLOR=1 '{bin}' \"$@\" 2>>'{log}'\n",
-            home = base.display(),
+             exec {env} '{bin}' \"$@\" 2>>'{log}'\n",
+            env = clean_env(&base),
             bin = preprocessor(),
             log = stderr_log.display(),
         ),

@@ -67,12 +67,10 @@ fn a_book_to_upload_is_handed_to_r2filter_and_a_warm_one_is_not() {
     std::fs::write(
         &script,
         format!(
-            "exec env -i HOME='{home}' AWS_CONFIG_FILE='{home}/none' AWS_SHARED_CREDENTIALS_FILE='{home}/none' \
-             AWS_EC2_METADATA_DISABLED=true NO_COLOR=1 AWS_ACCESS_KEY_ID={ACCESS_KEY} \
-             AWS_SECRET_ACCESS_KEY={SECRET_KEY} '{}' \"$@\" 2>>'{}'\n",
+            "exec {} AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} '{}' \"$@\" 2>>'{}'\n",
+            clean_env(book.dir.path()),
             lean.display(),
             book.stderr_log().display(),
-            home = book.dir.path().display(),
         ),
     )
     .unwrap();

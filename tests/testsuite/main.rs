@@ -36,6 +36,7 @@ mod orphans;
 mod privacy;
 mod release;
 mod scanner;
+mod sites;
 mod statcache;
 mod uploads;
 mod ux;

@@ -88,8 +88,6 @@ fn full_build_uploads_every_image_once_and_rebuilds_stay_offline() {
     .unwrap();
     assert_eq!(manifest["objects"].as_object().unwrap().len(), IMAGES.len());
     book.stderr_eq(str![[r#"
- WARN config file overridden via environment variable not found path=[TMP]/none env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[TMP]/none env=AWS_SHARED_CREDENTIALS_FILE
 r2filter: 16 references in 4 documents: 8 uploaded (1023 B), 0 from manifest, 0 already in bucket, 1 remote skipped in [ELAPSED]
 
 "#]]);
@@ -458,8 +456,6 @@ fn on_missing_warn_keeps_the_link_and_warns() {
     book.build().unwrap();
     book.stderr_eq(str![[r#"
  WARN src/guide/deep/screens.md:1:9: image file not found: "gone.png" (looked for src/guide/deep/gone.png); kept as written
- WARN config file overridden via environment variable not found path=[TMP]/none env=AWS_CONFIG_FILE
- WARN config file overridden via environment variable not found path=[TMP]/none env=AWS_SHARED_CREDENTIALS_FILE
 r2filter: 17 references in 4 documents: 8 uploaded (1023 B), 0 from manifest, 0 already in bucket, 1 remote skipped, 1 missing kept in [ELAPSED]
 
 "#]]);

@@ -68,16 +68,33 @@ fn oracle() -> Option<PathBuf> {
 enum Compiled {
     Error(String),
     Program {
-        /// (element, key, value) of each string-valued JSX prop.
+        /// (element, key, value) of each string-valued JSX prop, and of each
+        /// string of the exported front matter (element `frontmatter`).
         props: Vec<(String, String, String)>,
         skeleton: String,
+        /// The URLs of the images a site's plugin turned into JSX
+        /// (compile.mjs: `converted`).
+        converted: Vec<String>,
     },
 }
 
-fn compile_all(oracle: &Path, files: &[PathBuf]) -> HashMap<PathBuf, Compiled> {
-    let run = Command::new("node")
-        .arg(Path::new(DIR).join("compile.mjs"))
-        .arg(oracle)
+/// How the compiler is set up: as a Next.js site (`site: None`), or with the
+/// remark plugins of a real site's `site.json`, run in the site's folder.
+#[derive(Clone, Copy)]
+struct Setup<'a> {
+    site: Option<&'a Path>,
+    cwd: &'a Path,
+}
+
+fn compile_all(oracle: &Path, setup: Setup<'_>, files: &[PathBuf]) -> HashMap<PathBuf, Compiled> {
+    let mut cmd = Command::new("node");
+    cmd.arg(Path::new(DIR).join("compile.mjs")).arg(oracle);
+    if let Some(site) = setup.site {
+        cmd.arg("--site").arg(site);
+    }
+    let run = cmd
+        .arg("--cwd")
+        .arg(setup.cwd)
         .args(files)
         .output()
         .expect("node runs");
@@ -103,6 +120,12 @@ fn compile_all(oracle: &Path, files: &[PathBuf]) -> HashMap<PathBuf, Compiled> {
                     })
                     .collect(),
                 skeleton: v["skeleton"].as_str().unwrap().to_string(),
+                converted: v["converted"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u.as_str().unwrap().to_string())
+                    .collect(),
             },
         };
         out.insert(file, compiled);
@@ -111,8 +134,12 @@ fn compile_all(oracle: &Path, files: &[PathBuf]) -> HashMap<PathBuf, Compiled> {
     out
 }
 
-/// Whether a prop names an image URL (README: which JSX props are read).
+/// Whether a prop names an image URL (README: which JSX props are read, and
+/// the default front-matter keys).
 fn url_prop(element: &str, key: &str) -> bool {
+    if element == "frontmatter" {
+        return r2filter_text::scan::DEFAULT_FRONT_MATTER_KEYS.contains(&key);
+    }
     matches!(key, "src" | "srcSet" | "srcset" | "poster") || (key == "href" && element == "a")
 }
 
@@ -338,21 +365,56 @@ struct Counts {
     /// Remote, not an image, or not a path: left as written.
     left: usize,
     other_props: usize,
+    /// Images the site's own plugin turned into JSX in the input but not in
+    /// the output, because the file is no longer a local path (pliny's
+    /// remarkImgToJsx: `<Image width height>` became a plain `<img>`).
+    image_to_jsx_lost: usize,
+}
+
+/// The images a plugin of the site turned into JSX (`before`, `after`): the
+/// output's must be among the input's, and each one lost must be a local
+/// image r2filter published (its URL is no longer a path on disk).
+fn lost_conversions(
+    name: &str,
+    (before, after): (&[String], &[String]),
+    (posts, public): (&Path, &Path),
+    counts: &mut Counts,
+    bad: &mut Vec<String>,
+) {
+    let mut left: Vec<&String> = before.iter().collect();
+    for url in after {
+        match left.iter().position(|u| *u == url) {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => bad.push(format!("{name}: {url:?} became JSX in the output only")),
+        }
+    }
+    for url in left {
+        if local_image(url, true, posts, public).is_none() {
+            bad.push(format!("{name}: {url:?} is no longer JSX in the output"));
+        }
+        counts.image_to_jsx_lost += 1;
+    }
+}
+
+/// The documents of one corpus folder, named `{set}--{file}`.
+fn corpus(set: &str) -> BTreeMap<String, String> {
+    let mut docs = BTreeMap::new();
+    for e in std::fs::read_dir(Path::new(DIR).join("corpus").join(set)).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "mdx") {
+            let name = format!("{set}--{}", p.file_name().unwrap().to_string_lossy());
+            docs.insert(name, std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    docs
 }
 
 #[test]
 fn mdx_differential_against_the_compiler() {
     let Some(oracle) = oracle() else { return };
-    let mut docs: BTreeMap<String, String> = BTreeMap::new();
-    for set in ["issue13", "mdx-js-docs", "tailwind-nextjs-starter-blog"] {
-        for e in std::fs::read_dir(Path::new(DIR).join("corpus").join(set)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "mdx") {
-                let name = format!("{set}--{}", p.file_name().unwrap().to_string_lossy());
-                docs.insert(name, std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
+    let mut docs = corpus("issue13");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nextjs-blog/content/posts");
     for post in ["components.mdx", "gallery.mdx"] {
         docs.insert(
@@ -362,12 +424,84 @@ fn mdx_differential_against_the_compiler() {
     }
     docs.extend(generated());
 
-    let counts = differential(&oracle, Site::new(), &docs, |_| false);
+    let site = Site::new();
+    let setup = Setup {
+        site: None,
+        cwd: &site.path(""),
+    };
+    let counts = differential(&oracle, setup, &site, &docs, |_| false);
     eprintln!("MDX differential: {counts:?}, 0 defects");
     assert!(
         counts.refused == 0 && counts.documents >= 150 && counts.rewritten >= 150,
         "{counts:?}"
     );
+}
+
+/// The real sites' corpora, each compiled with the site's own remark plugins
+/// (its `site.json`, read from the site's configuration: for the tailwind
+/// starter remark-gfm, remark-math, remark-github-blockquote-alert and
+/// pliny's plugins), and published in a folder with the site's package.json
+/// dependencies, so that r2filter reads them with the profile it detects
+/// there (the starter: Next.js, remark-math listed, math on; the mdx-js
+/// docs: no framework, plain MDX). Every document compiles, none is refused.
+#[test]
+fn mdx_differential_real_sites_with_their_own_plugins() {
+    for (set, math) in [
+        ("tailwind-nextjs-starter-blog", true),
+        ("mdx-js-docs", false),
+    ] {
+        let docs = corpus(set);
+        let site_json = Path::new(DIR).join("corpus").join(set).join("site.json");
+        let site_cfg: Value =
+            serde_json::from_str(&std::fs::read_to_string(&site_json).unwrap()).unwrap();
+        // The compiler and every plugin the site lists (.ci/run installs them).
+        let needs: Vec<String> = ["@mdx-js/mdx", "acorn"]
+            .into_iter()
+            .chain(
+                site_cfg["remarkPlugins"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["package"].as_str().unwrap()),
+            )
+            .map(|m| format!("node_modules/{m}"))
+            .collect();
+        let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+        let Some(oracle) = oracle_dir("mdx", &needs, "the MDX compiler with a site's plugins")
+        else {
+            return;
+        };
+        let site = Site::new();
+        site.write("package.json", site_cfg["package.json"].to_string());
+        let check = site
+            .r2filter()
+            .args(["check", "--mdx", "--local-store", "bucket"])
+            .args(["--public-url", PUBLIC_URL])
+            .stdin("")
+            .run();
+        check.success();
+        let said = check.stderr.clone();
+        let profile = format!("read as a {} site", site_cfg["profile"].as_str().unwrap());
+        let math_said = if math {
+            "math on (this site lists remark-math"
+        } else {
+            "math off"
+        };
+        assert!(
+            said.contains(&profile) && said.contains(math_said),
+            "{set}: {said}"
+        );
+        let setup = Setup {
+            site: Some(&site_json),
+            cwd: &site.path(""),
+        };
+        let counts = differential(&oracle, setup, &site, &docs, |_| false);
+        eprintln!("MDX differential, {set} with its own remark plugins: {counts:?}, 0 defects");
+        assert!(
+            counts.refused == 0 && counts.not_mdx == 0 && counts.documents == docs.len(),
+            "{set}: {counts:?}"
+        );
+    }
 }
 
 /// `.md` as a Next.js site renders it: remark through @mdx-js/mdx's `md`
@@ -396,12 +530,12 @@ fn md_differential_against_remark() {
     // Refused: a backslash in a path (README: Paths), as in the CommonMark
     // oracle.
     let backslash = |e: &str| e.contains("contains a backslash");
-    let counts = differential(
-        &oracle,
-        crate::commonmark::site_in_memory(),
-        &docs,
-        backslash,
-    );
+    let site = crate::commonmark::site_in_memory();
+    let setup = Setup {
+        site: None,
+        cwd: &site.path(""),
+    };
+    let counts = differential(&oracle, setup, &site, &docs, backslash);
     eprintln!(".md differential against remark: {counts:?}, 0 defects");
     assert!(
         counts.documents >= 3000 && counts.rewritten >= 500,
@@ -494,7 +628,8 @@ fn generated_md() -> Vec<(String, String)> {
 /// says its error is a documented refusal, and fails the test otherwise.
 fn differential(
     oracle: &Path,
-    site: Site,
+    setup: Setup<'_>,
+    site: &Site,
     docs: &BTreeMap<String, String>,
     documented: fn(&str) -> bool,
 ) -> Counts {
@@ -507,7 +642,25 @@ fn differential(
     for (name, text) in docs {
         std::fs::write(posts.join(name), text).unwrap();
     }
-    let before = compile_all(oracle, &inputs);
+    // Every image-looking path of the text exists before the first compile:
+    // a site's plugin may read the file (pliny's remarkImgToJsx does).
+    let mut made = 0;
+    let mut make = |files: &mut Vec<PathBuf>| {
+        files.sort();
+        files.dedup();
+        for f in files.iter().filter(|f| !f.exists()) {
+            made += 1;
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, png(made)).unwrap();
+        }
+    };
+    let mut words: Vec<PathBuf> = docs
+        .values()
+        .flat_map(|text| image_words(text))
+        .flat_map(|w| [normalize(&posts.join(&w)), normalize(&public.join(&w))])
+        .collect();
+    make(&mut words);
+    let before = compile_all(oracle, setup, &inputs);
 
     // Every document the compiler rejects is left out of the run (r2filter's
     // batch is all or nothing), and counted.
@@ -554,19 +707,10 @@ fn differential(
                         }
                     }
                 }
-                for w in image_words(text) {
-                    wanted.push(normalize(&posts.join(&w)));
-                    wanted.push(normalize(&public.join(&w)));
-                }
             }
         }
     }
-    wanted.sort();
-    wanted.dedup();
-    for (i, f) in wanted.iter().enumerate() {
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, png(i as u32 + 1)).unwrap();
-    }
+    make(&mut wanted);
 
     // A run is all or nothing: each document r2filter refuses (a backslash
     // in a path, README: Paths) is named, counted, moved aside, and the run
@@ -606,19 +750,24 @@ fn differential(
     let inputs: Vec<PathBuf> = inputs.into_iter().filter(|p| p.exists()).collect();
     let outputs = site.fixed_point_outputs("out", &inputs);
 
-    let by_hash = site.urls_by_hash();
+    // (No manifest: the corpus names no local image.)
+    let by_hash = site
+        .manifest()
+        .map(|_| site.urls_by_hash())
+        .unwrap_or_default();
     let url_of = |file: &Path| -> Option<String> {
         let bytes = std::fs::read(file).ok()?;
         by_hash.get(&sha256_hex(&bytes)).cloned()
     };
 
-    let after = compile_all(oracle, &outputs);
+    let after = compile_all(oracle, setup, &outputs);
     let mut bad: Vec<String> = Vec::new();
     for (input, output) in inputs.iter().zip(&outputs) {
         let name = input.file_name().unwrap().to_string_lossy().to_string();
         let Compiled::Program {
             props: p_in,
             skeleton: s_in,
+            converted: c_in,
         } = &before[input]
         else {
             unreachable!()
@@ -629,7 +778,20 @@ fn differential(
                 bad.push(format!("{name}: the output does not compile: {e}"));
                 continue;
             }
-            Compiled::Program { props, skeleton } => (props, skeleton),
+            Compiled::Program {
+                props,
+                skeleton,
+                converted,
+            } => {
+                lost_conversions(
+                    &name,
+                    (c_in, converted),
+                    (&posts, &public),
+                    &mut counts,
+                    &mut bad,
+                );
+                (props, skeleton)
+            }
         };
         if s_in != s_out || p_in.len() != p_out.len() {
             bad.push(format!(

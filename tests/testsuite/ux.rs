@@ -121,7 +121,35 @@ fn report_lists_every_reference_and_the_totals() {
     "missing": 0,
     "elapsed_ms": [ELAPSED_MS]
   },
-  "errors": []
+  "errors": [],
+  "site": {
+    "site": "commonmark",
+    "detected_from": "nothing matched",
+    "math": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "hugo_shortcodes": {
+      "value": {},
+      "why": {
+        "by": "default"
+      }
+    },
+    "hexo_tags": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "wikilinks": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    }
+  }
 }
 
 "#]]);
@@ -172,7 +200,35 @@ fn report_of_a_failed_run_has_the_errors_and_stdout_stays_empty() {
       "message": "image file not found: \"img/gone.png\" (looked for img/gone.png)",
       "hint": "fix the path, add the file, or set on-missing to warn (`--on-missing warn`, or `on-missing = \"warn\"` in the config) to keep the link as it is"
     }
-  ]
+  ],
+  "site": {
+    "site": "commonmark",
+    "detected_from": "nothing matched",
+    "math": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "hugo_shortcodes": {
+      "value": {},
+      "why": {
+        "by": "default"
+      }
+    },
+    "hexo_tags": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "wikilinks": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    }
+  }
 }
 
 "#]]);
@@ -199,7 +255,8 @@ fn report_of_a_failed_run_has_the_errors_and_stdout_stays_empty() {
       "message": "no bucket configured",
       "hint": "set --bucket (or R2FILTER_BUCKET), or use --local-store DIR to try it without an account"
     }
-  ]
+  ],
+  "site": null
 }
 
 "#]]);

@@ -4,6 +4,8 @@
 //! ```text
 //! bench-batch --scan-splice site/posts      # scan + splice only, in memory: MB/s
 //!                                           # (.md with pulldown-cmark, .mdx with markdown-rs)
+//! bench-batch --scan-splice site/posts --math
+//!                                           # the same with remark-math's $…$ / $$…$$ on
 //! bench-batch --floor site/posts images.txt # read the documents, stat the images
 //! bench-batch --front-matter site/posts     # front-matter scan only, in memory
 //! bench-batch --clone-floor site/posts images.txt
@@ -26,7 +28,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["--floor", src, list] => floor(Path::new(src), Path::new(list)),
-        ["--scan-splice", src] => scan_splice(Path::new(src)),
+        ["--scan-splice", src] => scan_splice(Path::new(src), false),
+        ["--scan-splice", src, "--math"] => scan_splice(Path::new(src), true),
         ["--front-matter", src] => front_matter(Path::new(src)),
         ["--clone-floor", src, list] => clone_floor(Path::new(src), Path::new(list)),
         ["--write", src, out] => write(Path::new(src), Path::new(out), false),
@@ -34,7 +37,7 @@ fn main() -> ExitCode {
         ["--manifest-load", path] => manifest_load(Path::new(path)),
         _ => {
             eprintln!(
-                "usage: bench-batch --scan-splice DIR | --front-matter DIR | --floor DIR IMAGE_LIST | --clone-floor DIR IMAGE_LIST | --write[-fsync] DIR OUT | --manifest-load FILE"
+                "usage: bench-batch --scan-splice DIR [--math] | --front-matter DIR | --floor DIR IMAGE_LIST | --clone-floor DIR IMAGE_LIST | --write[-fsync] DIR OUT | --manifest-load FILE"
             );
             ExitCode::from(2)
         }
@@ -72,19 +75,25 @@ fn read_docs(src: &Path) -> Vec<Document> {
 }
 
 /// Scan + splice throughput over the documents, in memory (no file system, no
-/// hashing): what the Markdown work costs per MB.
-fn scan_splice(src: &Path) -> ExitCode {
+/// hashing): what the Markdown work costs per MB. With `math`, `$…$` and
+/// `$$…$$` are math (a site that lists remark-math).
+fn scan_splice(src: &Path, math: bool) -> ExitCode {
+    // The default front-matter keys, no Hexo tags; the flavor from the path.
+    let opts = |flavor: Flavor| -> ScanOptions {
+        ScanOptions {
+            math,
+            ..flavor.into()
+        }
+    };
     // A document r2filter refuses (MDX that does not parse) is named on
     // stderr and left out, so a corpus can be cut to what both flavors read.
     let (docs, refused): (Vec<Document>, Vec<Document>) = read_docs(src)
         .into_iter()
-        .partition(|d| scan::scan(&d.text, &d.flavor.into()).is_ok());
+        .partition(|d| scan::scan(&d.text, &opts(d.flavor)).is_ok());
     for d in &refused {
         eprintln!("refused: {}", d.name);
     }
     let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
-    // The default front-matter keys, no Hexo tags; the flavor from the path.
-    let opts = |flavor: Flavor| -> ScanOptions { flavor.into() };
     let url = "https://assets.example.com/2026/11/0123456789ab.png";
     let mut best = f64::MAX;
     let mut refs = 0;

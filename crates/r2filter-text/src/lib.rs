@@ -10,7 +10,7 @@
 //! ```
 //! use r2filter_text::rewrite::{Replacement, replacement, splice};
 //! use r2filter_text::scan::{Flavor, scan};
-//! let doc = "A ![cat](my cat.png) in `![code](x.png)`.\n";
+//! let doc = "A ![cat](img/cat.png) in `![code](x.png)`.\n";
 //! let refs = scan(doc, &Flavor::Markdown.into()).unwrap().references;
 //! let reps: Vec<Replacement> = refs
 //!     .iter()

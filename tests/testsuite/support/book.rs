@@ -135,7 +135,6 @@ impl Book {
                         self.dir.path().join("report.json").display()
                     ),
                 };
-                let home = self.dir.path().display();
                 let creds = if credentials {
                     format!("AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY} ")
                 } else {
@@ -146,9 +145,8 @@ impl Book {
                     &script,
                     format!(
                         "# test scaffolding: the real binary, a clean environment, stderr kept\n\
-                         exec env -i HOME='{home}' AWS_CONFIG_FILE='{home}/none' \
-                         AWS_SHARED_CREDENTIALS_FILE='{home}/none' AWS_EC2_METADATA_DISABLED=true \
-                         NO_COLOR=1 {creds}{program} \"$@\" 2>>'{}'\n",
+                         exec {} {creds}{program} \"$@\" 2>>'{}'\n",
+                        super::clean_env(self.dir.path()),
                         self.stderr_log().display()
                     ),
                 )

@@ -312,6 +312,36 @@ impl Site {
     }
 }
 
+/// Empty AWS config and credentials files for every run: the SDK reads no
+/// file of this machine's, and (unlike a path that does not exist, which it
+/// warns about) says nothing, so error snapshots hold only r2filter's words.
+pub fn empty_aws_files() -> (&'static Path, &'static Path) {
+    static FILES: std::sync::OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> =
+        std::sync::OnceLock::new();
+    let (_, config, credentials) = FILES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, credentials) = (dir.path().join("config"), dir.path().join("credentials"));
+        std::fs::write(&config, "").unwrap();
+        std::fs::write(&credentials, "").unwrap();
+        (dir, config, credentials)
+    });
+    (config, credentials)
+}
+
+/// `env -i …` for a shell script that runs one of our binaries as mdBook
+/// would, with a clean environment: HOME, the empty AWS files, no instance
+/// metadata, no colour.
+pub fn clean_env(home: &Path) -> String {
+    let (config, credentials) = empty_aws_files();
+    format!(
+        "env -i HOME='{}' AWS_CONFIG_FILE='{}' AWS_SHARED_CREDENTIALS_FILE='{}' \
+         AWS_EC2_METADATA_DISABLED=true NO_COLOR=1",
+        home.display(),
+        config.display(),
+        credentials.display()
+    )
+}
+
 /// A command under construction; the environment starts empty but for PATH, so
 /// no credential or config of the machine leaks in.
 pub struct Run {
@@ -327,11 +357,8 @@ impl Run {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", cwd)
-            .env("AWS_CONFIG_FILE", cwd.join(".no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                cwd.join(".no-aws-credentials"),
-            )
+            .env("AWS_CONFIG_FILE", empty_aws_files().0)
+            .env("AWS_SHARED_CREDENTIALS_FILE", empty_aws_files().1)
             // Never ask an instance metadata service (not on loopback).
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1");

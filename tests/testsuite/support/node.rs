@@ -88,11 +88,8 @@ pub fn npm_command(
         .env("R2FILTER_PUBLIC_URL", PUBLIC_URL)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_CONFIG_FILE", dir.join(".no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join(".no-aws-credentials"),
-        )
+        .env("AWS_CONFIG_FILE", super::empty_aws_files().0)
+        .env("AWS_SHARED_CREDENTIALS_FILE", super::empty_aws_files().1)
         .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }

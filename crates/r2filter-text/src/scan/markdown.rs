@@ -104,12 +104,22 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
 }
 
-/// The parser for the body of a document of this flavor.
-fn parser(text: &str, flavor: Flavor) -> Parser<'_> {
-    match flavor {
-        Flavor::MdBook(o) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+/// The parser for the body of a document of this flavor; with `math`,
+/// `$…$` and `$$…$$` are math (pulldown-cmark's `ENABLE_MATH`, the syntax of
+/// remark-math and of mdBook's math preprocessors).
+fn parser(text: &str, flavor: Flavor, math: bool) -> Parser<'_> {
+    match (flavor, math) {
+        (Flavor::MdBook(o), false) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
+        (Flavor::MdBook(o), true) => Parser::new_ext(text, o.options() | Options::ENABLE_MATH),
         // (`.mdx` documents have their own front end.)
-        Flavor::Markdown | Flavor::Mdx => Parser::new_ext(text, body_options()),
+        (Flavor::Markdown | Flavor::Mdx, math) => {
+            let math = if math {
+                Options::ENABLE_MATH
+            } else {
+                Options::empty()
+            };
+            Parser::new_ext(text, body_options() | math)
+        }
     }
 }
 
@@ -132,7 +142,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     }
     scan_body(
         text,
-        opts.flavor,
+        (opts.flavor, opts.math),
         &mut found.references,
         &mut found.unmapped,
     );
@@ -171,11 +181,11 @@ struct Open {
 /// Scans `source`, the document with its front matter masked.
 fn scan_body(
     source: &str,
-    flavor: Flavor,
+    (flavor, math): (Flavor, bool),
     refs: &mut Vec<Reference>,
     unmapped: &mut Vec<Reference>,
 ) {
-    let mut iter = parser(source, flavor).into_offset_iter();
+    let mut iter = parser(source, flavor, math).into_offset_iter();
     let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();

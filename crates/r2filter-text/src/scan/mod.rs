@@ -75,6 +75,16 @@ pub struct ScanOptions {
     /// Hexo asset tags (`hexo-tags = true`): the post's asset folder, relative
     /// to the document's folder (see [`hexo::asset_dir`]). None: not looked at.
     pub hexo_assets: Option<String>,
+    /// remark-math's `$…$` and `$$…$$` (`math = true`, or a site that lists
+    /// remark-math): math in `.md` and `.mdx`, never scanned for images and
+    /// never a parse error. mdBook chapters read it only when the book
+    /// enables a math preprocessor (mdBook's own parser has no math).
+    pub math: bool,
+    /// Hugo shortcodes whose named parameter is an image path
+    /// (shortcode name → parameter, `figure` → `src`). None: not looked at.
+    pub hugo_shortcodes: Option<std::collections::BTreeMap<String, String>>,
+    /// Obsidian's `![[…]]` embeds.
+    pub wikilinks: bool,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -100,6 +110,9 @@ impl From<Flavor> for ScanOptions {
                 .collect(),
             jsx_props: Vec::new(),
             hexo_assets: None,
+            math: false,
+            hugo_shortcodes: None,
+            wikilinks: false,
         }
     }
 }
@@ -219,7 +232,7 @@ impl ScanError {
     pub fn hint(&self) -> String {
         match self {
             ScanError::FrontMatter(e) => e.hint(),
-            ScanError::Mdx { .. } => "fix the MDX here (`npx @mdx-js/mdx` or the site's build reports the same error); a literal `{` or `<` in text is written `\\{` or `\\<`".into(),
+            ScanError::Mdx { .. } => "@mdx-js/mdx stops here too when the site adds no syntax of its own: fix the MDX (a literal `{` or `<` in text is written `\\{` or `\\<`); if the site's build reads this document, a remark plugin of the site adds syntax r2filter does not read: please report it".into(),
             ScanError::MdxParserCrash => "please report this document to r2filter; meanwhile, simplify the construct that trips the parser".into(),
             ScanError::Unstable { .. } => "the path's quotes, brackets, backquotes or spaces are read by the construct around it: rename the file, or write those characters percent-encoded (`%22` for `\"`, `%28` for `(`, `%20` for a space)".into(),
         }

@@ -6,9 +6,9 @@
 //! reports the *values* of the configured keys; every other byte of the block
 //! stays as written, so the rewrite can splice.
 //!
-//! - YAML is read by saphyr-parser, a YAML 1.2 parser that reports the source
-//!   span of every scalar ([`yaml`]); TOML by the `toml` crate's spanned
-//!   document parser ([`toml`]).
+//! - YAML is read by libyaml-safer, a safe port of libyaml (PyYAML's
+//!   grammar) that reports the source span of every event ([`yaml`]); TOML
+//!   by the `toml` crate's spanned document parser ([`toml`]).
 //! - Both follow the rules of this file: which values count ([`Under`]), what
 //!   is left alone by rule ([`Rule`]), and how a new value is written where the
 //!   old one stood ([`Style::encode`]).
@@ -344,7 +344,9 @@ pub struct FrontMatterError {
 impl FrontMatterError {
     pub fn hint(&self) -> String {
         let generator = match self.format {
-            Format::Yaml => "gray-matter, Hugo and Jekyll",
+            Format::Yaml => {
+                "PyYAML and Hugo's go-yaml, which read YAML with libyaml's grammar as r2filter does,"
+            }
             Format::Toml => "Hugo",
         };
         format!(

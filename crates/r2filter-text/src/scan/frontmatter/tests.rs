@@ -395,6 +395,44 @@ fn yaml_parse_errors_say_where() {
     }
 }
 
+/// Issue 21: YAML that go-yaml (Hugo), js-yaml 3 (gray-matter), yaml 2
+/// and PyYAML all read: a flow sequence whose `]` is in column 0 (Hugo's
+/// own documentation, content/en/templates/types.md).
+#[test]
+fn yaml_flow_collection_closed_in_column_0() {
+    let doc = "---\ntitle: Template types\nweight: 30\naliases: [\n  '/templates/base/',\n  '/templates/home/',\n]\nimages: [\n  'a.png',\n  b.png\n]\ncover: {\n  url: c.png\n}\n---\n";
+    assert_eq!(
+        found(doc),
+        [
+            p("a.png", "a.png"),
+            p("b.png", "b.png"),
+            p("c.png", "c.png")
+        ]
+    );
+    assert_eq!(
+        rewritten(doc),
+        doc.replace("'a.png'", "'https://cdn/a.png'")
+            .replace(" b.png", " https://cdn/b.png")
+            .replace(" c.png", " https://cdn/c.png")
+    );
+}
+
+/// Issue 21: a comment right after a quoted scalar, with no space before
+/// its `#`: js-yaml 3 and PyYAML (and go-yaml, a libyaml port) read
+/// `cover: "a.png"#x` as `a.png` and a comment; yaml 2 refuses it. r2filter
+/// reads it as the first three do under every profile (docs/src/profiles.md:
+/// a document its own site's parser reads is not refused, and where yaml 2
+/// refuses it the site refuses it before and after alike).
+#[test]
+fn yaml_comment_right_after_a_quoted_scalar() {
+    let doc = "---\ncover: \"a.png\"#x\nimage: 'b.png'#y\n---\n";
+    assert_eq!(found(doc), [p("a.png", "a.png"), p("b.png", "b.png")]);
+    assert_eq!(
+        rewritten(doc),
+        "---\ncover: \"https://cdn/a.png\"#x\nimage: 'https://cdn/b.png'#y\n---\n"
+    );
+}
+
 #[test]
 fn yaml_deep_nesting_is_an_error_not_a_crash() {
     let doc = format!("---\ncover: {}\n---\n", "[".repeat(100_000));

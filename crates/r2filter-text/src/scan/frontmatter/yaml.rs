@@ -1,5 +1,6 @@
-//! YAML front matter through saphyr-parser, a YAML 1.2 parser whose events
-//! carry source spans.
+//! YAML front matter through libyaml-safer, a memory-safe port of libyaml
+//! (the grammar PyYAML reads with, and that go-yaml, Hugo's parser, was
+//! ported from); its events carry byte marks.
 //!
 //! The events are gathered into a small tree (scalars, sequences, mappings,
 //! aliases, anchors), which is then walked by path: configured keys at any
@@ -8,18 +9,49 @@
 //! then each node once per [`Under`] state), so no input can make them spin;
 //! the tree is flat (indices into one `Vec`), so deep nesting cannot overflow
 //! the stack.
+//!
+//! Why libyaml's grammar: front matter is read by go-yaml (Hugo), js-yaml 3
+//! (gray-matter: Next.js, Hexo's front-matter parser before 7), yaml 2 and
+//! PyYAML, and a document any of them reads must not be refused. saphyr-parser
+//! (YAML 1.2, used before) refused what all four read, such as a flow
+//! sequence whose `]` is in column 0 (Hugo's own documentation).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+use libyaml_safer::{
+    Error as YamlError, EventData, MappingStyle, Parser, ScalarStyle, SequenceStyle,
+};
 
 use super::{Format, FrontMatterError, Kept, Rule, Style, Under};
 use crate::scan::{Context, Reference, Scanned};
 
-/// How many `key:<TAB>value` lines are accepted (see [`parse`]).
+/// How many `key:<TAB>value` lines are accepted (see [`tabs_fixed`]).
 const MAX_TAB_FIXES: usize = 256;
+
+/// A parse error: the parser's words and the byte offset (in the text
+/// parsed) where it stopped.
+struct ParseError {
+    message: String,
+    at: usize,
+}
+
+impl ParseError {
+    fn of(e: &YamlError, len: usize) -> ParseError {
+        // A construct left open at the end (a quoted scalar) is shown where
+        // it starts, not at the end of the block.
+        let mark = match e.context_mark() {
+            Some(m) if e.problem() == "found unexpected end of stream" => Some(m),
+            _ => e.problem_mark(),
+        };
+        let at = mark.map_or(0, |m| usize::try_from(m.index).unwrap_or(len).min(len));
+        let message = match e.context() {
+            Some(context) => format!("{context}: {}", e.problem()),
+            None => e.problem().to_string(),
+        };
+        ParseError { message, at }
+    }
+}
 
 pub(super) fn scan(
     source: &str,
@@ -28,18 +60,17 @@ pub(super) fn scan(
     out: &mut Scanned,
 ) -> Result<(), FrontMatterError> {
     let text = source.get(body.clone()).unwrap_or("");
-    let chars = Chars::new(text);
-    let error = |e: ScanError| FrontMatterError {
+    let error = |e: ParseError| FrontMatterError {
         format: Format::Yaml,
-        offset: body.start + chars.byte(e.marker().index()),
-        message: e.info().to_string(),
+        offset: body.start + e.at,
+        message: e.message,
     };
     let fixed;
-    let tree = match Tree::parse(text, &chars) {
+    let tree = match Tree::parse(text) {
         Ok(tree) => tree,
         Err(e) => {
-            fixed = tabs_fixed(text, &chars, e).map_err(error)?;
-            Tree::parse(&fixed, &chars).map_err(error)?
+            fixed = tabs_fixed(text, e).map_err(error)?;
+            Tree::parse(&fixed).map_err(error)?
         }
     };
     let mut walk = Walk {
@@ -53,20 +84,20 @@ pub(super) fn scan(
 }
 
 /// A tab after `key:` is valid YAML 1.2 (spec example 6.3, "separation
-/// spaces") and js-yaml, which gray-matter and Hexo use, reads it;
-/// saphyr-parser refuses it. The parser says where: that tab becomes a space
-/// in a copy (same length, so the same spans), and the copy is parsed again, a
-/// bounded number of times. Any other error is returned as it is.
-fn tabs_fixed(text: &str, chars: &Chars, mut error: ScanError) -> Result<String, ScanError> {
+/// spaces") and js-yaml, which gray-matter and Hexo use, reads it; libyaml
+/// (and so PyYAML) refuses it. The parser says where: that tab becomes a
+/// space in a copy (same length, so the same spans), and the copy is parsed
+/// again, a bounded number of times. Any other error is returned as it is.
+fn tabs_fixed(text: &str, mut error: ParseError) -> Result<String, ParseError> {
     let mut copy = text.as_bytes().to_vec();
     for _ in 0..MAX_TAB_FIXES {
-        let tabs = tabs_before(&copy, chars.byte(error.marker().index()));
-        if error.info() != "':' must be followed by a valid YAML whitespace" || tabs.is_empty() {
+        let tabs = tabs_after_colon(&copy, error.at);
+        if tabs.is_empty() {
             return Err(error);
         }
         copy[tabs].fill(b' ');
         let fixed = std::str::from_utf8(&copy).expect("tabs became spaces");
-        match Tree::parse(fixed, chars) {
+        match Tree::parse(fixed) {
             Ok(_) => return Ok(fixed.to_string()),
             Err(e) => error = e,
         }
@@ -74,63 +105,24 @@ fn tabs_fixed(text: &str, chars: &Chars, mut error: ScanError) -> Result<String,
     Err(error)
 }
 
-/// The tabs (and spaces) right before byte `at`, after a `:`.
-fn tabs_before(text: &[u8], at: usize) -> Range<usize> {
-    let before = &text[..at.min(text.len())];
-    let start = before.len()
-        - before
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-    if start == 0 || before[start - 1] != b':' || !before[start..].contains(&b'\t') {
+/// The tabs (and spaces) around byte `at` that follow a `:` (libyaml stops
+/// at the tab itself, or at the value after it).
+fn tabs_after_colon(text: &[u8], at: usize) -> Range<usize> {
+    let at = at.min(text.len());
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let end = at + text[at..].iter().take_while(|b| blank(b)).count();
+    let start = at - text[..at].iter().rev().take_while(|b| blank(b)).count();
+    if start == 0 || text[start - 1] != b':' || !text[start..end].contains(&b'\t') {
         return at..at;
     }
-    start..before.len()
+    start..end
 }
 
-/// Character indices (the parser's positions) to byte offsets.
-struct Chars {
-    /// Byte offset of each character, and of the end; empty for ASCII text,
-    /// where the two are the same.
-    offsets: Vec<usize>,
-    len: usize,
-}
-
-impl Chars {
-    fn new(text: &str) -> Chars {
-        let offsets = if text.is_ascii() {
-            Vec::new()
-        } else {
-            text.char_indices()
-                .map(|(i, _)| i)
-                .chain([text.len()])
-                .collect()
-        };
-        Chars {
-            offsets,
-            len: text.len(),
-        }
-    }
-
-    fn byte(&self, index: usize) -> usize {
-        if self.offsets.is_empty() {
-            index.min(self.len)
-        } else {
-            self.offsets.get(index).copied().unwrap_or(self.len)
-        }
-    }
-
-    fn range(&self, span: &saphyr_parser::Span) -> Range<usize> {
-        self.byte(span.start.index())..self.byte(span.end.index())
-    }
-}
-
-enum Node<'t> {
+enum Node {
     Scalar {
-        value: Cow<'t, str>,
+        value: String,
         style: ScalarStyle,
-        tag: Option<Cow<'t, Tag>>,
+        tag: Option<String>,
         /// Bytes of the body: properties (anchor, tag) included.
         span: Range<usize>,
         /// Inside a flow collection.
@@ -141,6 +133,7 @@ enum Node<'t> {
     Sequence(Children),
     /// Keys and values, alternating.
     Mapping(Children),
+    /// The node its anchor named when the alias was read.
     Alias(usize),
 }
 
@@ -159,31 +152,45 @@ struct Children {
 /// Every document of a YAML stream, as a flat tree.
 struct Tree<'t> {
     text: &'t str,
-    nodes: Vec<Node<'t>>,
+    nodes: Vec<Node>,
     /// Each node's next sibling ([`NONE`] for the last).
     next: Vec<usize>,
     roots: Vec<usize>,
-    /// Anchor id (the parser's) → node.
-    anchors: HashMap<usize, usize>,
 }
 
 impl<'t> Tree<'t> {
-    fn parse(text: &'t str, chars: &Chars) -> Result<Tree<'t>, ScanError> {
+    fn parse(text: &'t str) -> Result<Tree<'t>, ParseError> {
         let mut tree = Tree {
             text,
             nodes: Vec::with_capacity(16),
             next: Vec::with_capacity(16),
             roots: Vec::new(),
-            anchors: HashMap::new(),
         };
+        // Anchor name → node; a later anchor of the same name wins from
+        // there on, as in YAML.
+        let mut anchors: HashMap<String, usize> = HashMap::new();
         // Open collections: (node, is a flow collection or inside one).
         let mut open: Vec<(usize, bool)> = Vec::new();
-        for event in Parser::new_from_str(text) {
-            let (event, span) = event?;
+        let mut input = text.as_bytes();
+        let mut parser = Parser::new();
+        parser.set_input_string(&mut input);
+        for event in parser {
+            let event = event.map_err(|e| ParseError::of(&e, text.len()))?;
             let in_flow = open.last().is_some_and(|&(_, flow)| flow);
-            let (node, anchor, opens) = match event {
-                Event::Scalar(value, style, anchor, tag) => {
-                    let span = chars.range(&span);
+            let at = |m: libyaml_safer::Mark| usize::try_from(m.index).unwrap_or(text.len());
+            let span = at(event.start_mark)..at(event.end_mark);
+            let empty = Children {
+                first: NONE,
+                last: NONE,
+            };
+            let (node, anchor, opens) = match event.data {
+                EventData::Scalar {
+                    anchor,
+                    tag,
+                    value,
+                    style,
+                    ..
+                } => {
                     let node = Node::Scalar {
                         value,
                         style,
@@ -193,24 +200,26 @@ impl<'t> Tree<'t> {
                     };
                     (node, anchor, None)
                 }
-                Event::Alias(id) => (Node::Alias(id), 0, None),
-                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                    // A flow collection's span ends with its bracket; a block
-                    // collection's is empty.
-                    let span = chars.range(&span);
-                    let flow = in_flow || text.get(span).is_some_and(|t| t.ends_with(['[', '{']));
-                    let empty = Children {
-                        first: NONE,
-                        last: NONE,
+                EventData::Alias { anchor } => {
+                    // libyaml's parser leaves this to its composer (PyYAML:
+                    // "found undefined alias"; js-yaml refuses it too).
+                    let Some(&target) = anchors.get(&anchor) else {
+                        return Err(ParseError {
+                            message: format!("found undefined alias {anchor:?}"),
+                            at: span.start,
+                        });
                     };
-                    let node = if matches!(event, Event::SequenceStart(..)) {
-                        Node::Sequence(empty)
-                    } else {
-                        Node::Mapping(empty)
-                    };
-                    (node, anchor, Some(flow))
+                    (Node::Alias(target), None, None)
                 }
-                Event::SequenceEnd | Event::MappingEnd => {
+                EventData::SequenceStart { anchor, style, .. } => {
+                    let flow = in_flow || style == SequenceStyle::Flow;
+                    (Node::Sequence(empty), anchor, Some(flow))
+                }
+                EventData::MappingStart { anchor, style, .. } => {
+                    let flow = in_flow || style == MappingStyle::Flow;
+                    (Node::Mapping(empty), anchor, Some(flow))
+                }
+                EventData::SequenceEnd | EventData::MappingEnd => {
                     open.pop();
                     continue;
                 }
@@ -219,8 +228,8 @@ impl<'t> Tree<'t> {
             let id = tree.nodes.len();
             tree.nodes.push(node);
             tree.next.push(NONE);
-            if anchor != 0 {
-                tree.anchors.insert(anchor, id);
+            if let Some(name) = anchor {
+                anchors.insert(name, id);
             }
             match open.last() {
                 Some(&(parent, _)) => tree.append(parent, id),
@@ -254,7 +263,7 @@ impl<'t> Tree<'t> {
     /// The node an alias stands for (itself for any other node).
     fn resolve(&self, id: usize) -> Option<usize> {
         match self.nodes[id] {
-            Node::Alias(anchor) => self.anchors.get(&anchor).copied(),
+            Node::Alias(target) => Some(target),
             _ => Some(id),
         }
     }
@@ -331,8 +340,16 @@ impl Walk<'_, '_> {
         }
         let in_doc = span.start + self.base..span.end + self.base;
         if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            // libyaml's span starts at the `|` or `>` header: the text is
+            // on the lines after it.
+            // (and its first line's indentation).
+            let raw = self.source.get(in_doc.clone()).unwrap_or("");
+            let text = raw.find('\n').map_or(in_doc.start, |n| {
+                let line = raw.get(n + 1..).unwrap_or("");
+                in_doc.start + n + 1 + (line.len() - line.trim_start_matches([' ', '\t']).len())
+            });
             self.out.kept.push(Kept {
-                span: in_doc,
+                span: text.min(in_doc.end)..in_doc.end,
                 rule: Rule::BlockScalar,
             });
             return Ok(());
@@ -453,19 +470,17 @@ fn quoted_end(b: &[u8], span: Range<usize>) -> Option<usize> {
 }
 
 /// `!!str` (however it is written), and the non-specific tag `!`, which
-/// also means a string.
-fn is_string_tag(tag: &Tag) -> bool {
-    let verbatim = tag.handle.is_empty();
-    (verbatim && tag.suffix == "!")
-        || (format!("{}{}", tag.handle, tag.suffix) == "tag:yaml.org,2002:str")
+/// also means a string. libyaml gives tags resolved: `!!str` is
+/// `tag:yaml.org,2002:str`.
+fn is_string_tag(tag: &str) -> bool {
+    tag == "!" || tag == libyaml_safer::STR_TAG
 }
 
 /// A tag as it is usually written (`!!int`, `!custom`, `!<tag:x>`).
-fn tag_name(tag: &Tag) -> String {
-    match tag.handle.as_str() {
-        "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
-        "" => format!("!<{}>", tag.suffix),
-        h if h.starts_with('!') => format!("{h}{}", tag.suffix),
-        h => format!("!<{h}{}>", tag.suffix),
+fn tag_name(tag: &str) -> String {
+    match tag.strip_prefix("tag:yaml.org,2002:") {
+        Some(suffix) => format!("!!{suffix}"),
+        None if tag.starts_with('!') => tag.to_string(),
+        None => format!("!<{tag}>"),
     }
 }

@@ -354,22 +354,21 @@ pub(crate) fn expression_end(text: &str, open: usize) -> Option<usize> {
 }
 
 /// A JavaScript string literal that is the whole of `text` (but for
-/// whitespace around it): `"…"`, `'…'`, or a template literal without
+/// whitespace and comments around it: `{/* alt */ "a.png"}` is the string
+/// to the compiler too): `"…"`, `'…'`, or a template literal without
 /// `${…}`. Gives the span of what lies between its quotes, the quote, and
 /// the value.
 pub(crate) fn string_literal(text: &str) -> Option<(Range<usize>, u8, String)> {
     let b = text.as_bytes();
-    let start = b.iter().position(|c| !c.is_ascii_whitespace())?;
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace())? + 1;
+    let start = skip_trivia(b, 0)?;
     let q = *b.get(start)?;
-    if !matches!(q, b'"' | b'\'' | b'`') || end < start + 2 || b.get(end - 1) != Some(&q) {
+    if !matches!(q, b'"' | b'\'' | b'`') {
         return None;
     }
-    let inner = start + 1..end - 1;
-    let raw = text.get(inner.clone())?;
-    // The closing quote must be the first unescaped one.
+    // The closing quote is the first unescaped one.
     let mut escaped = false;
-    for (k, &c) in raw.as_bytes().iter().enumerate() {
+    let mut close = None;
+    for (k, &c) in b.get(start + 1..)?.iter().enumerate() {
         if escaped {
             escaped = false;
             continue;
@@ -377,15 +376,45 @@ pub(crate) fn string_literal(text: &str) -> Option<(Range<usize>, u8, String)> {
         match c {
             b'\\' => escaped = true,
             b'\n' | b'\r' if q != b'`' => return None,
-            b'$' if q == b'`' && raw.as_bytes().get(k + 1) == Some(&b'{') => return None,
-            c if c == q => return None,
+            b'$' if q == b'`' && b.get(start + 2 + k) == Some(&b'{') => return None,
+            c if c == q => {
+                close = Some(start + 1 + k);
+                break;
+            }
             _ => {}
         }
     }
-    if escaped {
+    let close = close?;
+    if skip_trivia(b, close + 1)? != b.len() {
         return None;
     }
+    let inner = start + 1..close;
+    let raw = text.get(inner.clone())?;
     Some((inner, q, unescape(raw, q == b'`')?))
+}
+
+/// Past the whitespace and comments (`/* … */`, `// …`) from `i`; `None`
+/// in a comment that does not end.
+fn skip_trivia(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        match b.get(i..i + 2) {
+            Some(b"/*") => {
+                let end = b.get(i + 2..)?.windows(2).position(|w| w == b"*/")?;
+                i += 2 + end + 2;
+            }
+            Some(b"//") => {
+                i += b
+                    .get(i..)?
+                    .iter()
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .unwrap_or(b.len() - i);
+            }
+            _ => return Some(i),
+        }
+    }
 }
 
 /// The value of a string literal's body: escapes decoded (and, in a

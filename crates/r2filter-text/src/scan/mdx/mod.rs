@@ -49,7 +49,7 @@ pub const IMAGE_PROPS: &[&str] = &["src", "srcSet", "srcset", "poster"];
 /// module documentation). The result is sorted by [`super::scan`].
 pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
     let text = sanitize(source);
-    let tree = parse(&text)?;
+    let tree = parse(&text, opts.math)?;
     let mut walk = Walk {
         source,
         text: &text,
@@ -64,10 +64,13 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
 }
 
 /// The parse options: MDX, front matter (YAML and TOML, as remark-frontmatter
-/// is set up in the README), and GFM as remark-gfm adds it.
-fn options() -> ParseOptions {
+/// is set up in the README), GFM as remark-gfm adds it, and with `math`
+/// remark-math's `$…$` and `$$…$$` (single dollars on, remark-math's default).
+fn options(math: bool) -> ParseOptions {
     ParseOptions {
         constructs: Constructs {
+            math_flow: math,
+            math_text: math,
             frontmatter: true,
             gfm_autolink_literal: true,
             gfm_footnote_definition: true,
@@ -77,8 +80,14 @@ fn options() -> ParseOptions {
             gfm_task_list_item: true,
             ..Constructs::mdx()
         },
-        mdx_expression_parse: Some(Box::new(|text: &str, _: &MdxExpressionKind| signal(text))),
+        mdx_expression_parse: Some(Box::new(
+            |text: &str, kind: &MdxExpressionKind| match kind {
+                MdxExpressionKind::AttributeValueExpression => value_signal(text),
+                _ => signal(text),
+            },
+        )),
         mdx_esm_parse: Some(Box::new(signal)),
+        math_text_single_dollar: true,
         ..ParseOptions::mdx()
     }
 }
@@ -97,14 +106,70 @@ fn signal(text: &str) -> MdxSignal {
     }
 }
 
-/// markdown-rs 1.0.0 panics on a JSX attribute value that ends in what
-/// could start a character reference (`<a b="&amp" />`,
-/// `character_reference::parse` reads one byte past the value). Such an `&`
-/// is never a reference (one needs a `;`), so the parser is given a `%` in
-/// its place: the same length, the same structure.
+/// [`signal`] for a prop's `{value}`: acorn must read one expression
+/// there, so a value that ends inside a line comment (`src={// a } b`) is
+/// not complete at that `}` (the compiler goes on to the next one, as it
+/// does for any error at the end of the text).
+fn value_signal(text: &str) -> MdxSignal {
+    let in_line_comment = js::lex(text) == js::Lexed::Complete
+        && js::lex(&format!("{text}}}")) != js::Lexed::Closed(text.len());
+    if in_line_comment {
+        return MdxSignal::Eof(
+            "Unexpected end of file in a comment".into(),
+            Box::new("r2filter".into()),
+            Box::new("unexpected-eof".into()),
+        );
+    }
+    signal(text)
+}
+
+/// What markdown-rs 1.0.0 is given instead of `source`: the same length,
+/// so every offset is the source's, with two of its bugs stepped around.
+///
+/// - It panics on a JSX attribute value that ends in what could start a
+///   character reference (`<a b="&amp" />`, `character_reference::parse`
+///   reads one byte past the value). Such an `&` is never a reference (one
+///   needs a `;`), so the parser is given a `%` in its place.
+/// - It reads no tag where whitespace follows the `=` of a prop
+///   (`<Img src= "a.png" />`, `src = {x}`; micromark and so @mdx-js/mdx
+///   allow it, issue 21), and the tag became text: an image the compiler
+///   loads, silently missed. Whitespace before the `=` it reads, so the
+///   `=` is moved over the whitespace to just before the value
+///   (`src  ="a.png"`). Outside a tag this changes nothing that matters:
+///   the parser is not told what JavaScript means (see [`signal`]), a line
+///   of `=` alone (a setext underline) has no value after it, and code is
+///   never looked into.
 fn sanitize(source: &str) -> Cow<'_, str> {
     let b = source.as_bytes();
     let mut out: Option<Vec<u8>> = None;
+    for (i, _) in source.match_indices('=') {
+        let blank = b.get(i + 1..).map_or(0, |r| {
+            r.iter()
+                .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                .count()
+        });
+        if blank == 0 || !matches!(b.get(i + 1 + blank), Some(b'"' | b'\'' | b'{' | b'<')) {
+            continue;
+        }
+        // A line break after the `=` (`src=\n  "a.png"`) would leave a
+        // blank line where the `=` was: it becomes a space (a prop's
+        // whitespace either way), in an opening tag only (not after a
+        // setext heading's text, say).
+        let breaks = b
+            .get(i + 1..i + 1 + blank)
+            .is_some_and(|w| w.contains(&b'\n') || w.contains(&b'\r'));
+        if breaks && !in_open_tag(b, i) {
+            continue;
+        }
+        let copy = out.get_or_insert_with(|| b.to_vec());
+        copy.copy_within(i + 1..i + 1 + blank, i);
+        copy[i + blank] = b'=';
+        for c in copy.get_mut(i..i + blank).into_iter().flatten() {
+            if matches!(c, b'\n' | b'\r') {
+                *c = b' ';
+            }
+        }
+    }
     for (i, _) in source.match_indices('&') {
         let mut j = i + 1;
         if b.get(j) == Some(&b'#') {
@@ -121,10 +186,27 @@ fn sanitize(source: &str) -> Cow<'_, str> {
         }
     }
     match out {
-        // Only an ASCII byte was replaced by another.
+        // Only ASCII bytes were replaced or moved.
         Some(v) => Cow::Owned(String::from_utf8(v).unwrap_or_else(|_| source.to_string())),
         None => Cow::Borrowed(source),
     }
+}
+
+/// Whether byte `i` follows a prop's name in what reads as an opening tag:
+/// looking back (a few KB at most), a name, then whitespace, and a `<` and a
+/// letter before any `>`.
+fn in_open_tag(b: &[u8], i: usize) -> bool {
+    let before = b.get(i.saturating_sub(4096)..i).unwrap_or_default();
+    let name_before = before
+        .iter()
+        .rev()
+        .find(|c| !c.is_ascii_whitespace())
+        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'-'));
+    let open = before.iter().rposition(|&c| c == b'<' || c == b'>');
+    name_before
+        && open.is_some_and(|k| {
+            before[k] == b'<' && before.get(k + 1).is_some_and(u8::is_ascii_alphabetic)
+        })
 }
 
 thread_local! {
@@ -136,7 +218,7 @@ thread_local! {
 /// Runs markdown-rs. A syntax error becomes [`ScanError::Mdx`]; so does a
 /// panic inside markdown-rs (1.0.0 has a few on malformed input: an error
 /// naming the document beats a crash of the whole run).
-fn parse(text: &str) -> Result<Node, ScanError> {
+fn parse(text: &str, math: bool) -> Result<Node, ScanError> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
@@ -147,7 +229,7 @@ fn parse(text: &str) -> Result<Node, ScanError> {
         }));
     });
     PARSING.with(|p| p.set(true));
-    let result = std::panic::catch_unwind(|| markdown::to_mdast(text, &options()));
+    let result = std::panic::catch_unwind(|| markdown::to_mdast(text, &options(math)));
     PARSING.with(|p| p.set(false));
     match result {
         Ok(Ok(tree)) => Ok(tree),
@@ -272,8 +354,10 @@ impl Walk<'_> {
                 }
                 return Ok(());
             }
-            // Code: never looked into.
-            Node::Code(_) | Node::InlineCode(_) => return Ok(()),
+            // Code and math: never looked into.
+            Node::Code(_) | Node::InlineCode(_) | Node::Math(_) | Node::InlineMath(_) => {
+                return Ok(());
+            }
             _ => {}
         }
         let quotes = quotes + usize::from(matches!(node, Node::Blockquote(_)));

@@ -338,3 +338,60 @@ fn a_value_line_starting_with_gt_outside_a_block_quote() {
     let scanned = scan("> <img src=\"a\n> >b.png\" />\n", &Flavor::Mdx.into()).unwrap();
     assert_eq!((scanned.references.len(), scanned.unmapped.len()), (0, 1));
 }
+
+fn math() -> ScanOptions {
+    ScanOptions {
+        math: true,
+        ..Flavor::Mdx.into()
+    }
+}
+
+/// Issue 21: remark-math's `$$ … $$` and `$ … $` are math when the site
+/// uses remark-math: braces inside are not expressions, an image-looking
+/// text inside is not an image, and what is outside is read as before.
+#[test]
+fn math_when_the_site_reads_it() {
+    let doc = "# OLS\n\n$$\n\\sum{(\\mathbf{x}'_i\\beta)^2}\n$$\n\nInline $\\{x ![no](math.png)$ and ![yes](a.png).\n";
+    let e = scan(doc, &Flavor::Mdx.into()).unwrap_err();
+    assert!(matches!(e, ScanError::Mdx { .. }), "{e:?}");
+    assert_eq!(found_with(doc, &math()), [pair("a.png", "a.png")]);
+    // The tailwind starter's post (vendored for the MDX differential).
+    let post = include_str!(
+        "../../../../../tests/testsuite/mdx/corpus/tailwind-nextjs-starter-blog/deriving-ols-estimator.mdx"
+    );
+    assert!(scan(post, &Flavor::Mdx.into()).is_err());
+    assert!(scan(post, &math()).is_ok());
+    // Single dollars are math too (remark-math's default), and `$$` inline.
+    assert_eq!(
+        found_with("$![a](x.png)$ $$![b](y.png)$$ ![c](c.png)\n", &math()),
+        [pair("c.png", "c.png")]
+    );
+    assert_eq!(
+        found("$![a](x.png)$ ![c](c.png)\n"),
+        [pair("x.png", "x.png"), pair("c.png", "c.png")]
+    );
+}
+
+/// Issue 21: every attribute form @mdx-js/mdx accepts: spaces, tabs and
+/// line breaks around `=`, comments inside an expression value (even one
+/// holding a `}`), a boolean prop before a valued one.
+#[test]
+fn attribute_forms_the_compiler_accepts() {
+    for (doc, raw) in [
+        ("<Img priority src = \"as1.png\" />\n", "as1.png"),
+        ("<Img priority src\t=\t'as2.png' />\n", "as2.png"),
+        ("<Img\n  src\n  =\n  \"as3.png\"\n/>\n", "as3.png"),
+        ("<Img alt={/* } */ \"x\"} src=\"cb1.png\" />\n", "cb1.png"),
+        ("<Img src={/* a } comment */ \"cb2.png\"} />\n", "cb2.png"),
+        ("<Img src={// a } comment\n\"cb3.png\"} />\n", "cb3.png"),
+        ("<Img src={// c\n\"cb5.png\"} />\n", "cb5.png"),
+        ("<Img\n  src\n  =\"as4.png\"\n/>\n", "as4.png"),
+        ("<Img src = {\"cb4.png\"} />\n", "cb4.png"),
+        ("<Img {...props} src=\"sp1.png\" hidden />\n", "sp1.png"),
+        ("<Img src=\"e1.png\"/>\n", "e1.png"),
+        ("text <Img src = \"t1.png\" /> text\n", "t1.png"),
+    ] {
+        let urls: Vec<String> = found(doc).into_iter().map(|(r, _)| r).collect();
+        assert_eq!(urls, [raw], "{doc:?}");
+    }
+}

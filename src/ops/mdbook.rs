@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn the_example_book_toml_is_valid_for_mdbook_and_r2filter() {
-        let text = include_str!("../book.toml.example");
+        let text = include_str!("../../book.toml.example");
         let _: BookConfig = text.parse().unwrap();
         let s = Settings::from_toml(text, Path::new("/b/book.toml"), Some(TABLE)).unwrap();
         assert_eq!(s.bucket.as_deref(), Some("blog-assets"));

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::document::Document;
-use crate::error::{Location, ReferenceError};
+use crate::error::{Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest};
 use r2filter_text::scan::{self, Reference, ScanOptions};
 
@@ -42,18 +42,18 @@ pub fn find(cfg: &Config, docs: &[Document], manifest: &Manifest) -> Found {
     let mut found = Found::default();
     for (d, doc) in docs.iter().enumerate() {
         let opts = ScanOptions {
-            flavor: doc.flavor,
-            front_matter_keys: cfg.front_matter_keys.clone(),
-            jsx_props: cfg.jsx_props.clone(),
             hexo_assets: None,
+            ..cfg.scan_options(doc.flavor, &doc.name)
         };
         let references = match scan::scan(&doc.text, &opts) {
             Ok(scanned) => scanned.references,
             Err(e) => {
                 let offset = e.offset();
+                let mut problem = Problem::from(e);
+                problem.read_with(&cfg.profile);
                 found.problems.push(ReferenceError {
                     at: Location::new(&doc.name, &doc.text, offset..offset),
-                    problem: e.into(),
+                    problem,
                 });
                 continue;
             }

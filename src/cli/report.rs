@@ -9,6 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::error::Error;
 use crate::pipeline::{Outcome, Record, Status, Summary};
+use crate::site::Profile;
 
 /// Bumped when a field changes meaning or goes away (new fields may appear).
 pub const REPORT_VERSION: u32 = 1;
@@ -26,6 +27,9 @@ pub struct Report {
     /// `null` when the run failed.
     pub totals: Option<Summary>,
     pub errors: Vec<ReportError>,
+    /// The kind of site and the syntax its documents were read with
+    /// (`null` when the configuration could not be read).
+    pub site: Option<Profile>,
 }
 
 /// One error; a reference's has its place.
@@ -44,7 +48,12 @@ pub struct ReportError {
 impl Report {
     /// The report of a run that got this far; `result` is what the pipeline (or
     /// the front end around it) returned.
-    pub fn new(result: Result<&Outcome, &Error>, dry_run: bool, offline: bool) -> Report {
+    pub fn new(
+        result: Result<&Outcome, &Error>,
+        site: Option<&Profile>,
+        dry_run: bool,
+        offline: bool,
+    ) -> Report {
         let (references, totals, errors) = match result {
             Ok(o) => (o.records.clone(), Some(o.summary.clone()), Vec::new()),
             Err(e) => (Vec::new(), None, errors_of(e)),
@@ -57,6 +66,7 @@ impl Report {
             references,
             totals,
             errors,
+            site: site.cloned(),
         }
     }
 
@@ -196,7 +206,7 @@ p.md:13:1  remote       https://x.org/y.png  -         -
                 path: "b.png".into(),
             },
         }]);
-        let json = serde_json::to_value(Report::new(Err(&e), false, true)).unwrap();
+        let json = serde_json::to_value(Report::new(Err(&e), None, false, true)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
@@ -206,7 +216,8 @@ p.md:13:1  remote       https://x.org/y.png  -         -
                     "document": "p.md", "line": 1, "column": 8,
                     "message": "b.png is not in the manifest (--offline)",
                     "hint": "run once without --offline (with credentials) to upload it"
-                }]
+                }],
+                "site": null
             })
         );
     }

@@ -30,7 +30,7 @@ use crate::document::Document;
 use crate::error::Error;
 use crate::manifest::{Manifest, source_path};
 use crate::object;
-use crate::published;
+use crate::ops::published;
 use crate::store::{Head, Store};
 use mentions::Mention;
 

@@ -35,7 +35,7 @@ use crate::document::Document;
 use crate::error::{Error, Location, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest, source_path};
 use crate::object;
-use crate::published::{self, Published};
+use crate::ops::published::{self, Published};
 use crate::resolve::{ResolveError, Resolver};
 use crate::store::{Download, Store, StoreError};
 use r2filter_text::resolve::{self, Url};
@@ -129,13 +129,7 @@ impl Wanted<'_> {
 /// unless every reference can be restored.
 pub fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejected, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
-    let resolver =
-        Resolver::new(&cfg.root, cfg.site_root.as_deref(), &cfg.image_dirs).map_err(|source| {
-            Error::Root {
-                path: cfg.root.clone(),
-                source,
-            }
-        })?;
+    let resolver = crate::pipeline::locate::resolver(cfg)?;
     let mut ejected = Ejected::default();
     let mut wanted = choose(cfg, docs, &manifest, &resolver, &mut ejected);
     let missing = missing(&resolver.root, &manifest, &mut wanted, &mut ejected);
