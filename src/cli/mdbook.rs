@@ -150,17 +150,20 @@ fn run_from(
     }
     let result = match process(&outer, printer, input) {
         Ok(Processed::NeedsNetwork) => return Ok(Ran::NeedsNetwork),
-        Ok(Processed::Done(book, outcome)) => Ok((book, outcome)),
+        Ok(Processed::Done(book, outcome, site)) => Ok((book, outcome, site)),
         Err(e) => Err(e),
     };
     super::write_report_file(
         outer.report.as_deref(),
         printer,
-        (result.as_ref().map(|(_, o)| o), None),
+        (
+            result.as_ref().map(|(_, o, _)| &**o),
+            result.as_ref().ok().map(|(_, _, site)| &**site),
+        ),
         outer.dry_run,
         outer.offline,
     )?;
-    let (book, outcome) = result?;
+    let (book, outcome, _) = result?;
     if outer.dry_run {
         // stdout belongs to mdBook: the plan goes to stderr, the book unchanged.
         printer.stderr(&report::plan(&outcome.records));

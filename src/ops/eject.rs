@@ -39,9 +39,12 @@ use crate::ops::published::{self, Published};
 use crate::resolve::{ResolveError, Resolver};
 use crate::store::{Download, Store, StoreError};
 use r2filter_text::resolve::{self, Url};
-use r2filter_text::rewrite::{Replacement, encode_for, markdown_destination, splice};
+use r2filter_text::rewrite::{
+    Replacement, encode_for, markdown_destination, shortcode_value, splice,
+};
 use r2filter_text::scan::Context;
 use r2filter_text::scan::frontmatter::Style;
+use r2filter_text::scan::obsidian;
 
 /// Where the bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,6 +85,9 @@ struct Back {
     /// Relative to the root.
     file: PathBuf,
     written: String,
+    /// An Obsidian embed's output: this whole range goes back to `written`
+    /// (the embed as it was), not just the URL.
+    whole: Option<Range<usize>>,
 }
 
 /// What the documents need back.
@@ -188,6 +194,19 @@ fn choose<'a>(
             wanted.remote.push((p, url));
             continue;
         }
+        // An Obsidian embed comes back whole (issue 21).
+        if let Some((file, written, whole)) =
+            embed_back(resolver, &base, doc, &p, entry).filter(|(f, ..)| free(f))
+        {
+            wanted.files.insert(file.clone(), p.sha256.clone());
+            wanted.backs.push(Back {
+                published: p,
+                file,
+                written,
+                whole: Some(whole),
+            });
+            continue;
+        }
         let choice = match local {
             Some(c) => Some(c),
             None => {
@@ -220,10 +239,61 @@ fn choose<'a>(
                 published: p,
                 file,
                 written,
+                whole: None,
             });
         }
     }
     wanted
+}
+
+/// The Obsidian embed `p` was written from: a recorded `![[…]]` form of the
+/// object whose rendering with this URL is exactly the text around `p`, and
+/// whose link still leads from this note to the recorded file (or, the file
+/// being gone, whose path ends with the link). Returns the file (relative to
+/// the root), the embed, and the range of the document it replaces.
+fn embed_back(
+    resolver: &Resolver,
+    base: &Path,
+    doc: &Document,
+    p: &Published,
+    entry: &Entry,
+) -> Option<(PathBuf, String, Range<usize>)> {
+    let written = doc.text.get(p.reference.span.clone())?;
+    for (source, forms) in &entry.sources {
+        let Some(rel) = source_path(source) else {
+            continue;
+        };
+        for form in forms.iter().filter(|f| f.starts_with("![[")) {
+            let rendered = obsidian::render(form, p.reference.url.trim());
+            let around = rendered.match_indices(written).find_map(|(k, _)| {
+                let start = p.reference.span.start.checked_sub(k)?;
+                let range = start..start + rendered.len();
+                (doc.text.get(range.clone()) == Some(rendered.as_str())).then_some(range)
+            });
+            if let Some(range) = around.filter(|_| embed_leads(resolver, base, form, &rel)) {
+                return Some((rel, form.clone(), range));
+            }
+        }
+    }
+    None
+}
+
+/// True when the embed `form` names `rel` from a note in `base`.
+fn embed_leads(resolver: &Resolver, base: &Path, form: &str, rel: &Path) -> bool {
+    let Some(Url::Local { path, .. }) =
+        obsidian::reference_url(form).map(|url| resolve::classify(&url, Context::Embed))
+    else {
+        return false;
+    };
+    match resolver.resolve_wikilink(base, &path) {
+        Ok(real) => real == resolver.root.join(rel),
+        Err(ResolveError::NotFound { .. }) => {
+            let (rel, link) = (rel.to_string_lossy().to_lowercase(), path.to_lowercase());
+            let link = link.trim_start_matches("./").trim_start_matches('/');
+            rel == link || rel.ends_with(&format!("/{link}"))
+        }
+        Err(_) => false,
+    }
 }
 
 /// Phase 2: which objects must be fetched, for which files. A file already
@@ -332,15 +402,25 @@ fn fetch_and_place(
 /// Phase 4: the paths (and adopted images' URLs) back in place of the URLs.
 fn splice_back(docs: &[Document], backs: &[Back], remote: &[(Published, String)]) -> Vec<String> {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
-    let written = backs
-        .iter()
-        .map(|b| (&b.published, &b.written))
-        .chain(remote.iter().map(|(p, url)| (p, url)));
-    for (p, written) in written {
+    for b in backs {
+        let r = &b.published.reference;
+        replacements[b.published.doc].push(match &b.whole {
+            Some(whole) => Replacement {
+                span: whole.clone(),
+                text: b.written.clone(),
+            },
+            None => Replacement {
+                span: r.span.clone(),
+                text: restore_for(r.context, &format!("{}{}", b.written, b.published.suffix)),
+            },
+        });
+    }
+    // Adopted images: their origin URL as written (and the fragment kept).
+    for (p, url) in remote {
         let r = &p.reference;
         replacements[p.doc].push(Replacement {
             span: r.span.clone(),
-            text: restore_for(r.context, &format!("{written}{}", p.suffix)),
+            text: restore_for(r.context, &format!("{url}{}", p.suffix)),
         });
     }
     docs.iter()
@@ -602,9 +682,14 @@ fn place(staged: &Path, to: &Path) -> std::io::Result<()> {
 /// reads back the same, escaped only where it must be.
 fn restore_for(context: Context, written: &str) -> String {
     let needs = match context {
-        Context::MarkdownImage | Context::MarkdownLink | Context::HexoTag { .. } => {
+        Context::MarkdownImage
+        | Context::MarkdownLink
+        | Context::HexoTag { .. }
+        | Context::Embed => {
             return markdown_destination(written);
         }
+        // A Hugo shortcode's value: as written unless its quotes cannot hold it.
+        Context::Shortcode { quote, .. } => shortcode_value(written, quote) != written,
         Context::Attribute { quote: Some(q) }
         | Context::HtmlImage { quote: Some(q) }
         | Context::HtmlLink { quote: Some(q) } => written.contains(q as char),

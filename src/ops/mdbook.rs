@@ -21,6 +21,7 @@ use crate::config::{Config, ConfigError, Settings};
 use crate::document::Document;
 use crate::error::Error;
 use crate::pipeline::{self, Options, Outcome};
+use crate::site::Profile;
 use crate::store::Store;
 use r2filter_text::scan::{Flavor, MdBookMarkdown};
 
@@ -115,8 +116,9 @@ pub fn config(
 /// What [`process`] did with a book.
 #[derive(Debug)]
 pub enum Processed {
-    /// The book with its chapters rewritten, and the run's account.
-    Done(Book, Outcome),
+    /// The book with its chapters rewritten, the run's account, and the
+    /// site profile it was read with (for the report).
+    Done(Book, Box<Outcome>, Box<Profile>),
     /// The book needs the network and this build has none (the lean
     /// mdbook-r2filter): images to upload to S3, or remote images to adopt.
     /// Nothing was uploaded, downloaded or rewritten.
@@ -161,7 +163,11 @@ pub fn process(
             }
         });
     }
-    Ok(Processed::Done(book, outcome))
+    Ok(Processed::Done(
+        book,
+        Box::new(outcome),
+        Box::new(cfg.profile.clone()),
+    ))
 }
 
 /// The chapter as a document, or `None` when it has no source file.
@@ -290,7 +296,7 @@ mod tests {
         ));
         book.push_item(BookItem::Chapter(Chapter::new_draft("Soon", vec![])));
         let cfg = config(&c, Settings::default(), Settings::default(), &root).unwrap();
-        let Processed::Done(out, outcome) =
+        let Processed::Done(out, outcome, _) =
             process(&cfg, &c, &root, book, Options::default()).unwrap()
         else {
             panic!("a local store needs no S3 client");

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use r2filter_text::resolve::{Skip, Url};
-use r2filter_text::scan::{self, Reference, ScanError, Scanned};
+use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned};
 use rayon::prelude::*;
 
 use super::fetch::Adopted;
@@ -321,13 +321,18 @@ impl Batch<'_> {
             };
         self.local += 1;
         let known = files.known.entry(base.to_path_buf()).or_default();
-        let resolved = match known.get(path.as_str()) {
+        // An Obsidian embed resolves as Obsidian resolves it (issue 21).
+        let embed = reference.context == Context::Embed;
+        let resolved = match known.get(path.as_str()).filter(|_| !embed) {
             Some(file) => Ok(file.clone()),
+            None if embed => resolver.resolve_wikilink(base, &path),
             None => resolver.resolve(base, &path),
         };
         match resolved {
             Ok(file) => {
-                known.entry(path).or_insert_with(|| file.clone());
+                if !embed {
+                    known.entry(path).or_insert_with(|| file.clone());
+                }
                 let file = files.id(file);
                 self.refs.push(LocalRef {
                     doc: d,

@@ -10,6 +10,7 @@ use super::{Batch, Hashed, Options, Status};
 use crate::error::{Error, Problem, ReferenceError};
 use crate::manifest::{Entry, Manifest, Source};
 use crate::store::{Pending, Store, UploadOptions, Uploaded};
+use r2filter_text::scan::Context;
 
 /// Uploads what the plan marks due, then records what succeeded in the
 /// manifest, failures or not, with how each object was made (an entry that
@@ -37,10 +38,15 @@ pub(crate) fn upload(
     let local = |r: &&super::locate::LocalRef| !opts.offline && !batch.is_adopted(r.file);
     let sources = batch.refs.iter().filter(local).filter_map(|r| {
         let url = r.reference.url.trim();
+        // An embed is recorded whole: eject gives it back as written.
+        let written = match r.reference.context {
+            Context::Embed => batch.docs[r.doc].text.get(r.reference.span.clone())?,
+            _ => url.strip_suffix(r.suffix.as_str()).unwrap_or(url),
+        };
         Some(Source {
             sha256: hashed.image(hashed.image_of(r)?).sha256.clone(),
             path: relative_source(batch.root(), &batch.files[r.file.0])?,
-            written: url.strip_suffix(r.suffix.as_str()).unwrap_or(url).into(),
+            written: written.into(),
         })
     });
     let origins = match opts.offline {

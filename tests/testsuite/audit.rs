@@ -43,6 +43,7 @@ fn check_lists_every_image_missing_from_disk_or_manifest_offline() {
         .run();
     let err = out.failure(1);
     out.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 error: posts/b.mdx:3:14: posts/img/b.png is not in the manifest [ROOT]/r2filter-manifest.json
   |
 3 | <Figure src="img/b.png" />
@@ -78,6 +79,7 @@ error: 2 references failed; nothing was written
         .run();
     out.success();
     out.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 r2filter check: 2 local image references in 2 documents: all on disk and in [ROOT]/r2filter-manifest.json
 
 "#]]);
@@ -96,6 +98,7 @@ fn check_reads_standard_input_without_paths() {
         .run();
     let err = out.failure(1);
     out.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 error: <stdin>:1:22: posts/img/b.png is not in the manifest [ROOT]/r2filter-manifest.json
   |
 1 | ![a](img/a.png) ![b](img/b.png)
@@ -120,6 +123,7 @@ fn check_refuses_what_the_filter_would_refuse() {
         .run();
     out.failure(1);
     out.stderr_eq(str![[r#"
+r2filter: read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 error: <stdin>:1:6: posts/img/notes.png is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)
   |
 1 | ![n](img/notes.png) ![s](../../secret.png)

@@ -171,6 +171,7 @@ r2filter: 11 references in 3 documents: 3 uploaded (162 B), 0 from manifest, 0 a
     let out = run(&["-v"]);
     out.success();
     out.stderr_eq(str![[r#"
+DEBUG read as a commonmark site (nothing matched); math off; hugo-shortcodes off; hexo-tags off; wikilinks off
 DEBUG stat cache: [..] of 3 files unchanged, [..] hashed
 r2filter: wrote content/posts/hello.md
 r2filter: 2 file(s) unchanged

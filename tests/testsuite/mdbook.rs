@@ -403,7 +403,35 @@ r2filter: 16 references in 4 documents: 8 to upload (1023 B), 0 from manifest, 0
     "missing": 0,
     "elapsed_ms": [ELAPSED_MS]
   },
-  "errors": []
+  "errors": [],
+  "site": {
+    "site": "mdbook",
+    "detected_from": "book.toml",
+    "math": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "hugo_shortcodes": {
+      "value": {},
+      "why": {
+        "by": "default"
+      }
+    },
+    "hexo_tags": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    },
+    "wikilinks": {
+      "value": false,
+      "why": {
+        "by": "default"
+      }
+    }
+  }
 }
 
 "#]],

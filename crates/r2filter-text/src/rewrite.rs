@@ -51,10 +51,12 @@ pub fn splice(source: &str, replacements: &[Replacement]) -> String {
 /// Writes `url` so that it reads back as `url` where the old one stood.
 pub fn encode_for(context: Context, url: &str) -> String {
     match context {
-        Context::MarkdownImage | Context::MarkdownLink | Context::HexoTag { .. } => {
-            markdown_destination(url)
-        }
+        Context::MarkdownImage
+        | Context::MarkdownLink
+        | Context::HexoTag { .. }
+        | Context::Embed => markdown_destination(url),
         Context::FrontMatter(style) => style.encode(url),
+        Context::Shortcode { quote, .. } => shortcode_value(url, quote),
         Context::Attribute { quote }
         | Context::HtmlImage { quote }
         | Context::HtmlLink { quote } => attribute_value(url, quote),
@@ -73,6 +75,10 @@ pub fn replacement(context: Context, url: &str, original: &str) -> String {
     // A Hexo asset tag is replaced whole, by Markdown (or HTML) of its own.
     if let Context::HexoTag { html, .. } = context {
         return crate::scan::hexo::render(original, html, url, &markdown_destination(url));
+    }
+    // So is an Obsidian embed.
+    if context == Context::Embed {
+        return crate::scan::obsidian::render(original, url);
     }
     let mut text = encode_for(context, url);
     let attribute = matches!(
@@ -249,6 +255,29 @@ pub fn js_string_body(url: &str, quote: u8) -> String {
                 out.push(c);
             }
             _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `url` as a Hugo shortcode parameter value in `quote` (`"`, a backtick, or
+/// none): what would end the value, or (in `"…"`, where Hugo drops every
+/// backslash once one escapes a quote) start an escape, is percent-encoded.
+pub fn shortcode_value(url: &str, quote: Option<u8>) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        let special = match quote {
+            Some(b'`') => c == '`',
+            Some(_) => matches!(c, '"' | '\\' | '\n' | '\r'),
+            None => c.is_whitespace() || matches!(c, '"' | '`' | '\\'),
+        };
+        if special {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
         }
     }
     out

@@ -26,6 +26,7 @@
 mod book;
 mod imagehost;
 mod node;
+pub mod rendered;
 mod repo;
 mod s3;
 

@@ -106,19 +106,22 @@ pub fn markdown_options() -> Options {
 
 /// The parser for the body of a document of this flavor; with `math`,
 /// `$…$` and `$$…$$` are math (pulldown-cmark's `ENABLE_MATH`, the syntax of
-/// remark-math and of mdBook's math preprocessors).
-fn parser(text: &str, flavor: Flavor, math: bool) -> Parser<'_> {
+/// remark-math and of mdBook's math preprocessors); with `wikilinks`, a `.md`
+/// document's `[[…]]` and `![[…]]` are wiki links ([`super::obsidian`]).
+fn parser(text: &str, flavor: Flavor, (math, wikilinks): (bool, bool)) -> Parser<'_> {
     match (flavor, math) {
         (Flavor::MdBook(o), false) => mdbook_markdown::new_cmark_parser(text, &o.to_mdbook()),
         (Flavor::MdBook(o), true) => Parser::new_ext(text, o.options() | Options::ENABLE_MATH),
         // (`.mdx` documents have their own front end.)
         (Flavor::Markdown | Flavor::Mdx, math) => {
-            let math = if math {
-                Options::ENABLE_MATH
-            } else {
-                Options::empty()
-            };
-            Parser::new_ext(text, body_options() | math)
+            let mut o = body_options();
+            if math {
+                o |= Options::ENABLE_MATH;
+            }
+            if wikilinks && flavor == Flavor::Markdown {
+                o |= Options::ENABLE_WIKILINKS;
+            }
+            Parser::new_ext(text, o)
         }
     }
 }
@@ -134,7 +137,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     let masked;
     let mut text = source;
     if !matches!(opts.flavor, Flavor::MdBook(_))
-        && let Some(block) = super::frontmatter::detect(source)
+        && let Some(block) = super::frontmatter::detect_for(source, opts.hugo_shortcodes.is_some())
     {
         super::frontmatter::scan(source, &block, &opts.front_matter_keys, &mut found)?;
         masked = block.mask(source);
@@ -142,7 +145,7 @@ pub(super) fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanErro
     }
     scan_body(
         text,
-        (opts.flavor, opts.math),
+        (opts.flavor, opts.math, opts.wikilinks),
         &mut found.references,
         &mut found.unmapped,
     );
@@ -164,6 +167,8 @@ enum Target {
     Definition(usize),
     /// Not found in the source: the whole construct, and the parser's URL.
     Unmapped(Range<usize>, String),
+    /// An Obsidian embed `![[…]]`: the whole construct.
+    Embed(Range<usize>),
 }
 
 struct Open {
@@ -181,11 +186,11 @@ struct Open {
 /// Scans `source`, the document with its front matter masked.
 fn scan_body(
     source: &str,
-    (flavor, math): (Flavor, bool),
+    (flavor, math, wikilinks): (Flavor, bool, bool),
     refs: &mut Vec<Reference>,
     unmapped: &mut Vec<Reference>,
 ) {
-    let mut iter = parser(source, flavor, math).into_offset_iter();
+    let mut iter = parser(source, flavor, (math, wikilinks)).into_offset_iter();
     let events: Vec<(Event<'_>, Range<usize>)> = iter.by_ref().collect();
     // Looked up by the parser's own label matching (case folding included).
     let refdefs = iter.reference_definitions();
@@ -296,6 +301,7 @@ fn emit(
                 url: url.clone(),
                 context,
             }),
+            Target::Embed(range) => refs.extend(super::obsidian::reference(source, range.clone())),
             Target::Definition(start) => {
                 let e = def_uses.entry(*start).or_insert(context);
                 if context.is_image_syntax() {
@@ -374,6 +380,8 @@ impl Open {
                     None => Target::Unmapped(self.range.clone(), self.dest.clone()),
                 }
             }
+            // Obsidian's `![[name.png]]`; a `[[link]]` names a note.
+            LinkType::WikiLink { .. } if self.is_image => Target::Embed(self.range.clone()),
             // Autolinks and e-mail links always have a scheme.
             _ => return None,
         };

@@ -32,8 +32,10 @@
 pub mod frontmatter;
 pub mod hexo;
 pub mod html;
+pub mod hugo;
 pub mod markdown;
 pub mod mdx;
+pub mod obsidian;
 
 use std::ops::Range;
 
@@ -80,10 +82,14 @@ pub struct ScanOptions {
     /// never a parse error. mdBook chapters read it only when the book
     /// enables a math preprocessor (mdBook's own parser has no math).
     pub math: bool,
-    /// Hugo shortcodes whose named parameter is an image path
-    /// (shortcode name → parameter, `figure` → `src`). None: not looked at.
+    /// Hugo's shortcodes (`hugo-shortcodes`): None, Hugo syntax is off;
+    /// `Some(map)`, the built-in `figure` shortcode's `src` (and its `link`
+    /// when it names an image) plus each listed `name → parameter` (a
+    /// parameter name, or the index of a positional one). Turns on Hugo's
+    /// JSON front matter too. See [`hugo`].
     pub hugo_shortcodes: Option<std::collections::BTreeMap<String, String>>,
-    /// Obsidian's `![[…]]` embeds.
+    /// Obsidian's image embeds `![[name.png|300]]` (`wikilinks`); `.md`
+    /// documents only. See [`obsidian`].
     pub wikilinks: bool,
 }
 
@@ -146,6 +152,16 @@ pub enum Context {
     /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
     /// by HTML when `html` (the tag sits in an HTML block).
     HexoTag { tag: HexoTag, html: bool },
+    /// A parameter's value in a Hugo shortcode (`{{< figure src="a.jpg" >}}`):
+    /// the span is the value without its quotes (`"`, a backtick, or none).
+    /// `image` when the parameter shows an image whatever its path (`figure`'s
+    /// `src`, a listed parameter); otherwise (`figure`'s `link`) it counts
+    /// only when it names an image file.
+    Shortcode { quote: Option<u8>, image: bool },
+    /// A whole Obsidian image embed (`![[name.png|caption|300]]`), replaced
+    /// by a Markdown image, or by an `<img>` when it sets a size
+    /// ([`obsidian::render`]).
+    Embed,
 }
 
 impl Context {
@@ -161,13 +177,20 @@ impl Context {
                     tag: HexoTag::Img,
                     ..
                 }
+                | Context::Shortcode { image: true, .. }
+                | Context::Embed
         )
     }
 
     /// True for a link (`[text](dest)`, `<a href>`): it concerns r2filter only
     /// when its destination is an image file, remote or local.
     pub fn is_link(self) -> bool {
-        matches!(self, Context::MarkdownLink | Context::HtmlLink { .. })
+        matches!(
+            self,
+            Context::MarkdownLink
+                | Context::HtmlLink { .. }
+                | Context::Shortcode { image: false, .. }
+        )
     }
 }
 
@@ -264,6 +287,13 @@ pub fn scan(source: &str, opts: &ScanOptions) -> Result<Scanned, ScanError> {
     if let Some(dir) = &opts.hexo_assets {
         let refs = std::mem::take(&mut found.references);
         found.references = hexo::merge(refs, hexo::scan(source, dir));
+    }
+    // Hugo's shortcodes: Hugo runs them before Markdown sees the text.
+    if let (Some(listed), Flavor::Markdown) = (&opts.hugo_shortcodes, opts.flavor) {
+        let mut shortcodes = hugo::scan(source, listed);
+        found.unmapped.append(&mut shortcodes.unmapped);
+        let refs = std::mem::take(&mut found.references);
+        found.references = hugo::merge(refs, shortcodes);
     }
     found.unmapped.sort_by_key(|r| r.span.start);
     Ok(found)

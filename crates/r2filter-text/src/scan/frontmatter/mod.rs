@@ -25,6 +25,7 @@
 //! assert_eq!(&doc[found.references[0].span.clone()], "./cover.png");
 //! ```
 
+mod json;
 mod toml;
 mod yaml;
 
@@ -43,6 +44,8 @@ pub enum Format {
     Yaml,
     /// Between `+++` lines (Hugo).
     Toml,
+    /// A JSON object at the top of the document (Hugo only: [`detect_for`]).
+    Json,
 }
 
 impl std::fmt::Display for Format {
@@ -50,6 +53,7 @@ impl std::fmt::Display for Format {
         f.write_str(match self {
             Format::Yaml => "YAML",
             Format::Toml => "TOML",
+            Format::Json => "JSON",
         })
     }
 }
@@ -103,6 +107,58 @@ pub fn detect(source: &str) -> Option<Block> {
     }
 }
 
+/// [`detect`], and for a Hugo site (`hugo`) also Hugo's JSON front matter:
+/// after an optional byte order mark and white space, a document whose first
+/// character is `{` starts with a JSON object, which ends where its braces
+/// balance (braces inside strings do not count), as Hugo's page lexer reads
+/// it. Without the closing brace the block runs to the end of the document,
+/// and its parser reports the error Hugo reports.
+pub fn detect_for(source: &str, hugo: bool) -> Option<Block> {
+    detect(source).or_else(|| hugo.then(|| detect_json(source)).flatten())
+}
+
+fn detect_json(source: &str) -> Option<Block> {
+    let bytes = source.as_bytes();
+    let mut at = if source.starts_with('\u{feff}') { 3 } else { 0 };
+    while bytes
+        .get(at)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        at += 1;
+    }
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    let start = at;
+    let (mut depth, mut in_string) = (0usize, false);
+    let end = loop {
+        match bytes.get(at) {
+            None => break bytes.len(),
+            Some(b'\\') => at += 1,
+            Some(b'"') => in_string = !in_string,
+            Some(b'{') if !in_string => depth += 1,
+            Some(b'}') if !in_string => depth -= 1,
+            Some(_) => {}
+        }
+        at += 1;
+        if depth == 0 {
+            break at;
+        }
+    };
+    // Hugo takes one line ending after the closing brace with the block.
+    let mut range_end = end;
+    for b in [b'\r', b'\n'] {
+        if bytes.get(range_end) == Some(&b) {
+            range_end += 1;
+        }
+    }
+    Some(Block {
+        format: Format::Json,
+        range: 0..range_end.min(bytes.len()),
+        body: start..end.min(bytes.len()),
+    })
+}
+
 /// The line starting at `at` (without its `\n`), and where the next one
 /// starts (None at the end of the text).
 fn line_at(source: &str, at: usize) -> (&str, Option<usize>) {
@@ -150,6 +206,7 @@ pub fn scan(
     match block.format {
         Format::Yaml => yaml::scan(source, block.body.clone(), keys, out)?,
         Format::Toml => toml::scan(source, block.body.clone(), keys, out)?,
+        Format::Json => json::scan(source, block.body.clone(), keys, out)?,
     }
     out.kept[kept_before..].sort_by_key(|k| k.span.start);
     Ok(())
@@ -196,6 +253,8 @@ pub enum Style {
     TomlBasic,
     /// A TOML literal string `'…'`.
     TomlLiteral,
+    /// A JSON string `"…"` (Hugo's JSON front matter).
+    JsonString,
 }
 
 impl Style {
@@ -226,6 +285,7 @@ impl Style {
             Style::TomlLiteral => {
                 percent_encode(value, |c| c == '\'' || (c.is_ascii_control() && c != '\t'))
             }
+            Style::JsonString => escape(value, |c| c.is_control()),
         }
     }
 }
@@ -347,7 +407,7 @@ impl FrontMatterError {
             Format::Yaml => {
                 "PyYAML and Hugo's go-yaml, which read YAML with libyaml's grammar as r2filter does,"
             }
-            Format::Toml => "Hugo",
+            Format::Toml | Format::Json => "Hugo",
         };
         format!(
             "fix the {} between the delimiters ({generator} would refuse it too); nothing was written",
