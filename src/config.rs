@@ -206,6 +206,18 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub strict: Option<bool>,
+    // Media and assets (issue 24): see `MediaSettings`.
+    /// File types a plain link may publish besides images, e.g. pdf,zip (repeatable, or comma-separated) [env: R2FILTER_ASSETS]
+    #[arg(long, value_name = "EXT", value_delimiter = ',')]
+    pub assets: Option<Vec<String>>,
+    /// Files larger than this are sent in parts (S3 multipart upload), e.g. 64MiB [env: R2FILTER_MULTIPART_THRESHOLD] [default: 64MiB]
+    #[serde(alias = "multipart_threshold")]
+    #[arg(long, value_name = "SIZE")]
+    pub multipart_threshold: Option<ByteSize>,
+    /// Refuse to publish files larger than this, e.g. 500MB [env: R2FILTER_MAX_BYTES] [default: no limit]
+    #[serde(alias = "max_bytes")]
+    #[arg(long, value_name = "SIZE")]
+    pub max_bytes: Option<ByteSize>,
 }
 
 /// The keys read from `R2FILTER_*` variables: `R2FILTER_` + the key in upper
@@ -238,6 +250,9 @@ const FROM_ENV: &[&str] = &[
     "adopt_private",
     "adopt_timeout",
     "strict",
+    "assets",
+    "multipart_threshold",
+    "max_bytes",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -520,11 +535,11 @@ impl Settings {
             });
         }
         let publish = publish_settings(&s)?;
-        let adopt = adopt_settings(&s)?;
         let profile = s.profile(&root);
         Ok(Config {
-            adopt,
+            adopt: adopt_settings(&s)?,
             publish,
+            media: media_settings(&s)?,
             store,
             destination,
             prefix,
@@ -676,6 +691,140 @@ fn adopt_settings(s: &Settings) -> Result<crate::adopt::Adopt, ConfigError> {
     })
 }
 
+// ---- Media and assets (issue 24) ----
+
+/// Files above this size go up in parts (S3 multipart upload), unless
+/// `multipart-threshold` says otherwise.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
+
+/// S3's smallest part (the last one may be smaller): a lower threshold would
+/// make parts the store refuses.
+const MIN_MULTIPART_THRESHOLD: u64 = 5 * 1024 * 1024;
+
+/// The checked `assets`, `multipart-threshold` and `max-bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSettings {
+    /// Extensions (lower case, no dot) a plain link may publish.
+    pub assets: Vec<String>,
+    /// Files larger than this many bytes are sent in parts.
+    pub multipart_threshold: u64,
+    /// Files larger than this are refused.
+    pub max_bytes: Option<u64>,
+}
+
+impl Default for MediaSettings {
+    fn default() -> MediaSettings {
+        MediaSettings {
+            assets: Vec::new(),
+            multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
+            max_bytes: None,
+        }
+    }
+}
+
+fn media_settings(s: &Settings) -> Result<MediaSettings, ConfigError> {
+    use r2filter_text::resolve::{IMAGE_EXTENSIONS, MEDIA_EXTENSIONS};
+    let mut assets = Vec::new();
+    for raw in s.assets.iter().flatten() {
+        let ext = raw.trim().trim_start_matches('.').to_ascii_lowercase();
+        let known = IMAGE_EXTENSIONS.contains(&ext.as_str())
+            || MEDIA_EXTENSIONS.contains(&ext.as_str())
+            || crate::object::asset_type(&ext).is_some();
+        if !known {
+            let listed: Vec<&str> = crate::object::ASSET_TYPES.iter().map(|a| a.0).collect();
+            return Err(ConfigError::Invalid {
+                key: "assets",
+                value: raw.clone(),
+                problem: format!(
+                    "r2filter publishes a file only when its bytes say what it is, and it can tell {}, and the image, video and audio types",
+                    listed.join(", ")
+                ),
+            });
+        }
+        if !assets.contains(&ext) {
+            assets.push(ext);
+        }
+    }
+    let multipart_threshold = s
+        .multipart_threshold
+        .map_or(DEFAULT_MULTIPART_THRESHOLD, |b| b.0);
+    if multipart_threshold < MIN_MULTIPART_THRESHOLD {
+        return Err(ConfigError::Invalid {
+            key: "multipart-threshold",
+            value: multipart_threshold.to_string(),
+            problem: "must be at least 5MiB (S3's smallest part)".into(),
+        });
+    }
+    Ok(MediaSettings {
+        assets,
+        multipart_threshold,
+        max_bytes: s.max_bytes.map(|b| b.0),
+    })
+}
+
+/// A size in bytes, written `1048576`, `64MiB`, `64 MiB`, `500MB` or `2G`
+/// (K, M, G, T are powers of 1000 with `B` or alone, 1024 with `iB`; as
+/// config values, a whole number of bytes or such a string). Kept exact,
+/// so it stacks through [`Settings::or`] unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ByteSizeValue", into = "u64")]
+pub struct ByteSize(pub u64);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ByteSizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl TryFrom<ByteSizeValue> for ByteSize {
+    type Error = String;
+    fn try_from(v: ByteSizeValue) -> Result<ByteSize, String> {
+        match v {
+            ByteSizeValue::Bytes(n) => Ok(ByteSize(n)),
+            ByteSizeValue::Text(t) => t.parse(),
+        }
+    }
+}
+
+impl From<ByteSize> for u64 {
+    fn from(b: ByteSize) -> u64 {
+        b.0
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(text: &str) -> Result<ByteSize, String> {
+        let t = text.trim();
+        let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let bad = || format!("{text:?} is not a size (e.g. 1048576, 64MiB, 500MB)");
+        let n: u64 = t[..digits].parse().map_err(|_| bad())?;
+        let unit = t[digits..].trim().to_ascii_lowercase();
+        let factor: u64 = match unit.as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1000,
+            "kib" => 1 << 10,
+            "m" | "mb" => 1000 * 1000,
+            "mib" => 1 << 20,
+            "g" | "gb" => 1000 * 1000 * 1000,
+            "gib" => 1 << 30,
+            "t" | "tb" => 1000 * 1000 * 1000 * 1000,
+            "tib" => 1 << 40,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(factor).map(ByteSize).ok_or_else(bad)
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+// ---- end of media and assets ----
+
 /// A checked configuration, ready for a run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -704,6 +853,8 @@ pub struct Config {
     pub publish: transform::Settings,
     /// Remote images to adopt, and how (issue 23).
     pub adopt: crate::adopt::Adopt,
+    /// Assets, multipart uploads and the size guard.
+    pub media: MediaSettings,
 }
 
 impl Config {
@@ -719,6 +870,7 @@ impl Config {
             math: self.profile.math.value,
             hugo_shortcodes: (!shortcodes.is_empty()).then(|| shortcodes.clone()),
             wikilinks: self.profile.wikilinks.value,
+            assets: self.media.assets.clone(),
         }
     }
 }
@@ -995,6 +1147,68 @@ mod tests {
             bad.resolve(Path::new("/w"), Path::new("/w")),
             Err(ConfigError::Invalid { key: "adopt", .. })
         ));
+    }
+
+    #[test]
+    fn media_settings_from_every_layer() {
+        let file = toml(
+            "assets = [\"PDF\", \".zip\"]\nmultipart-threshold = \"8MiB\"\nmax-bytes = 1000\n",
+            None,
+        )
+        .unwrap();
+        let env = Settings::from_env(|k| match k {
+            "R2FILTER_ASSETS" => Some("epub,pdf".into()),
+            "R2FILTER_MAX_BYTES" => Some("2 GB".into()),
+            _ => None,
+        })
+        .unwrap();
+        let flags = Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        let c = flags
+            .or(env)
+            .or(file)
+            .resolve(Path::new("/w"), Path::new("/w"))
+            .unwrap();
+        assert_eq!(
+            c.media,
+            MediaSettings {
+                assets: vec!["epub".into(), "pdf".into()],
+                multipart_threshold: 8 << 20,
+                max_bytes: Some(2_000_000_000),
+            }
+        );
+        let file_only = toml("assets = [\"PDF\", \".zip\"]\n", None)
+            .unwrap()
+            .or(Settings {
+                local_store: Some("b".into()),
+                ..Default::default()
+            });
+        let c = file_only.resolve(Path::new("/w"), Path::new("/w")).unwrap();
+        assert_eq!(c.media.assets, ["pdf", "zip"]);
+        assert_eq!(c.media.multipart_threshold, DEFAULT_MULTIPART_THRESHOLD);
+        assert_eq!(c.media.max_bytes, None);
+        let bad = |s: Settings| {
+            Settings {
+                local_store: Some("b".into()),
+                ..s
+            }
+            .resolve(Path::new("/w"), Path::new("/w"))
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(
+            bad(toml("assets = [\"txt\"]\n", None).unwrap())
+                .starts_with("assets \"txt\": r2filter publishes a file only when its bytes say")
+        );
+        assert!(
+            bad(toml("multipart-threshold = \"1MiB\"\n", None).unwrap()).contains("at least 5MiB")
+        );
+        assert!(toml("max-bytes = \"lots\"\n", None).is_err());
+        assert_eq!("64MiB".parse::<ByteSize>(), Ok(ByteSize(64 << 20)));
+        assert_eq!("1 kb".parse::<ByteSize>(), Ok(ByteSize(1000)));
+        assert!("99999999999TiB".parse::<ByteSize>().is_err());
     }
 
     #[test]

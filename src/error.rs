@@ -65,6 +65,17 @@ pub enum Problem {
     Scan(#[from] ScanError),
     #[error("{} is not an image (its bytes are not PNG, JPEG, GIF, WebP, AVIF, SVG, ICO, BMP or TIFF)", .path.display())]
     NotAnImage { path: PathBuf },
+    /// A video, audio, captions or asset file whose bytes are not of the
+    /// type its extension names.
+    #[error("{} is not a .{ext} file (its bytes are {})", .path.display(), .found.map_or("of no type r2filter publishes".to_string(), |m| m.to_string()))]
+    NotItsType {
+        path: PathBuf,
+        ext: String,
+        found: Option<&'static str>,
+    },
+    /// Larger than `max-bytes`.
+    #[error("{} has {size} bytes, more than max-bytes ({max})", .path.display())]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
     #[error("cannot read {}: {source}", .path.display())]
     Read {
         path: PathBuf,
@@ -118,11 +129,37 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The bytes of `path`, whose name ends in `.ext`, are `found` (a
+    /// sniffed Content-Type, or none r2filter publishes), which that name
+    /// does not allow.
+    pub(crate) fn not_its_type(
+        path: PathBuf,
+        ext: Option<String>,
+        found: Option<crate::object::ImageType>,
+    ) -> Problem {
+        use r2filter_text::resolve::MEDIA_EXTENSIONS;
+        match ext {
+            Some(ext)
+                if MEDIA_EXTENSIONS.contains(&ext.as_str())
+                    || crate::object::asset_type(&ext).is_some() =>
+            {
+                Problem::NotItsType {
+                    path,
+                    ext,
+                    found: found.map(|k| k.mime),
+                }
+            }
+            _ => Problem::NotAnImage { path },
+        }
+    }
+
     pub fn hint(&self) -> String {
         match self {
             Problem::Resolve(e) => e.hint(),
             Problem::Scan(e) => e.hint(),
             Problem::NotAnImage { .. } => "only images are published: fix the reference, or replace the file with a real image".into(),
+            Problem::NotItsType { .. } => "r2filter publishes a file only when its bytes are of the type its name says: fix the reference, or replace the file".into(),
+            Problem::TooLarge { .. } => "link to it elsewhere, compress it, or raise max-bytes".into(),
             Problem::Read { .. } => "check the file's permissions".into(),
             Problem::NotInManifest { .. } => "run once without --offline (with credentials) to upload it".into(),
             Problem::Store { source, .. } => source.hint(),

@@ -28,11 +28,12 @@ pub struct FileInfo {
     /// Lower-case hex SHA-256 of the whole file.
     pub sha256: String,
     pub size: u64,
-    /// `None` when the bytes are not an image this tool publishes.
+    /// `None` when the bytes are of no type this tool publishes.
     pub kind: Option<ImageType>,
 }
 
-/// A sniffed image type.
+/// A sniffed type: an image, or (issue 24) a video, audio, captions or
+/// asset file. The name stays from when images were all there was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageType {
     pub mime: &'static str,
@@ -40,59 +41,136 @@ pub struct ImageType {
     pub ext: &'static str,
 }
 
+const fn t(mime: &'static str, ext: &'static str) -> ImageType {
+    ImageType { mime, ext }
+}
+
+/// Asset types a link may publish when listed in `assets` (besides images
+/// and media): each recognised by its bytes, as every published file is.
+/// The extension listed, the Content-Type served, and infer's name for it.
+pub const ASSET_TYPES: &[(&str, ImageType, &str)] = &[
+    ("pdf", t("application/pdf", "pdf"), "application/pdf"),
+    ("zip", t("application/zip", "zip"), "application/zip"),
+    (
+        "epub",
+        t("application/epub+zip", "epub"),
+        "application/epub+zip",
+    ),
+    ("gz", t("application/gzip", "gz"), "application/gzip"),
+    ("tgz", t("application/gzip", "gz"), "application/gzip"),
+    ("xz", t("application/x-xz", "xz"), "application/x-xz"),
+    (
+        "bz2",
+        t("application/x-bzip2", "bz2"),
+        "application/x-bzip2",
+    ),
+    (
+        "7z",
+        t("application/x-7z-compressed", "7z"),
+        "application/x-7z-compressed",
+    ),
+    ("tar", t("application/x-tar", "tar"), "application/x-tar"),
+    ("docx", t(DOCX, "docx"), DOCX),
+    ("xlsx", t(XLSX, "xlsx"), XLSX),
+    ("pptx", t(PPTX, "pptx"), PPTX),
+    (
+        "odt",
+        t("application/vnd.oasis.opendocument.text", "odt"),
+        "application/vnd.oasis.opendocument.text",
+    ),
+    (
+        "ods",
+        t("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+        "application/vnd.oasis.opendocument.spreadsheet",
+    ),
+    (
+        "odp",
+        t("application/vnd.oasis.opendocument.presentation", "odp"),
+        "application/vnd.oasis.opendocument.presentation",
+    ),
+];
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+
+/// The captions type of `<track src>` (WebVTT).
+pub const VTT: ImageType = t("text/vtt", "vtt");
+
 impl ImageType {
-    /// Every type [`sniff`] can answer.
+    /// Every image and media type [`sniff`] can answer (assets: [`ASSET_TYPES`]).
     pub const ALL: &[ImageType] = &[
-        ImageType {
-            mime: "image/png",
-            ext: "png",
-        },
-        ImageType {
-            mime: "image/apng",
-            ext: "png",
-        },
-        ImageType {
-            mime: "image/jpeg",
-            ext: "jpg",
-        },
-        ImageType {
-            mime: "image/gif",
-            ext: "gif",
-        },
-        ImageType {
-            mime: "image/webp",
-            ext: "webp",
-        },
-        ImageType {
-            mime: "image/avif",
-            ext: "avif",
-        },
-        ImageType {
-            mime: "image/x-icon",
-            ext: "ico",
-        },
-        ImageType {
-            mime: "image/bmp",
-            ext: "bmp",
-        },
-        ImageType {
-            mime: "image/tiff",
-            ext: "tiff",
-        },
-        ImageType {
-            mime: "image/svg+xml",
-            ext: "svg",
-        },
+        t("image/png", "png"),
+        t("image/apng", "png"),
+        t("image/jpeg", "jpg"),
+        t("image/gif", "gif"),
+        t("image/webp", "webp"),
+        t("image/avif", "avif"),
+        t("image/x-icon", "ico"),
+        t("image/bmp", "bmp"),
+        t("image/tiff", "tiff"),
+        t("image/svg+xml", "svg"),
+        t("video/mp4", "mp4"),
+        t("video/x-m4v", "m4v"),
+        t("video/webm", "webm"),
+        t("video/ogg", "ogv"),
+        t("video/quicktime", "mov"),
+        t("audio/mpeg", "mp3"),
+        t("audio/mp4", "m4a"),
+        t("audio/ogg", "ogg"),
+        t("audio/wav", "wav"),
+        t("audio/flac", "flac"),
+        VTT,
     ];
 
     /// The type [`sniff`] gives this Content-Type (for caches that store it).
     pub fn from_mime(mime: &str) -> Option<ImageType> {
-        ImageType::ALL.iter().copied().find(|t| t.mime == mime)
+        ImageType::ALL
+            .iter()
+            .copied()
+            .chain(ASSET_TYPES.iter().map(|(_, t, _)| *t))
+            .find(|t| t.mime == mime)
+    }
+
+    /// An image: transforms (metadata, conversion, scaling) apply to it
+    /// alone; anything else is published as it is.
+    pub fn is_image(self) -> bool {
+        self.mime.starts_with("image/")
+    }
+
+    /// Whether a file whose name ends in `.ext` (lower case; `None`: no
+    /// extension, which only image syntax publishes) may hold these bytes:
+    /// an image extension takes any image, a video or audio one any video
+    /// or audio (an `.ogg` may hold either, an `.m4a` is an MP4), `.vtt`
+    /// WebVTT, an asset extension its own type. The Content-Type always
+    /// comes from the bytes.
+    pub fn fits(self, ext: Option<&str>) -> bool {
+        use r2filter_text::resolve::{IMAGE_EXTENSIONS, MEDIA_EXTENSIONS};
+        match ext {
+            Some("vtt") => self == VTT,
+            Some(e) if MEDIA_EXTENSIONS.contains(&e) => {
+                self.mime.starts_with("video/") || self.mime.starts_with("audio/")
+            }
+            Some(e) if !IMAGE_EXTENSIONS.contains(&e) => match asset_type(e) {
+                Some(asset) => self == asset,
+                None => self.is_image(),
+            },
+            _ => self.is_image(),
+        }
     }
 }
 
-/// Hashes `path` in one streaming pass, sniffing its type from the first bytes.
-/// A file whose first bytes are no image is not read further (`kind: None`,
+/// The asset type listed as `ext` in `assets`, if r2filter knows it.
+pub fn asset_type(ext: &str) -> Option<ImageType> {
+    ASSET_TYPES
+        .iter()
+        .find(|(e, ..)| *e == ext)
+        .map(|(_, t, _)| *t)
+}
+
+/// Hashes `path` in one streaming pass (a fixed 256 KiB buffer, whatever
+/// the file's size), sniffing its type from the first bytes. A file whose
+/// first bytes are of no known type is not read further (`kind: None`,
 /// empty `sha256`).
 pub fn hash_file(path: &Path) -> io::Result<FileInfo> {
     let mut file = File::open(path)?;
@@ -110,7 +188,7 @@ pub fn hash_file(path: &Path) -> io::Result<FileInfo> {
         if head.len() < SNIFF_LEN {
             let take = n.min(SNIFF_LEN - head.len());
             head.extend_from_slice(&buf[..take]);
-            // Not an image: stop here rather than read the rest of it.
+            // Of no known type: stop here rather than read the rest of it.
             if head.len() == SNIFF_LEN && sniff(&head).is_none() {
                 return Ok(FileInfo {
                     sha256: String::new(),
@@ -134,30 +212,65 @@ pub fn hash_file(path: &Path) -> io::Result<FileInfo> {
     })
 }
 
-/// The image type of a file starting with `head`, from its bytes alone (never
-/// its name: a `.jpg` that is a PNG is served as PNG).
+/// The type of a file starting with `head`, from its bytes alone (never its
+/// name: a `.jpg` that is a PNG is served as PNG): an image, a video, audio
+/// or captions file, or one of the [`ASSET_TYPES`].
 pub fn sniff(head: &[u8]) -> Option<ImageType> {
-    let t = |mime, ext| Some(ImageType { mime, ext });
     let known = infer::get(head).and_then(|kind| match kind.mime_type() {
-        "image/png" => t("image/png", "png"),
-        "image/apng" => t("image/apng", "png"),
-        "image/jpeg" => t("image/jpeg", "jpg"),
-        "image/gif" => t("image/gif", "gif"),
-        "image/webp" => t("image/webp", "webp"),
-        "image/avif" => t("image/avif", "avif"),
-        "image/vnd.microsoft.icon" | "image/x-icon" => t("image/x-icon", "ico"),
-        "image/bmp" => t("image/bmp", "bmp"),
-        "image/tiff" => t("image/tiff", "tiff"),
-        "image/svg+xml" => t("image/svg+xml", "svg"),
-        _ => None,
+        "image/png" => Some(t("image/png", "png")),
+        "image/apng" => Some(t("image/apng", "png")),
+        "image/jpeg" => Some(t("image/jpeg", "jpg")),
+        "image/gif" => Some(t("image/gif", "gif")),
+        "image/webp" => Some(t("image/webp", "webp")),
+        "image/avif" => Some(t("image/avif", "avif")),
+        "image/vnd.microsoft.icon" | "image/x-icon" => Some(t("image/x-icon", "ico")),
+        "image/bmp" => Some(t("image/bmp", "bmp")),
+        "image/tiff" => Some(t("image/tiff", "tiff")),
+        "image/svg+xml" => Some(t("image/svg+xml", "svg")),
+        other => media_type(other, head),
     });
     // infer takes SVG for plain XML or text; look for the element itself.
-    known.or_else(|| {
-        is_svg(head).then_some(ImageType {
-            mime: "image/svg+xml",
-            ext: "svg",
-        })
+    known
+        .or_else(|| is_svg(head).then_some(t("image/svg+xml", "svg")))
+        .or_else(|| is_vtt(head).then_some(VTT))
+}
+
+/// The served type of what infer calls `mime`, when it is a video, audio or
+/// asset type r2filter publishes (the names browsers expect: `audio/mp4`
+/// rather than infer's `audio/m4a`).
+fn media_type(mime: &str, head: &[u8]) -> Option<ImageType> {
+    Some(match mime {
+        "video/mp4" => t("video/mp4", "mp4"),
+        "video/x-m4v" => t("video/x-m4v", "m4v"),
+        "video/webm" => t("video/webm", "webm"),
+        "video/quicktime" => t("video/quicktime", "mov"),
+        "audio/mpeg" => t("audio/mpeg", "mp3"),
+        "audio/m4a" => t("audio/mp4", "m4a"),
+        // Ogg holds audio (Vorbis, Opus, FLAC) or video (Theora, VP8): the
+        // first page's codec header says which.
+        "audio/ogg" | "audio/opus" if is_ogg_video(head) => t("video/ogg", "ogv"),
+        "audio/ogg" | "audio/opus" => t("audio/ogg", "ogg"),
+        "audio/x-flac" => t("audio/flac", "flac"),
+        "audio/x-wav" => t("audio/wav", "wav"),
+        other => ASSET_TYPES
+            .iter()
+            .find(|(_, _, infer)| *infer == other)
+            .map(|(_, t, _)| *t)?,
     })
+}
+
+/// An Ogg stream whose first codec header is Theora's or VP8's.
+fn is_ogg_video(head: &[u8]) -> bool {
+    let first_page = &head[..head.len().min(256)];
+    first_page.windows(7).any(|w| w == b"\x80theora") || first_page.windows(4).any(|w| w == b"OVP8")
+}
+
+/// WebVTT: an optional BOM, `WEBVTT`, then a space, tab or line end (or
+/// nothing).
+fn is_vtt(head: &[u8]) -> bool {
+    let rest = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    rest.strip_prefix(b"WEBVTT")
+        .is_some_and(|r| matches!(r.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r')))
 }
 
 /// SVG is text: an optional BOM, XML declaration, comments or doctype, then an
@@ -387,7 +500,7 @@ mod tests {
     }
 
     #[test]
-    fn every_sniffed_type_round_trips_through_its_mime() {
+    fn every_sniffed_image_type_round_trips_through_its_mime() {
         let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
         for bytes in [PNG, JPEG, GIF, WEBP, &svg[..]] {
             let t = sniff(bytes).unwrap();
@@ -397,16 +510,57 @@ mod tests {
     }
 
     #[test]
-    fn refuses_non_images() {
+    fn refuses_what_it_cannot_name() {
         for bytes in [
             &b""[..],
             b"-----BEGIN OPENSSH PRIVATE KEY-----",
-            b"%PDF-1.7",
-            b"PK\x03\x04",
             b"hello",
+            b"WEBVTTX",
+            b"\x1aE\xdf\xa3\x93B\x82\x88matroska",
         ] {
             assert_eq!(sniff(bytes), None);
         }
+    }
+
+    #[test]
+    fn sniffs_media_and_assets() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom", "video/mp4"),
+            (b"\0\0\0\x18ftypM4V \0\0\0\0M4V mp42", "video/x-m4v"),
+            (b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "video/quicktime"),
+            (b"\0\0\0\x18ftypM4A \0\0\0\0M4A mp42", "audio/mp4"),
+            (
+                b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81\x01B\xf2\x81\x04B\xf3\x81\x08B\x82\x84webm",
+                "video/webm",
+            ),
+            (b"ID3\x04\0\0\0\0\0\0", "audio/mpeg"),
+            (b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x1e\x01vorbis", "audio/ogg"),
+            (b"OggS\0\x02\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\x01\x2a\x80theora", "video/ogg"),
+            (b"RIFF\x24\0\0\0WAVEfmt ", "audio/wav"),
+            (b"fLaC\0\0\0\x22", "audio/flac"),
+            (b"WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n", "text/vtt"),
+            (b"\xef\xbb\xbfWEBVTT - captions\n", "text/vtt"),
+            (b"%PDF-1.7\n", "application/pdf"),
+            (b"PK\x03\x04\x14\0\0\0\0\0", "application/zip"),
+        ];
+        for (bytes, mime) in cases {
+            assert_eq!(sniff(bytes).map(|t| t.mime), Some(*mime), "{mime}");
+            let t = sniff(bytes).unwrap();
+            assert_eq!(ImageType::from_mime(t.mime), Some(t), "{mime}");
+            assert!(!t.is_image(), "{mime}");
+        }
+    }
+
+    #[test]
+    fn extensions_and_bytes_must_agree() {
+        let mp4 = sniff(b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom").unwrap();
+        let png = sniff(PNG).unwrap();
+        let pdf = sniff(b"%PDF-1.7\n").unwrap();
+        assert!(mp4.fits(Some("mp4")) && mp4.fits(Some("mov")) && mp4.fits(Some("m4a")));
+        assert!(!mp4.fits(Some("png")) && !mp4.fits(None) && !mp4.fits(Some("vtt")));
+        assert!(png.fits(Some("jpg")) && png.fits(None) && !png.fits(Some("mp4")));
+        assert!(pdf.fits(Some("pdf")) && !pdf.fits(Some("zip")) && !pdf.fits(Some("png")));
+        assert!(VTT.fits(Some("vtt")) && !VTT.fits(Some("mp4")));
     }
 
     #[test]

@@ -304,7 +304,7 @@ impl Fetcher {
             if head.len() < SNIFF_LEN {
                 let take = chunk.len().min(SNIFF_LEN - head.len());
                 head.extend_from_slice(&chunk[..take]);
-                if head.len() == SNIFF_LEN && object::sniff(&head).is_none() {
+                if head.len() == SNIFF_LEN && image_type(&head).is_none() {
                     return Err((not_an_image(content_type.as_deref(), &head), None));
                 }
             }
@@ -312,7 +312,7 @@ impl Fetcher {
             file.write_all(&chunk).await.map_err(io)?;
         }
         file.flush().await.map_err(io)?;
-        let Some(kind) = object::sniff(&head) else {
+        let Some(kind) = image_type(&head) else {
             return Err((not_an_image(content_type.as_deref(), &head), None));
         };
         let sha256 = hasher
@@ -441,6 +441,13 @@ fn chain(e: &dyn StdError) -> String {
 }
 
 /// What a body that is not an image looks like, for the report.
+/// The image type of a body starting with `head`. Images only: a video or
+/// a PDF on an image host is not what the reference showed, and an adopted
+/// file has no name to say otherwise.
+fn image_type(head: &[u8]) -> Option<object::ImageType> {
+    object::sniff(head).filter(|kind| kind.is_image())
+}
+
 fn not_an_image(content_type: Option<&str>, head: &[u8]) -> AdoptError {
     let text = String::from_utf8_lossy(&head[..head.len().min(512)]).to_ascii_lowercase();
     let text = text.trim_start_matches('\u{feff}').trim_start();
@@ -499,6 +506,19 @@ async fn in_order<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_images_are_adopted() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+        assert_eq!(image_type(png).map(|k| k.mime), Some("image/png"));
+        // A PDF and an MP4 sniff as assets r2filter publishes, not as images.
+        let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n";
+        let mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom";
+        for head in [&pdf[..], &mp4[..]] {
+            assert!(object::sniff(head).is_some_and(|k| !k.is_image()));
+            assert_eq!(image_type(head), None);
+        }
+    }
 
     #[test]
     fn html_is_named_as_such() {

@@ -80,7 +80,8 @@ Examples:
 pub const ORPHANS: &str = "\
 Examples:
   # Objects under the prefix that the manifest does not name, with their bytes
+  # (and incomplete multipart uploads, left by runs stopped mid-upload)
   r2filter orphans
 
-  # Delete those last written more than 30 days ago
+  # Delete those last written more than 30 days ago (and abort such uploads)
   r2filter orphans --delete --min-age 30";

@@ -195,6 +195,21 @@ const SETTINGS: &str = r#"#
 # A remote image that cannot be adopted fails the run. Default false: it is
 # kept as written, reported, and the run goes on.
 # strict = false
+
+# --- Video, audio and other files ---
+
+# <video>, <audio>, <source> and <track> src and poster are published by
+# default. Links publish these listed file types too (recognised by their
+# bytes: pdf, zip, epub, gz, tgz, xz, bz2, 7z, tar, docx, xlsx, pptx, odt, ods,
+# odp, and image, video and audio types). Default: none.
+# assets = ["pdf", "zip"]
+
+# Files larger than this are sent in parts (S3 multipart upload), streamed
+# from disk. Default "64MiB"; at least "5MiB".
+# multipart-threshold = "64MiB"
+
+# Refuse to publish files larger than this. Default: no limit.
+# max-bytes = "500MB"
 "#;
 
 /// The `r2filter.toml` that `init` writes.

@@ -496,7 +496,8 @@ fn recorded(
         };
         let target = resolver.root.join(&rel);
         let leads = |written: &&String| {
-            let Url::Local { path, .. } = resolve::classify(written, Context::MarkdownImage) else {
+            // Any local path: the entry may be a video or an asset.
+            let Some((path, _)) = resolve::local_path(written) else {
                 return false;
             };
             match resolver.resolve(base, &path) {
@@ -692,9 +693,11 @@ fn restore_for(context: Context, written: &str) -> String {
         Context::Shortcode { quote, .. } => shortcode_value(written, quote) != written,
         Context::Attribute { quote: Some(q) }
         | Context::HtmlImage { quote: Some(q) }
+        | Context::Media { quote: Some(q) }
         | Context::HtmlLink { quote: Some(q) } => written.contains(q as char),
         Context::Attribute { quote: None }
         | Context::HtmlImage { quote: None }
+        | Context::Media { quote: None }
         | Context::HtmlLink { quote: None } => {
             written.contains(|c: char| c.is_whitespace() || "\"'`=<>".contains(c))
         }

@@ -3,7 +3,9 @@
 //! (after a manifest was reset, a branch was dropped, a run crashed before
 //! recording). Found by LIST; deleted only on request, only when older than
 //! a given age, and never a key the manifest names or a key outside the
-//! prefix.
+//! prefix. Incomplete multipart uploads under the prefix (a run killed while
+//! sending a big file in parts) are listed too, and aborted by the same
+//! `--delete --min-age`: the store keeps, and bills, their parts until then.
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
@@ -11,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use crate::config::Config;
 use crate::error::Error;
 use crate::manifest::Manifest;
-use crate::store::{Listed, Store};
+use crate::store::{Incomplete, Listed, Store, StoreError};
 
 /// What is under the prefix.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +24,8 @@ pub struct Orphans {
     pub objects: Vec<Listed>,
     /// Objects under the prefix that the manifest names.
     pub named: usize,
+    /// Incomplete multipart uploads under the prefix, in key order.
+    pub uploads: Vec<Incomplete>,
 }
 
 impl Orphans {
@@ -46,14 +50,28 @@ pub fn find(cfg: &Config) -> Result<Orphans, Error> {
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let named: HashSet<&str> = manifest.objects.values().map(|e| e.key.as_str()).collect();
     let prefix = list_prefix(&cfg.prefix);
-    let listed = Store::open(&cfg.store, cfg.concurrency)
-        .and_then(|store| store.list(&prefix))
-        .map_err(|source| Error::Store {
-            doing: "list the bucket",
-            source,
-        })?;
+    let store = Store::open(&cfg.store, cfg.concurrency).map_err(|source| Error::Store {
+        doing: "list the bucket",
+        source,
+    })?;
+    let listed = store.list(&prefix).map_err(|source| Error::Store {
+        doing: "list the bucket",
+        source,
+    })?;
+    let uploads = match store.incomplete_uploads(&prefix) {
+        Ok(uploads) => uploads,
+        // A store without ListMultipartUploads has none to show.
+        Err(StoreError::Service { status: 501, .. }) => Vec::new(),
+        Err(source) => {
+            return Err(Error::Store {
+                doing: "list the incomplete uploads",
+                source,
+            });
+        }
+    };
     let mut orphans = Orphans {
         prefix,
+        uploads,
         ..Orphans::default()
     };
     for o in listed {
@@ -73,6 +91,11 @@ pub struct Deleted {
     pub bytes: u64,
     /// Orphans younger than the minimum age (or of unknown age): kept.
     pub young: usize,
+    /// Incomplete uploads aborted.
+    pub aborted: Vec<Incomplete>,
+    /// Incomplete uploads younger than the minimum age (or of unknown age):
+    /// kept (a run may still be sending them).
+    pub young_uploads: usize,
 }
 
 /// Deletes the orphans last written more than `min_age` ago, one by one.
@@ -105,6 +128,24 @@ pub fn delete(cfg: &Config, orphans: &Orphans, min_age: Duration) -> Result<Dele
         })?;
         deleted.keys.push(o.key.clone());
         deleted.bytes += o.size;
+    }
+    for u in &orphans.uploads {
+        let old_enough = u
+            .initiated
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= min_age);
+        if !old_enough {
+            deleted.young_uploads += 1;
+            continue;
+        }
+        if !u.key.starts_with(&orphans.prefix) {
+            continue;
+        }
+        store.abort(u).map_err(|source| Error::Store {
+            doing: "abort an incomplete upload",
+            source,
+        })?;
+        deleted.aborted.push(u.clone());
     }
     Ok(deleted)
 }

@@ -50,9 +50,19 @@ impl Hashed {
     /// What is wrong with `file`, if anything.
     pub(crate) fn problem(&self, batch: &Batch<'_>, file: FileId) -> Option<Problem> {
         let path = || batch.shown(&batch.files[file.0]);
+        let ext = batch.files[file.0]
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let max_bytes = batch.cfg.media.max_bytes;
         match &self.infos[file.0] {
-            Ok(info) if info.kind.is_some() => None,
-            Ok(_) => Some(Problem::NotAnImage { path: path() }),
+            // `max-bytes`, then bytes of the type the file's name says.
+            Ok(info) if max_bytes.is_some_and(|max| info.size > max) => Some(Problem::TooLarge {
+                path: path(),
+                size: info.size,
+                max: max_bytes.unwrap_or_default(),
+            }),
+            Ok(info) if info.kind.is_some_and(|k| k.fits(ext.as_deref())) => None,
+            Ok(info) => Some(Problem::not_its_type(path(), ext, info.kind)),
             Err(e) => Some(Problem::Read {
                 path: path(),
                 source: std::io::Error::new(e.kind(), e.to_string()),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use r2filter_text::resolve::{Skip, Url};
+use r2filter_text::resolve::{Skip, Url, classify_with};
 use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned};
 use rayon::prelude::*;
 
@@ -253,8 +253,9 @@ impl Batch<'_> {
     /// A local image the renderer shows but the scanner cannot place would be
     /// left as written: each is a problem instead.
     fn unmapped(&mut self, d: usize, unmapped: &[Reference]) {
+        let assets = &self.cfg.media.assets;
         for r in unmapped {
-            if let Url::Local { .. } = r2filter_text::resolve::classify(&r.url, r.context) {
+            if let Url::Local { .. } = classify_with(&r.url, r.context, assets) {
                 let at = self.at(d, r.span.clone());
                 let problem = Problem::Unmapped { url: r.url.clone() };
                 self.problems
@@ -298,27 +299,27 @@ impl Batch<'_> {
         files: &mut Files,
         reference: Reference,
     ) {
-        let (path, suffix) =
-            match r2filter_text::resolve::classify(&reference.url, reference.context) {
-                Url::Skip(Skip::Remote) => {
-                    // Never our own objects, even on a listed host.
-                    let ours = reference
-                        .url
-                        .trim()
-                        .strip_prefix(self.cfg.destination.public_url.as_str())
-                        .is_some_and(|rest| rest.starts_with('/'));
-                    if let Some(target) = self.cfg.adopt.target(&reference.url).filter(|_| !ours) {
-                        self.to_adopt.push((d, reference, target));
-                        return;
-                    }
-                    self.remote += 1;
-                    let record = self.record(d, &reference, Status::Remote);
-                    self.skipped.push(record);
+        let assets = &self.cfg.media.assets;
+        let (path, suffix) = match classify_with(&reference.url, reference.context, assets) {
+            Url::Skip(Skip::Remote) => {
+                // Never our own objects, even on a listed host.
+                let ours = reference
+                    .url
+                    .trim()
+                    .strip_prefix(self.cfg.destination.public_url.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'));
+                if let Some(target) = self.cfg.adopt.target(&reference.url).filter(|_| !ours) {
+                    self.to_adopt.push((d, reference, target));
                     return;
                 }
-                Url::Skip(_) => return,
-                Url::Local { path, suffix } => (path, suffix),
-            };
+                self.remote += 1;
+                let record = self.record(d, &reference, Status::Remote);
+                self.skipped.push(record);
+                return;
+            }
+            Url::Skip(_) => return,
+            Url::Local { path, suffix } => (path, suffix),
+        };
         self.local += 1;
         let known = files.known.entry(base.to_path_buf()).or_default();
         // An Obsidian embed resolves as Obsidian resolves it (issue 21).

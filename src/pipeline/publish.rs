@@ -93,7 +93,7 @@ pub(crate) fn publish(
         transform: transform.clone(),
         ..Published::default()
     };
-    let todo = sources_to_read(manifest, hashed, &transform, &mut out);
+    let todo = sources_to_read(&batch.files, manifest, hashed, &transform, &mut out);
     if todo.is_empty() {
         return out;
     }
@@ -147,8 +147,10 @@ pub(crate) fn publish(
 }
 
 /// Decides from the manifest alone what it can (entries made with these
-/// settings); returns the images that must be read.
+/// settings; video, audio and assets, which are published as they are, from
+/// their files); returns the images that must be read.
 fn sources_to_read(
+    files: &[PathBuf],
     manifest: &Manifest,
     hashed: &Hashed,
     transform: &str,
@@ -156,11 +158,25 @@ fn sources_to_read(
 ) -> Vec<ImageId> {
     let mut todo = Vec::new();
     for (i, image) in hashed.images.iter().enumerate() {
+        let as_is = !image.kind.is_image();
         match manifest.objects.get(&image.sha256) {
-            Some(entry) if entry.transform.as_deref() == Some(transform) => {
+            Some(entry) if entry.transform.as_deref() == Some(transform) || as_is => {
                 out.sources[i] = Some(Source {
                     decision: Decision::Manifest,
                     location: entry.location.clone(),
+                });
+            }
+            // Never read here: a 2 GB video stays on disk until it is sent.
+            None if as_is => {
+                let object = Object {
+                    sha256: image.sha256.clone(),
+                    size: image.size,
+                    kind: image.kind,
+                    path: files[image.file.0].clone(),
+                };
+                out.sources[i] = Some(Source {
+                    decision: Decision::New(object),
+                    location: Vec::new(),
                 });
             }
             _ => todo.push(ImageId(i)),

@@ -81,6 +81,7 @@ fn send(
 ) -> Result<Vec<ReferenceError>, Error> {
     let cfg = batch.cfg;
     let upload_opts = UploadOptions {
+        multipart_threshold: cfg.media.multipart_threshold,
         cache_control: cfg.cache_control.clone(),
         acl: cfg.acl.clone(),
         progress: opts.progress.clone(),

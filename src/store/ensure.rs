@@ -11,6 +11,8 @@
 //! file's MD5 needs no request at all, so a lost manifest costs about N/1,000
 //! requests, not N HEADs.
 //!
+//! Files above `multipart-threshold` go up in parts ([`super::multipart`]).
+//!
 //! It runs on the runtime [`super::net::Net`] owns.
 
 use std::collections::{HashMap, HashSet};
@@ -184,9 +186,19 @@ async fn ensure(
     }
 }
 
-/// A conditional PUT of the item.
+/// A conditional PUT of the item; above `multipart-threshold`, a HEAD and
+/// then an upload in parts with a conditional completion (sending a big
+/// file only to hear that it is there already would waste the transfer).
 async fn put(store: &S3Store, item: &Pending, opts: &UploadOptions) -> Result<Put, StoreError> {
-    let put = store.put(&opts.put_request(item)).await?;
+    let req = opts.put_request(item);
+    let put = if item.size > opts.multipart_threshold {
+        match store.existing(&item.key, &item.sha256, item.size).await? {
+            Existing::Missing | Existing::Unknown => super::multipart::put(store, &req).await?,
+            Existing::Same | Existing::Different(_) => Put::Exists,
+        }
+    } else {
+        store.put(&req).await?
+    };
     if put == Put::Created {
         tracing::debug!(key = %item.key, bytes = item.size, "uploaded");
     }

@@ -12,6 +12,8 @@
 mod ensure;
 pub mod local;
 #[cfg(feature = "s3")]
+mod multipart;
+#[cfg(feature = "s3")]
 mod net;
 #[cfg(feature = "s3")]
 pub mod public;
@@ -67,6 +69,17 @@ pub struct Listed {
     pub etag: Option<String>,
     /// When it was last written, when the store says.
     pub last_modified: Option<std::time::SystemTime>,
+}
+
+/// A multipart upload that was started and neither completed nor aborted
+/// (a run killed mid-upload leaves one): the store keeps its parts, and
+/// bills them, until it is aborted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incomplete {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was started, when the store says.
+    pub initiated: Option<std::time::SystemTime>,
 }
 
 /// What the store already holds under a key.
@@ -189,6 +202,8 @@ pub enum Uploaded {
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub struct UploadOptions {
+    /// Files larger than this go up in parts (S3 multipart upload).
+    pub multipart_threshold: u64,
     pub cache_control: String,
     pub acl: Option<String>,
     /// Told of each object once it is in the store.
@@ -314,6 +329,30 @@ impl Store {
             Backend::Local(l) => items.par_iter().map(|d| l.get(d.key, d.to)).collect(),
             #[cfg(feature = "s3")]
             Backend::Net(n) => n.get_all(items, self.concurrency),
+        }
+    }
+
+    /// The incomplete multipart uploads whose keys start with `prefix`, in
+    /// key order (a local folder has none).
+    pub fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<Incomplete>, StoreError> {
+        let mut found: Vec<Incomplete> = match &self.backend {
+            Backend::Local(_) => Vec::new(),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.incomplete_uploads(prefix)?,
+        };
+        found.retain(|u| u.key.starts_with(prefix));
+        found.sort_by(|a, b| (&a.key, &a.upload_id).cmp(&(&b.key, &b.upload_id)));
+        Ok(found)
+    }
+
+    /// Aborts an incomplete multipart upload (the store drops its parts).
+    #[cfg_attr(not(feature = "s3"), allow(unused_variables))]
+    pub fn abort(&self, upload: &Incomplete) -> Result<(), StoreError> {
+        match &self.backend {
+            // A folder has no uploads in parts.
+            Backend::Local(_) => Ok(()),
+            #[cfg(feature = "s3")]
+            Backend::Net(n) => n.abort(upload),
         }
     }
 

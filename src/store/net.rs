@@ -7,7 +7,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::public::PublicUrl;
 use super::s3::S3Store;
 use super::{
-    Download, Head, Listed, Pending, S3Settings, StoreError, Told, UploadOptions, Uploaded,
+    Download, Head, Incomplete, Listed, Pending, S3Settings, StoreError, Told, UploadOptions,
+    Uploaded,
 };
 
 /// What a network store reaches.
@@ -108,6 +109,17 @@ impl Net {
                 .buffered(concurrency)
                 .collect(),
         )
+    }
+
+    pub(super) fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<Incomplete>, StoreError> {
+        let s3 = self.bucket("LIST UPLOADS")?;
+        self.runtime.block_on(s3.incomplete_uploads(prefix))
+    }
+
+    pub(super) fn abort(&self, upload: &Incomplete) -> Result<(), StoreError> {
+        let s3 = self.bucket("ABORT")?;
+        self.runtime
+            .block_on(s3.abort_multipart(&upload.key, &upload.upload_id))
     }
 
     pub(super) fn delete(&self, key: &str) -> Result<(), StoreError> {

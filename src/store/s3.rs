@@ -31,7 +31,10 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use tokio::io::AsyncWriteExt;
 
-use super::{Existing, Head, Listed, Pending, Put, S3Settings, StoreError, UploadOptions, compare};
+use super::{
+    Existing, Head, Incomplete, Listed, Pending, Put, S3Settings, StoreError, UploadOptions,
+    compare,
+};
 
 /// User metadata key holding the full SHA-256, so a later HEAD can tell "same
 /// bytes" from "another file under the same shortened key".
@@ -47,6 +50,20 @@ pub struct PutRequest<'a> {
     pub content_type: &'a str,
     pub cache_control: &'a str,
     pub acl: Option<&'a str>,
+}
+
+/// One part of a multipart upload: bytes `offset..offset + len` of the file,
+/// whose SHA-256 (lower-case hex) signs the request.
+#[derive(Debug, Clone)]
+pub struct PartRequest<'a> {
+    pub key: &'a str,
+    pub upload_id: &'a str,
+    pub path: &'a Path,
+    /// 1-based.
+    pub number: i32,
+    pub offset: u64,
+    pub len: u64,
+    pub sha256: &'a str,
 }
 
 /// One page of a listing under a prefix.
@@ -220,6 +237,184 @@ impl S3Store {
                 req.acl.is_some(),
                 e,
             )),
+        }
+    }
+
+    /// Starts a multipart upload with the object's headers (its parts come
+    /// with [`Self::upload_part`]); answers the upload id.
+    pub(super) async fn create_multipart(
+        &self,
+        req: &PutRequest<'_>,
+    ) -> Result<String, StoreError> {
+        let mut create = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(req.key)
+            .content_type(req.content_type)
+            .cache_control(req.cache_control)
+            .metadata(SHA256_META, req.sha256);
+        if let Some(acl) = req.acl {
+            create = create.acl(acl.into());
+        }
+        let out = create.send().await.map_err(|e| {
+            sdk_error(
+                "CREATE UPLOAD",
+                req.key,
+                &self.endpoint,
+                req.acl.is_some(),
+                e,
+            )
+        })?;
+        out.upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| StoreError::Other {
+                op: "CREATE UPLOAD",
+                key: req.key.into(),
+                detail: "the store answered no upload id".into(),
+            })
+    }
+
+    /// Sends one part, streamed from its range of the file (the SDK reopens
+    /// it for a retry); answers its ETag.
+    pub(super) async fn upload_part(&self, part: &PartRequest<'_>) -> Result<String, StoreError> {
+        use aws_sdk_s3::primitives::Length;
+        let body = ByteStream::read_from()
+            .path(part.path)
+            .offset(part.offset)
+            .length(Length::Exact(part.len))
+            .buffer_size(64 * 1024)
+            .build()
+            .await
+            .map_err(|e| StoreError::Io {
+                path: part.path.into(),
+                source: std::io::Error::other(e),
+            })?;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(part.key)
+            .upload_id(part.upload_id)
+            .part_number(part.number)
+            .content_length(part.len as i64)
+            .body(body)
+            .customize()
+            .interceptor(PayloadHash(part.sha256.to_string()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UPLOAD PART", part.key, &self.endpoint, false, e))?;
+        Ok(out.e_tag().unwrap_or_default().to_string())
+    }
+
+    /// Completes the upload from its parts' (number, ETag), conditionally
+    /// (`If-None-Match: *`) unless the store has shown it does not take the
+    /// condition: an object already there answers [`Put::Exists`].
+    pub(super) async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<(i32, String)>,
+    ) -> Result<Put, StoreError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let parts: Vec<CompletedPart> = parts
+            .into_iter()
+            .map(|(n, etag)| CompletedPart::builder().part_number(n).e_tag(etag).build())
+            .collect();
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(parts))
+            .build();
+        loop {
+            let conditional = self.conditional.load(Ordering::Relaxed);
+            let mut complete = self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .multipart_upload(upload.clone());
+            if conditional {
+                complete = complete.if_none_match("*");
+            }
+            return match complete.send().await {
+                Ok(_) => Ok(Put::Created),
+                Err(SdkError::ServiceError(e)) if conditional => match e.raw().status().as_u16() {
+                    412 => Ok(Put::Exists),
+                    501 => {
+                        tracing::warn!(
+                            "the store answered 501 to If-None-Match: checking each key with a HEAD before its upload instead"
+                        );
+                        self.conditional.store(false, Ordering::Relaxed);
+                        continue;
+                    }
+                    _ => Err(sdk_error(
+                        "COMPLETE UPLOAD",
+                        key,
+                        &self.endpoint,
+                        false,
+                        SdkError::ServiceError(e),
+                    )),
+                },
+                Err(e) => Err(sdk_error("COMPLETE UPLOAD", key, &self.endpoint, false, e)),
+            };
+        }
+    }
+
+    /// Aborts an upload: the store drops its parts.
+    pub(super) async fn abort_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("ABORT UPLOAD", key, &self.endpoint, false, e))
+    }
+
+    /// Every incomplete multipart upload whose key starts with `prefix`
+    /// (ListMultipartUploads, all pages).
+    pub(super) async fn incomplete_uploads(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<Incomplete>, StoreError> {
+        let mut out = Vec::new();
+        let mut markers: (Option<String>, Option<String>) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(markers.0.clone())
+                .set_upload_id_marker(markers.1.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("LIST UPLOADS", prefix, &self.endpoint, false, e))?;
+            out.extend(page.uploads().iter().filter_map(|u| {
+                Some(Incomplete {
+                    key: u.key()?.to_string(),
+                    upload_id: u.upload_id()?.to_string(),
+                    initiated: u
+                        .initiated()
+                        .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                })
+            }));
+            let next = (
+                page.next_key_marker().map(str::to_string),
+                page.next_upload_id_marker().map(str::to_string),
+            );
+            // The last page, or markers the server repeats (which would
+            // never end).
+            if page.is_truncated() != Some(true) || next.0.is_none() || next == markers {
+                return Ok(out);
+            }
+            markers = next;
         }
     }
 

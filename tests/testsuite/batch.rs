@@ -14,7 +14,7 @@ fn url_of(bytes: &[u8]) -> String {
 
 const MD_POST: &str = "---\ntitle: \"Hello: world\"\ncover: ./images/cover.png\nimages:\n  - images/shot.png\n  - 'images/cover.png'\nthumbnail: {url: \"images/shot.png\", alt: images/not-a-key.png}\navatar: /static/images/me.png # site root\n---\n\n# Hello\r\n\n![shot](images/shot.png \"Shot\")\n";
 
-const MDX_POST: &str = "---\ncoverImage: \"./images/cover.png\"\n---\nimport img from './images/shot.png'\nexport const meta = { image: './images/shot.png' }\n\n# Components\n\n<Image src=\"./images/cover.png\" width={800} alt={\"./images/shot.png\"} />\n\n<Figure\n  srcSet=\"images/shot.png 1x, images/cover.png 2x\"\n  caption={`<img src=\"./images/shot.png\">`}\n/>\n\n<video poster='images/shot.png' src=\"clip.mp4\" />\n\n{/* <Image src=\"./images/shot.png\" /> */}\n\n```jsx\n<Image src=\"./images/shot.png\" />\n```\n";
+const MDX_POST: &str = "---\ncoverImage: \"./images/cover.png\"\n---\nimport img from './images/shot.png'\nexport const meta = { image: './images/shot.png' }\n\n# Components\n\n<Image src=\"./images/cover.png\" width={800} alt={\"./images/shot.png\"} />\n\n<Figure\n  srcSet=\"images/shot.png 1x, images/cover.png 2x\"\n  caption={`<img src=\"./images/shot.png\">`}\n/>\n\n<video poster='images/shot.png' />\n\n{/* <Image src=\"./images/shot.png\" /> */}\n\n```jsx\n<Image src=\"./images/shot.png\" />\n```\n";
 
 struct Blog {
     site: Site,

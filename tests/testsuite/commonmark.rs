@@ -14,8 +14,10 @@
 //! inputs. For every document, a real PNG is made at each local path that the
 //! rendered page would load as an image (`<img src/srcset>`,
 //! `<source srcset>`, `<video poster>`, and `<a href>`/`<source src>`/
-//! `<video src>` with an image extension), as read by html5ever's tokenizer
-//! from pulldown-cmark's rendering. Then:
+//! `<video src>` with an image extension; since issue 24 also the `src` of
+//! `<video>`, `<audio>`, `<source>`, `<track>` with a video, audio or
+//! captions extension, made an MP4 or WebVTT file), as read by html5ever's
+//! tokenizer from pulldown-cmark's rendering. Then:
 //!
 //! - (a) the rendering of the output equals the rendering of the input token
 //!   for token, except for URL attributes, and each changed URL is the public
@@ -224,6 +226,25 @@ fn is_remote(url: &str) -> bool {
     }
 }
 
+/// Video, audio and captions: published from a media element's `src`
+/// (issue 24), as r2filter_text::resolve has them.
+const MEDIA_EXTENSIONS: &[&str] = &[
+    "mp4", "m4v", "webm", "ogv", "mov", "mp3", "m4a", "ogg", "oga", "wav", "flac", "vtt",
+];
+
+/// Whether an attribute is a media element's `src`, where a video, audio or
+/// captions path counts too.
+fn media_src(element: &str, attr: &str) -> bool {
+    attr == "src" && matches!(element, "video" | "audio" | "source" | "track")
+}
+
+fn has_media_extension(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 fn has_image_extension(path: &str) -> bool {
     Path::new(path)
         .extension()
@@ -389,7 +410,7 @@ enum Place {
     NotLocal,
 }
 
-fn place(site: &Path, dir: &Path, url: &str, image_by_syntax: bool) -> Place {
+fn place(site: &Path, dir: &Path, url: &str, (image_by_syntax, media): (bool, bool)) -> Place {
     if url.is_empty() || is_remote(url) {
         return Place::NotLocal;
     }
@@ -401,7 +422,8 @@ fn place(site: &Path, dir: &Path, url: &str, image_by_syntax: bool) -> Place {
         .decode_utf8_lossy()
         .into_owned();
     let ext = Path::new(&path).extension();
-    if !(has_image_extension(&path) || (ext.is_none() && image_by_syntax)) {
+    let media = media && has_media_extension(&path);
+    if !(has_image_extension(&path) || media || (ext.is_none() && image_by_syntax)) {
         return Place::NotLocal;
     }
     if path.contains('\\') {
@@ -433,8 +455,9 @@ fn page_images(site: &Path, dir: &Path, html: &[Tok]) -> Vec<(String, Place)> {
         if let Tok::Start(element, attrs) = t {
             for (name, value) in attrs {
                 if let Some((urls, by_syntax)) = image_urls(element, name, value) {
+                    let media = media_src(element, name);
                     for u in urls {
-                        let p = place(site, dir, &u, by_syntax);
+                        let p = place(site, dir, &u, (by_syntax, media));
                         if !matches!(p, Place::NotLocal) {
                             out.push((u, p));
                         }
@@ -446,9 +469,18 @@ fn page_images(site: &Path, dir: &Path, html: &[Tok]) -> Vec<(String, Place)> {
     out
 }
 
+/// Bytes of the type the file's name says (a PNG, or for a media name an
+/// MP4 or WebVTT), distinct per path.
 fn png_for(path: &Path) -> Vec<u8> {
-    let mut b = png(0);
-    b.extend_from_slice(path.to_string_lossy().as_bytes());
+    let name = path.to_string_lossy();
+    let mut b = if name.to_ascii_lowercase().ends_with(".vtt") {
+        b"WEBVTT\n\n".to_vec()
+    } else if has_media_extension(&name) {
+        b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec()
+    } else {
+        png(0)
+    };
+    b.extend_from_slice(name.as_bytes());
     b
 }
 
@@ -790,7 +822,7 @@ fn compare_pages(
                 return Err(format!("{b:?} became {a:?}"));
             }
             for (o, n) in old.iter().zip(&new) {
-                let placed = place(&site.root, dir, o, by_syntax);
+                let placed = place(&site.root, dir, o, (by_syntax, media_src(name, bn)));
                 if o == n {
                     if let Place::File(_) = placed {
                         counts

@@ -29,6 +29,7 @@ mod lean;
 mod mdbook;
 mod mdbook_parity;
 mod mdx;
+mod media;
 mod migrate;
 mod moto;
 mod nextjs;

@@ -43,6 +43,33 @@ const IMAGE_EXTENSIONS: &[&str] = &[
     "png", "apng", "jpg", "jpeg", "jpe", "jfif", "gif", "webp", "avif", "svg", "ico", "bmp", "tif",
     "tiff",
 ];
+/// Video, audio and captions: published from a media element's `src`
+/// (issue 24).
+const MEDIA_EXTENSIONS: &[&str] = &[
+    "mp4", "m4v", "webm", "ogv", "mov", "mp3", "m4a", "ogg", "oga", "wav", "flac", "vtt",
+];
+
+/// Whether a prop is a media element's `src` (`<video>`, `<audio>`,
+/// `<source>`, `<track>`), where a video, audio or captions path counts.
+fn media_by_element(element: &str, key: &str) -> bool {
+    key == "src" && matches!(element, "video" | "audio" | "source" | "track")
+}
+
+/// Bytes of the type a file named `.ext` must hold: captions, a video (an
+/// MP4 header: any video or audio type fits a video or audio name), or a
+/// PNG.
+fn bytes_for(path: &Path, seed: u32) -> Vec<u8> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext.to_ascii_lowercase().as_str() {
+        "vtt" => format!("WEBVTT\n\n00:00.000 --> 00:01.000\nfile {seed}\n").into_bytes(),
+        e if MEDIA_EXTENSIONS.contains(&e) => {
+            let mut b = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+            b.extend_from_slice(format!("r2filter test video {seed}").as_bytes());
+            b
+        }
+        _ => png(seed),
+    }
+}
 
 /// The compiler's folder, `mdx/` in the oracles' folder (its node_modules
 /// with @mdx-js/mdx, remark-frontmatter, remark-gfm, rehype-raw, acorn), or
@@ -155,10 +182,11 @@ fn image_by_element(element: &str, key: &str) -> bool {
 
 /// The file a local image URL names (`None`: remote, not a path, not an
 /// image: no image extension, or, where `by_element`, some other extension),
-/// and its query and fragment.
+/// and its query and fragment. Where `media`, a video, audio or captions
+/// path counts too.
 fn local_image(
     value: &str,
-    by_element: bool,
+    (by_element, media): (bool, bool),
     posts: &Path,
     public: &Path,
 ) -> Option<(PathBuf, String)> {
@@ -184,9 +212,11 @@ fn local_image(
         .ok()?
         .into_owned();
     let image = match Path::new(&path).extension() {
-        Some(e) => e
-            .to_str()
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())),
+        Some(e) => e.to_str().is_some_and(|e| {
+            let e = e.to_ascii_lowercase();
+            IMAGE_EXTENSIONS.contains(&e.as_str())
+                || (media && MEDIA_EXTENSIONS.contains(&e.as_str()))
+        }),
         None => by_element,
     };
     if path.is_empty() || !image {
@@ -237,7 +267,7 @@ fn image_words(text: &str) -> Vec<String> {
     .map(|w| w.trim_start_matches(['.', '/']).to_string())
     .filter(|w| {
         w.rsplit_once('.')
-            .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e))
+            .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e) || MEDIA_EXTENSIONS.contains(&e))
     })
     .collect()
 }
@@ -262,6 +292,10 @@ fn generated() -> Vec<(String, String)> {
         (
             "poster",
             "<video poster='img/g-poster.png' src=\"clip.mp4\" />",
+        ),
+        (
+            "media",
+            "<video src=\"img/g-clip.mp4\">\n  <source src={'img/g-clip.webm'} />\n  <track\n    src=\"img/g-subs.vtt\" />\n</video>\n\n<audio src=\"img/g-talk.mp3\" /> <Player src=\"img/g-not.mp4\" />",
         ),
         (
             "multiline-tag",
@@ -391,7 +425,7 @@ fn lost_conversions(
         }
     }
     for url in left {
-        if local_image(url, true, posts, public).is_none() {
+        if local_image(url, (true, false), posts, public).is_none() {
             bad.push(format!("{name}: {url:?} is no longer JSX in the output"));
         }
         counts.image_to_jsx_lost += 1;
@@ -564,6 +598,10 @@ fn generated_md() -> Vec<(String, String)> {
             "poster",
             "<video poster='img/m-poster.png' src=\"clip.mp4\"></video>",
         ),
+        (
+            "media",
+            "<video src=\"img/m-clip.mp4\">\n  <source src='img/m-clip.webm'>\n  <track\n    src=\"img/m-subs.vtt\">\n</video>\n\n<audio src=\"img/m-talk.mp3\"></audio> <embed src=\"img/m-not.mp4\">",
+        ),
         ("code", "```html\n<img src=\"img/m-never-1.png\" />\n```"),
         (
             "inline-code",
@@ -651,7 +689,7 @@ fn differential(
         for f in files.iter().filter(|f| !f.exists()) {
             made += 1;
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-            std::fs::write(f, png(made)).unwrap();
+            std::fs::write(f, bytes_for(f, made)).unwrap();
         }
     };
     let mut words: Vec<PathBuf> = docs
@@ -700,9 +738,8 @@ fn differential(
                         vec![value.clone()]
                     };
                     for u in urls {
-                        if let Some((f, _)) =
-                            local_image(&u, image_by_element(el, key), &posts, &public)
-                        {
+                        let by = (image_by_element(el, key), media_by_element(el, key));
+                        if let Some((f, _)) = local_image(&u, by, &posts, &public) {
                             wanted.push(f);
                         }
                     }
@@ -824,7 +861,8 @@ fn differential(
             }
             for ((o, od), (n, nd)) in olds.iter().zip(&news) {
                 counts.references += 1;
-                let expected = match local_image(o, image_by_element(el, key), &posts, &public) {
+                let by = (image_by_element(el, key), media_by_element(el, key));
+                let expected = match local_image(o, by, &posts, &public) {
                     None => {
                         counts.left += 1;
                         o.clone()

@@ -35,7 +35,14 @@ pub enum Skip {
     NotAnImage,
 }
 
-/// Classifies `url` found in `context`.
+/// Video, audio and captions files: a candidate in the `src` of a media
+/// element (`<video>`, `<audio>`, `<source>`, `<track>`; [`Context::is_media`]).
+pub const MEDIA_EXTENSIONS: &[&str] = &[
+    "mp4", "m4v", "webm", "ogv", "mov", "mp3", "m4a", "ogg", "oga", "wav", "flac", "vtt",
+];
+
+/// Classifies `url` found in `context`, with no `assets` listed (see
+/// [`classify_with`]).
 ///
 /// ```
 /// use r2filter_text::resolve::{classify, Url, Skip};
@@ -52,8 +59,33 @@ pub enum Skip {
 /// // A remote link is an image reference only when it names an image.
 /// assert_eq!(classify("https://katex.org/docs/supported.html", Context::MarkdownLink), Url::Skip(Skip::NotAnImage));
 /// assert_eq!(classify("https://x.org/big.png", Context::MarkdownLink), Url::Skip(Skip::Remote));
+/// // A video counts in a media element's `src`, not as an image.
+/// let media = Context::Media { quote: Some(b'"') };
+/// assert_eq!(classify("clip.mp4", media), Url::Local { path: "clip.mp4".into(), suffix: "".into() });
+/// assert_eq!(classify("clip.mp4", img), Url::Skip(Skip::NotAnImage));
 /// ```
 pub fn classify(url: &str, context: Context) -> Url {
+    classify_with(url, context, &[])
+}
+
+/// Classifies `url` found in `context`, by its extension: an image anywhere
+/// an image may be; a video, audio or captions file ([`MEDIA_EXTENSIONS`])
+/// in a media element's `src`; and in a link, a file whose extension is one
+/// of `assets` (lower case, no dot: `assets = ["pdf"]` publishes
+/// `[Slides](talk.pdf)`). Anything else is left alone.
+///
+/// ```
+/// use r2filter_text::resolve::{classify_with, Url, Skip};
+/// use r2filter_text::scan::Context;
+/// let pdf = ["pdf".to_string()];
+/// let local = Url::Local { path: "talk.pdf".into(), suffix: "#page=2".into() };
+/// assert_eq!(classify_with("talk.pdf#page=2", Context::MarkdownLink, &pdf), local);
+/// assert_eq!(classify_with("talk.PDF", Context::MarkdownLink, &[]), Url::Skip(Skip::NotAnImage));
+/// assert_eq!(classify_with("data.zip", Context::MarkdownLink, &pdf), Url::Skip(Skip::NotAnImage));
+/// // Assets are what links may publish; an image's place shows images.
+/// assert_eq!(classify_with("talk.pdf", Context::MarkdownImage, &pdf), Url::Skip(Skip::NotAnImage));
+/// ```
+pub fn classify_with(url: &str, context: Context, assets: &[String]) -> Url {
     let url = url.trim();
     if url.starts_with("//") || has_scheme(url) {
         // A remote link is an image reference only when it names an image.
@@ -62,31 +94,49 @@ pub fn classify(url: &str, context: Context) -> Url {
         }
         return Url::Skip(Skip::Remote);
     }
-    let cut = url.find(['?', '#']).unwrap_or(url.len());
-    let (raw_path, suffix) = url.split_at(cut);
-    if raw_path.is_empty() {
+    let Some((path, suffix)) = local_path(url) else {
         return Url::Skip(Skip::NotAPath);
-    }
-    let path = percent_decode_str(raw_path)
-        .decode_utf8_lossy()
-        .into_owned();
+    };
     let ext = Path::new(&path)
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let image_ext = ext
-        .as_deref()
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e));
-    // `![](file)` with no extension is still meant as an image; anything else must
-    // say so by its extension.
-    let candidate = image_ext || (ext.is_none() && context.is_image_syntax());
+    let candidate = match ext.as_deref() {
+        // `![](file)` with no extension is still meant as an image; anything
+        // else must say so by its extension.
+        None => context.is_image_syntax(),
+        Some(e) => {
+            IMAGE_EXTENSIONS.contains(&e)
+                || (context.is_media() && MEDIA_EXTENSIONS.contains(&e))
+                || (context.is_link() && assets.iter().any(|a| a == e))
+        }
+    };
     if !candidate {
         return Url::Skip(Skip::NotAnImage);
     }
-    Url::Local {
-        path,
-        suffix: suffix.to_string(),
+    Url::Local { path, suffix }
+}
+
+/// A relative or absolute path (percent-decoded) and the `?query#fragment`
+/// after it, whatever the file's extension; `None` when nothing precedes
+/// the query or fragment. The caller has ruled out remote URLs.
+///
+/// ```
+/// use r2filter_text::resolve::local_path;
+/// assert_eq!(local_path("a%20b.mp4?t=1"), Some(("a b.mp4".into(), "?t=1".into())));
+/// assert_eq!(local_path("#top"), None);
+/// ```
+pub fn local_path(url: &str) -> Option<(String, String)> {
+    let url = url.trim();
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let (raw_path, suffix) = url.split_at(cut);
+    if raw_path.is_empty() {
+        return None;
     }
+    let path = percent_decode_str(raw_path)
+        .decode_utf8_lossy()
+        .into_owned();
+    Some((path, suffix.to_string()))
 }
 
 /// True when the last path segment of a remote URL ends in an image extension.
@@ -181,6 +231,55 @@ mod tests {
             ),
             ("C:/x.png", IMG, local("C:/x.png", "")),
             ("%2e%2e/secret.png", IMG, local("../secret.png", "")),
+        ];
+        for (url, ctx, want) in cases {
+            assert_eq!(classify(url, ctx), want, "{url}");
+        }
+    }
+
+    // Issue 24: media elements' `src` take video, audio and captions.
+    #[test]
+    fn classify_media() {
+        let cases = [
+            (
+                "media/Clip.MP4?t=3",
+                Context::Media { quote: None },
+                local("media/Clip.MP4", "?t=3"),
+            ),
+            (
+                "subs.vtt",
+                Context::JsString {
+                    quote: b'"',
+                    image: false,
+                    media: true,
+                },
+                local("subs.vtt", ""),
+            ),
+            (
+                "poster.png",
+                Context::Media { quote: None },
+                local("poster.png", ""),
+            ),
+            (
+                "clip",
+                Context::Media { quote: None },
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "notes.txt",
+                Context::Media { quote: None },
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "clip.mp4",
+                Context::MarkdownLink,
+                Url::Skip(Skip::NotAnImage),
+            ),
+            (
+                "https://x.org/clip.mp4",
+                Context::Media { quote: None },
+                Url::Skip(Skip::Remote),
+            ),
         ];
         for (url, ctx, want) in cases {
             assert_eq!(classify(url, ctx), want, "{url}");

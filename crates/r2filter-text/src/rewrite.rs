@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use crate::resolve::{Url, classify};
+use crate::resolve::{Url, classify_with};
 use crate::scan::{Context, Reference, ScanError, ScanOptions, Scanned, scan};
 
 /// Replace `span` of the source with `text`.
@@ -59,6 +59,7 @@ pub fn encode_for(context: Context, url: &str) -> String {
         Context::Shortcode { quote, .. } => shortcode_value(url, quote),
         Context::Attribute { quote }
         | Context::HtmlImage { quote }
+        | Context::Media { quote }
         | Context::HtmlLink { quote } => attribute_value(url, quote),
         Context::JsString { quote, .. } => js_string_body(url, quote),
     }
@@ -83,7 +84,10 @@ pub fn replacement(context: Context, url: &str, original: &str) -> String {
     let mut text = encode_for(context, url);
     let attribute = matches!(
         context,
-        Context::Attribute { .. } | Context::HtmlImage { .. } | Context::HtmlLink { .. }
+        Context::Attribute { .. }
+            | Context::HtmlImage { .. }
+            | Context::Media { .. }
+            | Context::HtmlLink { .. }
     );
     if !attribute || !original.contains(['\n', '\r']) {
         return text;
@@ -167,7 +171,7 @@ fn may_shape_the_text(c: char) -> bool {
 /// letters, digits and path punctuation are scanned again.
 pub fn stable(source: &str, opts: &ScanOptions, found: &Scanned) -> Result<(), ScanError> {
     let written = |r: &Reference| source.get(r.span.clone()).unwrap_or_default();
-    let suffix = |r: &Reference| match classify(&r.url, r.context) {
+    let suffix = |r: &Reference| match classify_with(&r.url, r.context, &opts.assets) {
         Url::Local { suffix, .. } => Some(suffix),
         Url::Skip(_) => None,
     };

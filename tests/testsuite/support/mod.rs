@@ -29,6 +29,7 @@ mod node;
 pub mod rendered;
 mod repo;
 mod s3;
+mod uploads;
 
 use std::io::Write;
 use std::net::TcpListener;

@@ -16,6 +16,8 @@ use super::{ACCESS_KEY, BUCKET, SECRET_KEY};
 pub struct Seen {
     pub method: String,
     pub path: String,
+    /// The query string (`uploads`, `partNumber=1&uploadId=…`), or empty.
+    pub query: String,
     pub headers: BTreeMap<String, String>,
 }
 
@@ -73,6 +75,9 @@ pub struct Faults {
     /// every try (a store that keeps failing for it).
     pub sticky: bool,
     pub stall: std::time::Duration,
+    /// Only requests with this method may fail (`Some("PUT")`: the parts of
+    /// a multipart upload and single PUTs, never its start or completion).
+    pub method: Option<&'static str>,
 }
 
 impl Faults {
@@ -84,10 +89,14 @@ impl Faults {
             kinds: Fault::ALL.to_vec(),
             sticky: false,
             stall: std::time::Duration::from_millis(1500),
+            method: None,
         }
     }
 
     fn pick(&self, n: u64, method: &str, path: &str) -> Option<Fault> {
+        if self.method.is_some_and(|m| m != method) {
+            return None;
+        }
         let input = if self.sticky {
             // FNV-1a over "METHOD path".
             let mut h = 0xcbf2_9ce4_8422_2325u64;
@@ -160,6 +169,9 @@ impl S3Server {
         let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        builder.set_route(super::uploads::ListUploads {
+            root: dir.path().to_path_buf(),
+        });
         let service = builder.build();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -194,6 +206,7 @@ impl S3Server {
                             let seen = Seen {
                                 method: req.method().to_string(),
                                 path: req.uri().path().to_string(),
+                                query: req.uri().query().unwrap_or_default().to_string(),
                                 headers: req
                                     .headers()
                                     .iter()
@@ -382,6 +395,44 @@ impl S3Server {
         });
         keys.sort();
         keys
+    }
+
+    /// Runs `f` with an SDK client of this server (bucket [`BUCKET`]), for
+    /// what a test does to the bucket itself (start an upload, a ranged GET).
+    /// Its requests are recorded like any other.
+    pub fn with_client<F, T>(&self, f: impl FnOnce(aws_sdk_s3::Client) -> F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        self.runtime.block_on(f(self.client()))
+    }
+
+    /// The ids of the multipart uploads s3s-fs holds open (started, neither
+    /// completed nor aborted), from its records on disk (no request made).
+    pub fn open_uploads(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                Some(
+                    name.strip_prefix(".upload-")?
+                        .strip_suffix(".json")?
+                        .to_string(),
+                )
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Parts s3s-fs holds for open uploads (files on disk).
+    pub fn stored_parts(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".upload_id-"))
+            .count()
     }
 
     fn client(&self) -> aws_sdk_s3::Client {

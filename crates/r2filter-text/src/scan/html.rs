@@ -220,8 +220,8 @@ fn tag(b: &[u8], lt: usize, keep_attrs: bool) -> Option<(StartTag, usize)> {
     ))
 }
 
-/// The attributes of `tag` that name an image (or, for `<a href>`, may), with
-/// how a new URL must be written there. `srcset` gives one entry per
+/// The attributes of `tag` that name an image or media file (or, for
+/// `<a href>`, may), with how a new URL must be written there. `srcset` gives one entry per
 /// candidate; ranges are offsets into the tokenized text.
 pub fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>, Context)> {
     let mut out = Vec::new();
@@ -231,6 +231,9 @@ pub fn image_attributes(text: &str, tag: &StartTag) -> Vec<(Range<usize>, Contex
             ("a", "href") => Context::HtmlLink { quote: a.quote },
             // What the element shows is an image, whatever its name.
             ("img", "src") | ("video", "poster") => Context::HtmlImage { quote: a.quote },
+            // A media element plays a video, audio or captions file (or
+            // shows an image) by its extension.
+            ("video" | "audio" | "source" | "track", "src") => Context::Media { quote: a.quote },
             (_, "srcset") => {
                 // On any other element, as below: a candidate counts only
                 // when its path is an image.
@@ -421,6 +424,30 @@ mod tests {
             .collect();
         let attr = Context::Attribute { quote: Some(b'"') };
         assert_eq!(contexts, [attr, attr]);
+    }
+
+    // Issue 24: the `src` of media elements, and `poster`.
+    #[test]
+    fn media_elements() {
+        let html = r#"<video src="a.mp4" poster="p.jpg"><source src='b.webm'><track src=c.vtt></video><audio src="d.mp3"></audio><picture><source srcset="e.avif 2x"></picture><embed src="f.mp4">"#;
+        let found: Vec<(String, Context)> = start_tags(html)
+            .iter()
+            .flat_map(|t| image_attributes(html, t))
+            .map(|(r, c)| (html.get(r).unwrap().to_string(), c))
+            .collect();
+        let media = |q| Context::Media { quote: q };
+        assert_eq!(
+            found,
+            [
+                ("a.mp4".into(), media(Some(b'"'))),
+                ("p.jpg".into(), Context::HtmlImage { quote: Some(b'"') }),
+                ("b.webm".into(), media(Some(b'\''))),
+                ("c.vtt".into(), media(None)),
+                ("d.mp3".into(), media(Some(b'"'))),
+                ("e.avif".into(), Context::HtmlImage { quote: Some(b'"') }),
+                ("f.mp4".into(), Context::Attribute { quote: Some(b'"') }),
+            ]
+        );
     }
 
     #[test]

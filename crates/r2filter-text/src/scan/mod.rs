@@ -91,6 +91,9 @@ pub struct ScanOptions {
     /// Obsidian's image embeds `![[name.png|300]]` (`wikilinks`); `.md`
     /// documents only. See [`obsidian`].
     pub wikilinks: bool,
+    /// File extensions (lower case, no dot) a plain link may publish besides
+    /// images (`assets = ["pdf", "zip"]`; see [`crate::resolve::classify_with`]).
+    pub assets: Vec<String>,
 }
 
 /// Front-matter keys looked at when none are configured.
@@ -119,6 +122,7 @@ impl From<Flavor> for ScanOptions {
             math: false,
             hugo_shortcodes: None,
             wikilinks: false,
+            assets: Vec::new(),
         }
     }
 }
@@ -138,6 +142,10 @@ pub enum Context {
     /// `src` of `<img>`, `srcset` of `<img>` and `<source>`, `poster` of
     /// `<video>` in raw HTML: image syntax, like [`Context::MarkdownImage`].
     HtmlImage { quote: Option<u8> },
+    /// `src` of `<video>`, `<audio>`, `<source>` and `<track>` (raw HTML, or a
+    /// string prop in MDX's JSX): an image, or a video, audio or captions
+    /// file ([`crate::resolve::MEDIA_EXTENSIONS`]), by its extension.
+    Media { quote: Option<u8> },
     /// The `href` of a raw HTML `<a>`: like [`Context::MarkdownLink`], it
     /// counts only when it names an image file.
     HtmlLink { quote: Option<u8> },
@@ -147,8 +155,9 @@ pub enum Context {
     /// A JavaScript string literal that is a JSX prop's whole value in MDX
     /// (`src={"a.png"}`): the span is what lies between its quotes (`"`,
     /// `'` or a backtick). `image` when the prop shows an image whatever
-    /// its path (`<img src>`).
-    JsString { quote: u8, image: bool },
+    /// its path (`<img src>`); `media` when it is a media element's `src`
+    /// (`<video src={"clip.mp4"}>`, as [`Context::Media`]).
+    JsString { quote: u8, image: bool, media: bool },
     /// A whole Hexo asset tag (`{% asset_img … %}`), replaced by Markdown, or
     /// by HTML when `html` (the tag sits in an HTML block).
     HexoTag { tag: HexoTag, html: bool },
@@ -190,6 +199,15 @@ impl Context {
             Context::MarkdownLink
                 | Context::HtmlLink { .. }
                 | Context::Shortcode { image: false, .. }
+        )
+    }
+
+    /// True for the `src` of a media element (`<video>`, `<audio>`,
+    /// `<source>`, `<track>`): a video, audio or captions file counts there.
+    pub fn is_media(self) -> bool {
+        matches!(
+            self,
+            Context::Media { .. } | Context::JsString { media: true, .. }
         )
     }
 }

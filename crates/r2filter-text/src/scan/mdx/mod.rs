@@ -253,8 +253,11 @@ fn parse(text: &str, math: bool) -> Result<Node, ScanError> {
 enum Role {
     /// Shows an image whatever its path (`<img src>`, `<video poster>`).
     Image,
-    /// `<a href>`: counts when its path is an image.
+    /// `<a href>`: counts when its path is an image (or a listed asset).
     Link,
+    /// `src` of `<video>`, `<audio>`, `<source>`, `<track>`: counts when its
+    /// path is an image, video, audio or captions file.
+    Media,
     /// Counts when its path is an image (`<Image src>`, `<source src>`).
     Other,
 }
@@ -265,6 +268,7 @@ fn role(element: &str, prop: &str, extra: &[String]) -> Option<(Role, bool)> {
     let srcset = matches!(prop, "srcSet" | "srcset");
     match (element, prop) {
         ("img", "src") | ("video", "poster") => Some((Role::Image, false)),
+        ("video" | "audio" | "source" | "track", "src") => Some((Role::Media, false)),
         ("img" | "source", "srcSet" | "srcset") => Some((Role::Image, true)),
         ("a", "href") => Some((Role::Link, false)),
         _ if IMAGE_PROPS.contains(&prop) || extra.iter().any(|p| p == prop) => {
@@ -691,6 +695,7 @@ impl Walk<'_> {
         let context = Context::JsString {
             quote,
             image: role == Role::Image,
+            media: role == Role::Media,
         };
         let body = self.source.get(inner.clone()).unwrap_or("");
         let pieces: Vec<Range<usize>> = if srcset {
@@ -736,10 +741,12 @@ fn context_for(role: Role, quote: Option<u8>) -> Context {
     match (role, quote) {
         (Role::Image, Some(_)) => Context::HtmlImage { quote },
         (Role::Link, Some(_)) => Context::HtmlLink { quote },
+        (Role::Media, Some(_)) => Context::Media { quote },
         (Role::Other, Some(_)) => Context::Attribute { quote },
         (role, None) => Context::JsString {
             quote: b'"',
             image: role == Role::Image,
+            media: role == Role::Media,
         },
     }
 }

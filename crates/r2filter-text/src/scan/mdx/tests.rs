@@ -148,7 +148,8 @@ fn expression_string_props() {
         contexts("<img src={'b.png'} />"),
         [Context::JsString {
             quote: b'\'',
-            image: true
+            image: true,
+            media: false
         }]
     );
     assert_eq!(
@@ -394,4 +395,44 @@ fn attribute_forms_the_compiler_accepts() {
         let urls: Vec<String> = found(doc).into_iter().map(|(r, _)| r).collect();
         assert_eq!(urls, [raw], "{doc:?}");
     }
+}
+
+// Issue 24: media elements' `src` (HTML-named elements only: `<Video>` is a
+// component, whose `src` counts when it is an image), in a block quote and
+// a list, over several lines, as a string expression, and in JSX inside
+// JavaScript.
+#[test]
+fn media_elements() {
+    let doc = "<video src=\"a.mp4\" poster=\"p.jpg\">\n  <source src='b.webm' />\n  <track src=\"c.vtt\" />\n</video>\n\n> <audio\n>   src=\"d.mp3\" />\n\n- <audio src={\"e.ogg\"} />\n\n<Video src=\"f.mp4\" />\n\n{<audio src=\"g.flac\" />}\n";
+    assert_eq!(
+        found(doc),
+        [
+            pair("a.mp4", "a.mp4"),
+            pair("p.jpg", "p.jpg"),
+            pair("b.webm", "b.webm"),
+            pair("c.vtt", "c.vtt"),
+            pair("d.mp3", "d.mp3"),
+            pair("e.ogg", "e.ogg"),
+            pair("f.mp4", "f.mp4"),
+            pair("g.flac", "g.flac"),
+        ]
+    );
+    let media = |q| Context::Media { quote: q };
+    assert_eq!(
+        contexts(doc),
+        [
+            media(Some(b'"')),
+            Context::HtmlImage { quote: Some(b'"') },
+            media(Some(b'\'')),
+            media(Some(b'"')),
+            media(Some(b'"')),
+            Context::JsString {
+                quote: b'"',
+                image: false,
+                media: true
+            },
+            Context::Attribute { quote: Some(b'"') },
+            media(Some(b'"')),
+        ]
+    );
 }
