@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cli::help;
 use crate::manifest::Destination;
 use crate::object::{DEFAULT_KEY_TEMPLATE, KeyTemplate, TemplateError};
 use crate::site::{Profile, Shortcodes, SiteKind, Switches};
@@ -24,12 +25,17 @@ pub const MANIFEST_FILE: &str = "r2filter-manifest.json";
 /// `Cache-Control` for objects: keys are content addresses, so they never change.
 pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The region requests are signed for when an endpoint is given: R2's, and
+/// what MinIO and most other stores accept.
 pub const DEFAULT_REGION: &str = "auto";
+/// Tries per request (the first included) for transient failures.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// What to do when a referenced image file does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnMissing {
+    /// Stop: the run fails, and nothing is written.
     #[default]
     Error,
     /// Keep the reference as written and warn on stderr.
@@ -38,90 +44,102 @@ pub enum OnMissing {
 
 /// One layer of configuration, declared once: the flags (clap), the config
 /// file's keys (serde: kebab-case as in book.toml, snake_case accepted) and
-/// the `R2FILTER_*` variables (the rule: `R2FILTER_` + the key in upper snake
-/// case, for every flag but `--base-dir` and `--image-dir`) all come from this
-/// struct. Every field is optional; [`Settings::or`] stacks layers and
-/// [`Settings::resolve`] checks the result into a [`Config`].
+/// the `R2FILTER_*` variables (clap's `env`: `R2FILTER_` + the key in upper
+/// snake case) all come from this struct. Every field is optional;
+/// [`Settings::or`] stacks layers and [`Settings::resolve`] checks the result
+/// into a [`Config`].
+///
+/// A new setting is a field here, and only here:
+/// - `help_heading = help::…`: where `--help` lists it, and (through
+///   [`help::TAKEN_BY`]) which subcommands take it;
+/// - `env = "R2FILTER_…"` when a variable may set it; `default_value` (or
+///   `default_value = X.to_string()`) when its default is one value, shown by `--help`
+///   but never parsed (the layers below flags must stay visible): the real
+///   default is what [`Settings::resolve`] uses when the field is unset,
+///   and a test checks the two agree;
+/// - a config-file-only setting (`#[arg(skip)]`) has an entry in
+///   [`FILE_ONLY`] instead;
+/// - then `SNAPSHOTS=overwrite cargo test --test testsuite docs::` rewrites
+///   the settings and commands reference pages from these definitions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Settings {
-    /// Bucket name [env: R2FILTER_BUCKET]
-    #[arg(long, value_name = "NAME")]
+    /// Bucket name
+    #[arg(long, value_name = "NAME", env = "R2FILTER_BUCKET", help_heading = help::DESTINATION)]
     pub bucket: Option<String>,
-    /// S3 endpoint URL [env: R2FILTER_ENDPOINT] [default: from --account-id]
-    #[arg(long, value_name = "URL")]
+    /// S3 endpoint URL; unset: R2's from --account-id, or AWS S3 (the SDK's for the region)
+    #[arg(long, value_name = "URL", env = "R2FILTER_ENDPOINT", help_heading = help::DESTINATION)]
     pub endpoint: Option<String>,
-    /// Cloudflare account id: endpoint https://<ID>.r2.cloudflarestorage.com [env: R2FILTER_ACCOUNT_ID]
+    /// Cloudflare account id: the endpoint becomes https://<ID>.r2.cloudflarestorage.com
     #[serde(alias = "account_id")]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "R2FILTER_ACCOUNT_ID", help_heading = help::DESTINATION)]
     pub account_id: Option<String>,
-    /// Signing region [env: R2FILTER_REGION] [default: auto]
-    #[arg(long)]
+    /// Signing region; unset: auto when there is an endpoint (R2's), else (AWS S3) AWS_REGION,
+    /// AWS_DEFAULT_REGION or the AWS profile's region
+    #[arg(long, env = "R2FILTER_REGION", help_heading = help::CONNECTION)]
     pub region: Option<String>,
-    /// Base URL objects are served from, e.g. https://assets.example.com [env: R2FILTER_PUBLIC_URL]
+    /// Base URL objects are served from, e.g. https://assets.example.com (unset with a local
+    /// store: the folder's file:// URL)
     #[serde(alias = "public_url")]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "R2FILTER_PUBLIC_URL", help_heading = help::DESTINATION)]
     pub public_url: Option<String>,
-    /// Use a local folder as the bucket: no account, no network [env: R2FILTER_LOCAL_STORE]
+    /// Use a local folder as the bucket: no account, no network
     #[serde(alias = "local_store")]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "R2FILTER_LOCAL_STORE", help_heading = help::DESTINATION)]
     pub local_store: Option<PathBuf>,
-    /// Key prefix, e.g. blog [env: R2FILTER_PREFIX]
-    #[arg(long)]
+    /// Key prefix, e.g. blog
+    #[arg(long, env = "R2FILTER_PREFIX", help_heading = help::KEYS)]
     pub prefix: Option<String>,
-    /// Key template [env: R2FILTER_KEY_TEMPLATE] [default: {year}/{month}/{hash:12}.{ext}]
+    /// Key template: {hash}, {hash:N}, {ext}, {stem}, {year}, {month}, {day} (of the first upload)
     #[serde(alias = "key_template")]
-    #[arg(long, value_name = "TEMPLATE")]
+    #[arg(long, value_name = "TEMPLATE", env = "R2FILTER_KEY_TEMPLATE", default_value = DEFAULT_KEY_TEMPLATE, help_heading = help::KEYS)]
     pub key_template: Option<String>,
-    /// Manifest file [env: R2FILTER_MANIFEST] [default: r2filter-manifest.json beside the config]
-    #[arg(long, value_name = "FILE")]
+    /// Manifest file; unset: beside the config file (relative paths in a config file are
+    /// relative to its folder)
+    #[arg(long, value_name = "FILE", env = "R2FILTER_MANIFEST", default_value = MANIFEST_FILE, help_heading = help::DESTINATION)]
     pub manifest: Option<PathBuf>,
-    /// Only files inside this folder may be published [env: R2FILTER_ROOT] [default: .]
-    #[arg(long, value_name = "DIR")]
+    /// Only files inside this folder may be published; unset: the config file's folder
+    #[arg(long, value_name = "DIR", env = "R2FILTER_ROOT", default_value = ".", help_heading = help::DOCUMENTS)]
     pub root: Option<PathBuf>,
-    /// Folder that relative paths in standard input resolve against [default: .]
+    /// Folder that relative paths in standard input resolve against
     #[serde(alias = "base_dir")]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", default_value = ".", help_heading = help::INPUT)]
     pub base_dir: Option<PathBuf>,
-    /// Folder a leading `/` resolves against [env: R2FILTER_SITE_ROOT] [default: public/ if present]
+    /// Folder a leading `/` resolves against; unset: public/ under the root if present
     #[serde(alias = "site_root")]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "R2FILTER_SITE_ROOT", help_heading = help::DOCUMENTS)]
     pub site_root: Option<PathBuf>,
     /// Another folder to look for images in (repeatable)
     #[serde(alias = "image_dirs")]
-    #[arg(long = "image-dir", value_name = "DIR")]
+    #[arg(long = "image-dir", value_name = "DIR", help_heading = help::DOCUMENTS)]
     pub image_dirs: Option<Vec<PathBuf>>,
-    /// Uploads at once [env: R2FILTER_CONCURRENCY] [default: 16]
-    #[arg(short = 'j', long, value_name = "N")]
+    /// Requests (and file reads) at once, 1-256
+    #[arg(short = 'j', long, value_name = "N", env = "R2FILTER_CONCURRENCY", default_value = DEFAULT_CONCURRENCY.to_string(), help_heading = help::CONNECTION)]
     pub concurrency: Option<usize>,
-    /// Cache-Control of new objects [default: public, max-age=31536000, immutable]
-    #[serde(alias = "cache_control")]
-    #[arg(long, value_name = "VALUE")]
-    pub cache_control: Option<String>,
-    /// Canned ACL to send (R2 does not implement it: leave unset there)
-    #[arg(long)]
-    pub acl: Option<String>,
     /// What to do with a reference to a missing file
     #[serde(alias = "on_missing")]
-    #[arg(long, value_enum, value_name = "WHAT")]
+    #[arg(long, value_enum, value_name = "WHAT", default_value = shown(OnMissing::default()), help_heading = help::DOCUMENTS)]
     pub on_missing: Option<OnMissing>,
     /// Front-matter keys whose values are images (config file only).
     #[serde(alias = "front_matter_keys")]
     #[arg(skip)]
     pub front_matter_keys: Option<Vec<String>>,
     /// MDX: more JSX props that name an image, besides src, srcSet, poster
-    /// (repeatable, or comma-separated) [env: R2FILTER_JSX_PROPS]
+    /// (repeatable, or comma-separated)
     #[serde(alias = "jsx_props")]
-    #[arg(long = "jsx-prop", value_name = "NAME", value_delimiter = ',')]
+    #[arg(long = "jsx-prop", value_name = "NAME", value_delimiter = ',', env = "R2FILTER_JSX_PROPS", help_heading = help::SITE)]
     pub jsx_props: Option<Vec<String>>,
     /// Tries per request for transient failures (default 5; config file only).
     #[serde(alias = "max_attempts")]
     #[arg(skip)]
     pub max_attempts: Option<u32>,
-    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}) [env: R2FILTER_HEXO_TAGS] [default: false]
+    /// Rewrite Hexo asset tags ({% asset_img %}, {% asset_link %}, {% asset_path %}); unset: on
+    /// for Hexo sites
     #[serde(alias = "hexo_tags")]
     #[arg(
         long,
+        env = "R2FILTER_HEXO_TAGS",
+        help_heading = help::SITE,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -129,12 +147,15 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub hexo_tags: Option<bool>,
-    /// The kind of site: nextjs, hugo, hexo, mdbook, obsidian, docusaurus, astro or commonmark [env: R2FILTER_SITE] [default: detected from the root's files]
-    #[arg(long, value_enum, value_name = "KIND")]
+    /// The kind of site, whose profile says how documents are read; unset: detected from the
+    /// root's files
+    #[arg(long, value_enum, value_name = "KIND", env = "R2FILTER_SITE", help_heading = help::SITE)]
     pub site: Option<SiteKind>,
-    /// Read $…$ and $$…$$ as math, as remark-math does [env: R2FILTER_MATH] [default: from the site's profile]
+    /// Read $…$ and $$…$$ as math, as remark-math does; unset: from the site's profile
     #[arg(
         long,
+        env = "R2FILTER_MATH",
+        help_heading = help::SITE,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -142,13 +163,16 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub math: Option<bool>,
-    /// Hugo shortcodes whose parameter is an image, NAME=PARAM,... (figure=src is on for Hugo sites) [env: R2FILTER_HUGO_SHORTCODES]
+    /// Hugo shortcodes whose parameter is an image, NAME=PARAM,...; unset: figure=src on Hugo
+    /// sites
     #[serde(alias = "hugo_shortcodes")]
-    #[arg(long, value_name = "NAME=PARAM,...", value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Shortcodes>()))]
+    #[arg(long, value_name = "NAME=PARAM,...", env = "R2FILTER_HUGO_SHORTCODES", help_heading = help::SITE, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Shortcodes>()))]
     pub hugo_shortcodes: Option<Shortcodes>,
-    /// Rewrite Obsidian's ![[…]] image embeds [env: R2FILTER_WIKILINKS] [default: on for Obsidian vaults]
+    /// Rewrite Obsidian's ![[…]] image embeds; unset: on for Obsidian vaults
     #[arg(
         long,
+        env = "R2FILTER_WIKILINKS",
+        help_heading = help::SITE,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -156,35 +180,44 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub wikilinks: Option<bool>,
-    /// Metadata to remove before publishing: location, all or none [env: R2FILTER_STRIP_METADATA] [default: location]
+    /// Cache-Control of new objects (keys never change, so a year, immutable)
+    #[serde(alias = "cache_control")]
+    #[arg(long, value_name = "VALUE", default_value = DEFAULT_CACHE_CONTROL, help_heading = help::UPLOADS)]
+    pub cache_control: Option<String>,
+    /// Canned ACL to send (R2 does not implement it: leave unset there)
+    #[arg(long, help_heading = help::UPLOADS)]
+    pub acl: Option<String>,
+    /// Metadata to remove before publishing
     #[serde(alias = "strip_metadata")]
-    #[arg(long, value_name = "WHAT")]
+    #[arg(long, value_enum, value_name = "WHAT", env = "R2FILTER_STRIP_METADATA", default_value = shown(StripMetadata::default()), help_heading = help::IMAGES)]
     pub strip_metadata: Option<StripMetadata>,
-    /// Convert JPEG and PNG to webp when that is smaller (or none) [env: R2FILTER_CONVERT]
-    #[arg(long, value_name = "FORMAT")]
+    /// Convert JPEG and PNG to this format when that is smaller
+    #[arg(long, value_enum, value_name = "FORMAT", env = "R2FILTER_CONVERT", default_value = shown(Convert::default()), help_heading = help::IMAGES)]
     pub convert: Option<Convert>,
-    /// Lossy quality of conversions and downscales, 1-100 [env: R2FILTER_QUALITY] [default: 80]
-    #[arg(long, value_name = "N")]
+    /// Lossy quality of conversions and downscales, 1-100
+    #[arg(long, value_name = "N", env = "R2FILTER_QUALITY", default_value = transform::DEFAULT_QUALITY.to_string(), help_heading = help::IMAGES)]
     pub quality: Option<u8>,
-    /// Scale down images wider than N pixels [env: R2FILTER_MAX_WIDTH]
+    /// Scale down images wider than N pixels
     #[serde(alias = "max_width")]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "R2FILTER_MAX_WIDTH", help_heading = help::IMAGES)]
     pub max_width: Option<u32>,
 
     // Rescue (issue 23): remote images on listed hosts, adopted.
     /// Download remote images on HOST and publish them like local files:
     /// i.imgur.com, *.sinaimg.cn, http://host for plain HTTP (repeatable, or
-    /// comma-separated) [env: R2FILTER_ADOPT]
-    #[arg(long = "adopt", value_name = "HOST", value_delimiter = ',')]
+    /// comma-separated)
+    #[arg(long = "adopt", value_name = "HOST", value_delimiter = ',', env = "R2FILTER_ADOPT", help_heading = help::DOCUMENTS)]
     pub adopt: Option<Vec<String>>,
-    /// Largest remote image adopted, in bytes [env: R2FILTER_ADOPT_MAX_BYTES] [default: 52428800 (50 MiB)]
+    /// Largest remote image adopted, in bytes (50 MiB)
     #[serde(alias = "adopt_max_bytes")]
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", env = "R2FILTER_ADOPT_MAX_BYTES", default_value = "52428800", help_heading = help::DOCUMENTS)]
     pub adopt_max_bytes: Option<u64>,
-    /// Allow adopting from loopback and private addresses (tests, intranets) [env: R2FILTER_ADOPT_PRIVATE] [default: false]
+    /// Allow adopting from loopback and private addresses (tests, intranets)
     #[serde(alias = "adopt_private")]
     #[arg(
         long,
+        env = "R2FILTER_ADOPT_PRIVATE",
+        help_heading = help::DOCUMENTS,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -192,13 +225,15 @@ pub struct Settings {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub adopt_private: Option<bool>,
-    /// Seconds to connect and between reads when adopting; a download gets ten times this [env: R2FILTER_ADOPT_TIMEOUT] [default: 30]
+    /// Seconds to connect and between reads when adopting; a download gets ten times this
     #[serde(alias = "adopt_timeout")]
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", env = "R2FILTER_ADOPT_TIMEOUT", default_value = "30", help_heading = help::DOCUMENTS)]
     pub adopt_timeout: Option<u64>,
-    /// A remote image that cannot be adopted fails the run (instead of being kept as written) [env: R2FILTER_STRICT] [default: false]
+    /// A remote image that cannot be adopted fails the run (instead of being kept as written)
     #[arg(
         long,
+        env = "R2FILTER_STRICT",
+        help_heading = help::DOCUMENTS,
         value_name = "BOOL",
         num_args = 0..=1,
         default_missing_value = "true",
@@ -207,52 +242,55 @@ pub struct Settings {
     )]
     pub strict: Option<bool>,
     // Media and assets (issue 24): see `MediaSettings`.
-    /// File types a plain link may publish besides images, e.g. pdf,zip (repeatable, or comma-separated) [env: R2FILTER_ASSETS]
-    #[arg(long, value_name = "EXT", value_delimiter = ',')]
+    /// File types a plain link may publish besides images, e.g. pdf,zip (repeatable, or comma-separated)
+    #[arg(long, value_name = "EXT", value_delimiter = ',', env = "R2FILTER_ASSETS", help_heading = help::DOCUMENTS)]
     pub assets: Option<Vec<String>>,
-    /// Files larger than this are sent in parts (S3 multipart upload), e.g. 64MiB [env: R2FILTER_MULTIPART_THRESHOLD] [default: 64MiB]
+    /// Files larger than this are sent in parts (S3 multipart upload), e.g. 64MiB
     #[serde(alias = "multipart_threshold")]
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", env = "R2FILTER_MULTIPART_THRESHOLD", default_value = "64MiB", help_heading = help::UPLOADS)]
     pub multipart_threshold: Option<ByteSize>,
-    /// Refuse to publish files larger than this, e.g. 500MB [env: R2FILTER_MAX_BYTES] [default: no limit]
+    /// Refuse to publish files larger than this, e.g. 500MB (default: no limit)
     #[serde(alias = "max_bytes")]
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", env = "R2FILTER_MAX_BYTES", help_heading = help::UPLOADS)]
     pub max_bytes: Option<ByteSize>,
 }
 
-/// The keys read from `R2FILTER_*` variables: `R2FILTER_` + the key in upper
-/// snake case (the contract's table; the other flags have none).
-const FROM_ENV: &[&str] = &[
-    "bucket",
-    "endpoint",
-    "account_id",
-    "region",
-    "public_url",
-    "local_store",
-    "prefix",
-    "key_template",
-    "manifest",
-    "root",
-    "site_root",
-    "concurrency",
-    "jsx_props",
-    "hexo_tags",
-    "site",
-    "math",
-    "hugo_shortcodes",
-    "wikilinks",
-    "strip_metadata",
-    "convert",
-    "quality",
-    "max_width",
-    "adopt",
-    "adopt_max_bytes",
-    "adopt_private",
-    "adopt_timeout",
-    "strict",
-    "assets",
-    "multipart_threshold",
-    "max_bytes",
+/// A value as `--help` shows it (a `default_value`).
+fn shown(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// A setting of the config file only (a field with `#[arg(skip)]`: no flag,
+/// no variable), as `--help` cannot show it: for the settings reference.
+#[derive(Debug, Clone, Copy)]
+pub struct FileOnly {
+    /// The key, as in r2filter.toml.
+    pub key: &'static str,
+    /// Which [`help`] heading it belongs with.
+    pub heading: &'static str,
+    /// What it does.
+    pub help: &'static str,
+    /// Its default, as the reference shows it.
+    pub default: fn() -> String,
+}
+
+/// Every config-file-only setting (a test checks each such field has one).
+pub const FILE_ONLY: &[FileOnly] = &[
+    FileOnly {
+        key: "front-matter-keys",
+        heading: help::SITE,
+        help: "Front-matter keys whose values are images",
+        default: || DEFAULT_FRONT_MATTER_KEYS.join(", "),
+    },
+    FileOnly {
+        key: "max-attempts",
+        heading: help::CONNECTION,
+        help: "Tries per request for transient failures (5xx, SlowDown, 429, resets, timeouts), the first included",
+        default: || DEFAULT_MAX_ATTEMPTS.to_string(),
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -288,14 +326,14 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn hint(&self) -> String {
         match self {
-            ConfigError::File { .. } => "fix the file; keys are those of the configuration table in the README".into(),
+            ConfigError::File { .. } => "fix the file; its keys are in docs/src/reference/settings.md".into(),
             ConfigError::Secret { .. } => "remove it, and provide credentials as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or an AWS profile".into(),
             ConfigError::Read { .. } => "check the path and its permissions".into(),
             ConfigError::Env { .. } => "fix or unset the variable".into(),
             ConfigError::Missing { what: "public-url" } => "set --public-url (or R2FILTER_PUBLIC_URL, or public-url in r2filter.toml), e.g. https://assets.example.com".into(),
             ConfigError::Missing { what: "bucket" } => "set --bucket (or R2FILTER_BUCKET), or use --local-store DIR to try it without an account".into(),
-            ConfigError::Missing { .. } => "see the configuration table in the README".into(),
-            ConfigError::Invalid { .. } => "see the configuration table in the README".into(),
+            ConfigError::Missing { what } => format!("see docs/src/reference/settings.md#{what}"),
+            ConfigError::Invalid { key, .. } => format!("see docs/src/reference/settings.md#{key}"),
             ConfigError::Template(_) => "placeholders are {hash}, {hash:N}, {ext}, {stem}, {year}, {month}, {day}".into(),
         }
     }
@@ -324,23 +362,39 @@ impl Settings {
         merged.try_into().expect("merged settings deserialize")
     }
 
+    /// The settings' command-line arguments as clap defines them, with
+    /// their `R2FILTER_*` variables and shown defaults: what `--help`, the
+    /// reference pages and [`Settings::from_env`] read.
+    pub fn args() -> Vec<clap::Arg> {
+        use clap::Args as _;
+        Settings::augment_args(clap::Command::new("r2filter"))
+            .get_arguments()
+            .cloned()
+            .collect()
+    }
+
+    /// A setting's argument as it is parsed: without its variable and its
+    /// shown default, so that a flag left out is unset (None) and the layers
+    /// below flags (environment, config file, the real defaults) show
+    /// through; the environment is read by [`Settings::from_env`] alone.
+    pub fn for_parsing(arg: clap::Arg) -> clap::Arg {
+        arg.env(None::<&'static str>)
+            .default_value(None::<&'static str>)
+    }
+
     /// The `R2FILTER_*` variables (read through `var`, so tests need not touch
     /// the process environment), each parsed as its flag would be.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         use clap::{Args as _, FromArgMatches as _};
-        let command = Settings::augment_args(clap::Command::new("r2filter").no_binary_name(true));
+        let command = Settings::augment_args(clap::Command::new("r2filter").no_binary_name(true))
+            .mut_args(Settings::for_parsing);
         let mut settings = Settings::default();
-        for arg in command.get_arguments() {
-            let (id, Some(long)) = (arg.get_id().as_str(), arg.get_long()) else {
+        for arg in Settings::args() {
+            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
                 continue;
             };
-            let name = format!("R2FILTER_{}", id.to_ascii_uppercase());
-            let Some(value) = FROM_ENV
-                .contains(&id)
-                .then(|| var(&name))
-                .flatten()
-                .filter(|v| !v.is_empty())
-            else {
+            let name = env.to_string_lossy().into_owned();
+            let Some(value) = var(&name).filter(|v| !v.is_empty()) else {
                 continue;
             };
             let parse = |v: &str| {
@@ -589,7 +643,7 @@ impl Settings {
     }
 
     /// The store: a local folder, or a valid bucket with its endpoint (given,
-    /// or R2's from the account id).
+    /// or R2's from the account id) and region.
     fn store(&self) -> Result<StoreConfig, ConfigError> {
         let bucket = match (&self.local_store, &self.bucket) {
             (Some(dir), _) => return Ok(StoreConfig::Local(dir.clone())),
@@ -626,9 +680,15 @@ impl Settings {
         }
         Ok(StoreConfig::S3(S3Settings {
             bucket: bucket.clone(),
+            // With an endpoint (R2, MinIO, …) `auto`; without one (AWS S3) the
+            // AWS chain's, found when the store is opened.
+            region: self
+                .region
+                .clone()
+                .filter(|r| !r.is_empty())
+                .or_else(|| endpoint.is_some().then(|| DEFAULT_REGION.into())),
             endpoint,
-            region: self.region.clone().unwrap_or_else(|| DEFAULT_REGION.into()),
-            max_attempts: self.max_attempts.unwrap_or(5),
+            max_attempts: self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
         }))
     }
 }
@@ -826,7 +886,7 @@ impl std::fmt::Display for ByteSize {
 // ---- end of media and assets ----
 
 /// A checked configuration, ready for a run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub store: StoreConfig,
     pub destination: Destination,
@@ -1022,7 +1082,7 @@ mod tests {
             s3.endpoint.as_deref(),
             Some("https://0123abcd.r2.cloudflarestorage.com")
         );
-        assert_eq!(s3.region, "auto");
+        assert_eq!(s3.region.as_deref(), Some("auto"));
         assert_eq!(c.destination.public_url, "https://assets.example.com");
         assert_eq!(c.manifest, Path::new("/w/r2filter-manifest.json"));
         assert_eq!(c.cache_control, DEFAULT_CACHE_CONTROL);
@@ -1092,6 +1152,91 @@ mod tests {
         assert!(
             Settings::from_env(|k| (k == "R2FILTER_HEXO_TAGS").then(|| "maybe".into())).is_err()
         );
+    }
+
+    /// A flag given as `--long=value`, parsed as the command line is.
+    fn flag(long: &str, value: &str) -> Settings {
+        use clap::{Args as _, FromArgMatches as _};
+        let cmd = Settings::augment_args(clap::Command::new("t").no_binary_name(true))
+            .mut_args(Settings::for_parsing);
+        let m = cmd
+            .try_get_matches_from([format!("--{long}={value}")])
+            .unwrap();
+        Settings::from_arg_matches(&m).unwrap()
+    }
+
+    #[test]
+    fn every_default_help_shows_is_the_one_an_unset_setting_gets() {
+        let (cwd, base) = (Path::new("/w"), Path::new("/w"));
+        let layer = || Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        let unset = layer().resolve(cwd, base).unwrap();
+        let mut shown = 0;
+        for arg in Settings::args() {
+            let Some(default) = arg.get_default_values().first() else {
+                continue;
+            };
+            let (long, default) = (arg.get_long().unwrap(), default.to_string_lossy());
+            let set = flag(long, &default).or(layer()).resolve(cwd, base).unwrap();
+            assert_eq!(
+                set, unset,
+                "--help shows [default: {default}] for --{long}, but leaving it unset is not the same"
+            );
+            shown += 1;
+        }
+        assert!(shown >= 8, "{shown} defaults shown");
+    }
+
+    #[test]
+    fn a_flag_left_out_is_unset_so_lower_layers_show_through() {
+        use clap::{Args as _, FromArgMatches as _};
+        let cmd = Settings::augment_args(clap::Command::new("t").no_binary_name(true))
+            .mut_args(Settings::for_parsing);
+        let none: [&str; 0] = [];
+        let m = cmd.try_get_matches_from(none).unwrap();
+        assert_eq!(Settings::from_arg_matches(&m).unwrap(), Settings::default());
+        let file = toml("concurrency = 4\nquality = 60\n", None).unwrap();
+        assert_eq!(Settings::default().or(file.clone()), file);
+    }
+
+    #[test]
+    fn region_is_auto_with_an_endpoint_and_the_chains_without() {
+        let s = |endpoint: Option<&str>, region: Option<&str>| Settings {
+            bucket: Some("blog-assets".into()),
+            public_url: Some("https://a.example".into()),
+            endpoint: endpoint.map(Into::into),
+            region: region.map(Into::into),
+            ..Default::default()
+        };
+        let region = |s: Settings| match s.resolve(Path::new("/w"), Path::new("/w")).unwrap().store
+        {
+            StoreConfig::S3(s3) => s3.region,
+            StoreConfig::Local(_) => unreachable!(),
+        };
+        assert_eq!(
+            region(s(Some("http://127.0.0.1:9000"), None)).as_deref(),
+            Some("auto")
+        );
+        assert_eq!(
+            region(s(None, None)),
+            None,
+            "AWS S3: the AWS chain's, on opening"
+        );
+        assert_eq!(
+            region(s(None, Some("eu-west-1"))).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region(s(Some("https://x.example"), Some("us-east-1"))).as_deref(),
+            Some("us-east-1")
+        );
+        let r2 = Settings {
+            account_id: Some("0123abcd".into()),
+            ..s(None, None)
+        };
+        assert_eq!(region(r2).as_deref(), Some("auto"));
     }
 
     #[test]

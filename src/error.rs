@@ -289,6 +289,11 @@ impl Error {
             Error::Config(_) | Error::Root { .. } | Error::Exists { .. } => ExitStatus::Usage,
             Error::Batch(e) if e.is_usage() => ExitStatus::Usage,
             Error::Manifest(ManifestError::OtherDestination { .. }) => ExitStatus::Usage,
+            Error::StoreOpen(e) | Error::Verify(e) | Error::Store { source: e, .. }
+                if e.is_config() =>
+            {
+                ExitStatus::Usage
+            }
             _ => ExitStatus::Failure,
         }
     }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Cli, ConfigArgs, Printer};
+use super::{Cli, ConfigArgs, Printer, help};
 use crate::error::Error;
 use crate::pipeline;
 use r2filter_text::scan::Flavor;
@@ -19,15 +19,15 @@ use r2filter_text::scan::Flavor;
 /// and in the manifest (for CI on pull requests)
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Markdown/MDX files or folders [default: one document on standard input]
-    #[arg(value_name = "PATHS")]
+    /// Markdown/MDX files or folders; none: one document on standard input
+    #[arg(value_name = "PATHS", help_heading = help::INPUT)]
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
     pub config: ConfigArgs,
 
     /// Treat standard input as MDX
-    #[arg(long)]
+    #[arg(long, help_heading = help::INPUT)]
     pub mdx: bool,
 
     /// Also ask every remote image (any host) whether it is still there

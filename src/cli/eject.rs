@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::HumanBytes;
 
-use super::{Cli, ConfigArgs, Printer};
+use super::{Cli, ConfigArgs, Printer, help};
 use crate::batch::{self, Target};
 use crate::error::Error;
 use crate::ops::eject::{self, Origin};
@@ -16,8 +16,8 @@ use crate::ops::eject::{self, Origin};
 /// their paths
 #[derive(Debug, Clone, Args)]
 pub struct EjectArgs {
-    /// Markdown/MDX files or folders, walked like --in-place [default: .]
-    #[arg(value_name = "PATH")]
+    /// Markdown/MDX files or folders, walked like --in-place; none: the current folder
+    #[arg(value_name = "PATH", help_heading = help::INPUT)]
     pub paths: Vec<PathBuf>,
 
     /// Download from the public URL (as a reader would; no credentials)

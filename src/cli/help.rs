@@ -1,6 +1,59 @@
-//! `--help` examples, one constant per entry, so each subcommand shows its own
-//! and the top-level help shows one of each. A new entry adds its constant
-//! here and a line or two to [`MAIN`].
+//! `--help`: the headings options are grouped under, which commands take the
+//! settings under each heading, and the examples, one constant per entry, so
+//! each subcommand shows its own and the top-level help shows one of each. A
+//! new entry adds its constant here and a line or two to [`MAIN`].
+//!
+//! A setting (a field of [`crate::config::Settings`]) names its heading with
+//! `help_heading = help::…`; [`TAKEN_BY`] then decides which subcommands show
+//! and accept it. `r2filter` stands for the filter and batch mode.
+
+/// Documents in and out: standard input, files, `--base-dir`.
+pub const INPUT: &str = "Input and output";
+/// Where objects go and are served from, and the manifest that remembers them.
+pub const DESTINATION: &str = "Destination";
+/// How requests reach the store: region, concurrency.
+pub const CONNECTION: &str = "Connection";
+/// How object keys are made.
+pub const KEYS: &str = "Object keys";
+/// Where the files documents name are looked for, and what a missing one does.
+pub const DOCUMENTS: &str = "Documents";
+/// What kind of site the documents come from, and the syntax read in them.
+pub const SITE: &str = "Site and syntax";
+/// Headers of new objects.
+pub const UPLOADS: &str = "Uploads";
+/// What is published of each image: metadata, format, size.
+pub const IMAGES: &str = "Images";
+/// How the run behaves: config file, plan only, offline, report, logging.
+pub const RUN: &str = "Run";
+
+/// The commands that take settings (`r2filter` is the filter and batch mode).
+pub const COMMANDS: &[&str] = &["r2filter", "check", "verify", "migrate", "eject", "orphans"];
+
+/// Which commands take the settings under each heading, in the order the
+/// headings appear in `r2filter --help`. `check` works offline (no region,
+/// no concurrency); `verify` and `orphans` read only the manifest and the
+/// bucket; `eject` reads documents but makes no keys and uploads nothing.
+pub const TAKEN_BY: &[(&str, &[&str])] = &[
+    (INPUT, &["r2filter", "check"]),
+    (DESTINATION, COMMANDS),
+    (
+        CONNECTION,
+        &["r2filter", "verify", "migrate", "eject", "orphans"],
+    ),
+    (KEYS, &["r2filter", "check", "migrate", "orphans"]),
+    (DOCUMENTS, &["r2filter", "check", "migrate", "eject"]),
+    (SITE, &["r2filter", "check", "migrate", "eject"]),
+    (UPLOADS, &["r2filter", "migrate"]),
+    (IMAGES, &["r2filter", "check", "migrate"]),
+    (RUN, COMMANDS),
+];
+
+/// Whether `command` takes the settings under `heading` (None: a heading
+/// [`TAKEN_BY`] does not list, which the tests refuse).
+pub fn takes(command: &str, heading: Option<&str>) -> Option<bool> {
+    let (_, commands) = TAKEN_BY.iter().find(|(h, _)| Some(*h) == heading)?;
+    Some(commands.contains(&command))
+}
 
 /// `r2filter --help`: one example per entry.
 pub const MAIN: &str = "\
@@ -33,6 +86,12 @@ Examples:
   # A machine-readable account of the run
   r2filter --report r2filter-report.json < post.md > out.md
 
+  # CI on pull requests: every image on disk and in the manifest, no network
+  r2filter check content/posts
+
+  # Is every object the manifest names in the bucket, as recorded?
+  r2filter verify
+
   # mdBook: print the [preprocessor.r2filter] table for book.toml
   r2filter init --mdbook >> book.toml
 
@@ -40,7 +99,10 @@ Examples:
   r2filter migrate && r2filter migrate --delete
 
   # The way back: images restored from the bucket, links to their paths
-  r2filter eject";
+  r2filter eject
+
+  # Objects under the prefix that the manifest does not name
+  r2filter orphans";
 
 /// `r2filter init --help`.
 pub const INIT: &str = "\
@@ -54,6 +116,42 @@ Examples:
   # mdBook: append the preprocessor table to book.toml
   r2filter init --mdbook >> book.toml";
 
+/// `r2filter check --help`.
+pub const CHECK: &str = "\
+Examples:
+  # CI on pull requests: every image of the posts on disk and in the manifest
+  # (no network, no credentials)
+  r2filter check content/posts
+
+  # One document on standard input
+  r2filter check < post.md
+
+  # An MDX page, with its settings from another config file
+  r2filter check --mdx --config site/r2filter.toml < app/page.mdx";
+
+/// `r2filter verify --help`.
+pub const VERIFY: &str = "\
+Examples:
+  # HEAD every object the manifest names: missing ones, wrong size, type or SHA-256
+  r2filter verify
+
+  # The bucket of another manifest, more requests at once
+  r2filter verify --manifest site/r2filter-manifest.json -j 32";
+
+/// `r2filter mdbook --help`.
+pub const MDBOOK: &str = "\
+Examples:
+  # Add the preprocessor to book.toml (mdBook then runs it on every build)
+  r2filter init --mdbook >> book.toml
+  mdbook build
+
+  # What mdBook asks first: does it support this renderer? (exit 0: yes)
+  r2filter mdbook supports html
+
+  # In book.toml, a build that must find every image in the manifest (CI
+  # without secrets): flags go before `mdbook`
+  # command = \"r2filter --offline mdbook\"";
+
 /// `r2filter migrate --help`.
 pub const MIGRATE: &str = "\
 Examples:
@@ -61,7 +159,8 @@ Examples:
   # image files that can leave the repository (nothing is deleted)
   r2filter migrate
 
-  # Delete them (git rm inside a git work tree), then commit
+  # Delete them (git rm inside a git work tree, staged together with the
+  # rewritten documents and the manifest), then commit
   r2filter migrate --delete && git commit -m \"Move images to R2\"
 
   # Only the posts

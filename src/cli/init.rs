@@ -1,10 +1,12 @@
 //! `r2filter init`: a commented `r2filter.toml` to start from, or with
 //! `--mdbook` the `[preprocessor.r2filter]` table for book.toml on stdout.
 //! Every setting is there, commented out, with what R2 wants of it; nothing is
-//! ever replaced without `--force`.
+//! ever replaced without `--force`. Inside a git work tree it also adds
+//! [`GITIGNORE_RULE`] to the `.gitignore` beside the config file (once);
+//! elsewhere, and with `--mdbook`, it says to.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -24,6 +26,12 @@ pub struct InitArgs {
     #[arg(long, conflicts_with_all = ["path", "force"])]
     pub mdbook: bool,
 }
+
+/// The `.gitignore` line for the manifest's companions, its lock file
+/// (`.lock`) and stat cache (`.cache`): never committed, unlike the
+/// manifest.
+/// (The default manifest's name and `.*`, as a test checks.)
+pub const GITIGNORE_RULE: &str = "r2filter-manifest.json.*";
 
 /// The top of `r2filter.toml`.
 const FILE_HEADER: &str = r#"# r2filter.toml: settings for r2filter, found in the current folder (or
@@ -66,8 +74,9 @@ const SETTINGS: &str = r#"#
 # Any other S3-compatible endpoint (wins over account-id).
 # endpoint = "https://s3.example.com"
 
-# Signing region. Default "auto", which R2 requires (another region gets
-# 403 SignatureDoesNotMatch).
+# Signing region. Default: "auto" when there is an endpoint (R2 requires it:
+# another region gets 403 SignatureDoesNotMatch; MinIO accepts it); for AWS S3
+# (no endpoint), AWS_REGION, AWS_DEFAULT_REGION or the AWS profile's region.
 # region = "auto"
 
 # The base URL the objects are served from. For R2, the bucket's custom domain
@@ -90,8 +99,9 @@ const SETTINGS: &str = r#"#
 
 # --- Files ---
 
-# The manifest: which images are uploaded already. Commit it, and add
-# r2filter-manifest.json.lock to .gitignore. Default: beside this file.
+# The manifest: which images are uploaded already. Commit it; its lock file
+# and stat cache stay out of git (.gitignore: r2filter-manifest.json.*).
+# Default: beside this file.
 # manifest = "r2filter-manifest.json"
 
 # Only files inside root may be published. Default: this file's folder.
@@ -225,7 +235,11 @@ pub fn mdbook_table() -> String {
 /// Runs `r2filter init`.
 pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
     if args.mdbook {
-        return printer.stdout(mdbook_table().as_bytes());
+        printer.stdout(mdbook_table().as_bytes())?;
+        printer.note(format_args!(
+            "add `{GITIGNORE_RULE}` to .gitignore: the manifest's lock file and stat cache (commit the manifest itself)"
+        ));
+        return Ok(());
     }
     let path = &args.path;
     let fail = |source| Error::Output {
@@ -255,7 +269,57 @@ pub fn run(args: &InitArgs, printer: &Printer) -> Result<(), Error> {
         "wrote {}: set bucket, public-url and account-id (or endpoint) in it",
         path.display()
     ));
+    // Beside the config file, named as the user named that.
+    let (dir, gitignore) = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => (p, p.join(".gitignore")),
+        _ => (Path::new("."), PathBuf::from(".gitignore")),
+    };
+    if !crate::ops::migrate::git::in_work_tree(dir) {
+        printer.note(format_args!(
+            "in git, add `{GITIGNORE_RULE}` to .gitignore: the manifest's lock file and stat cache (commit the manifest itself)"
+        ));
+        return Ok(());
+    }
+    if ignore_companions(&gitignore)? {
+        printer.note(format_args!(
+            "added `{GITIGNORE_RULE}` to {}: the manifest's lock file and stat cache (commit the manifest itself)",
+            gitignore.display()
+        ));
+    }
     Ok(())
+}
+
+/// Appends [`GITIGNORE_RULE`] to `gitignore` (created if need be) unless a
+/// line of it is that rule already; true when it was added.
+fn ignore_companions(gitignore: &Path) -> Result<bool, Error> {
+    let fail = |source| Error::Output {
+        path: gitignore.to_path_buf(),
+        source,
+    };
+    let text = match std::fs::read_to_string(gitignore) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(fail(e)),
+    };
+    if text.lines().any(|l| l.trim() == GITIGNORE_RULE) {
+        return Ok(false);
+    }
+    let newline = if text.is_empty() || text.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(gitignore)
+        .map_err(fail)?;
+    file.write_all(
+        format!("{newline}# r2filter: the manifest's lock file and stat cache\n{GITIGNORE_RULE}\n")
+            .as_bytes(),
+    )
+    .map_err(fail)?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -298,6 +362,15 @@ mod tests {
         let all = Settings::from_toml(&on, Path::new("r2filter.toml"), None).unwrap();
         assert_every_key(&all);
         assert_eq!(all.region.as_deref(), Some("auto"));
+    }
+
+    #[test]
+    fn the_gitignore_rule_covers_the_manifests_lock_and_cache() {
+        assert_eq!(
+            GITIGNORE_RULE,
+            format!("{}.*", crate::config::MANIFEST_FILE)
+        );
+        assert!(config_template().contains(GITIGNORE_RULE));
     }
 
     #[test]

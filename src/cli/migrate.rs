@@ -1,18 +1,20 @@
 //! `r2filter migrate [PATH...] [--delete]`: rewrite the documents in place
 //! (as `--in-place`), then print which image files can leave the repository
 //! ([`crate::ops::migrate::plan`]); with `--delete`, delete them (`git rm` in a
-//! git work tree).
+//! git work tree, with the documents and the manifest staged beside the
+//! deletions, so that `git commit` records a consistent tree).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::HumanBytes;
 
-use super::{Cli, ConfigArgs, Printer};
+use super::{Cli, ConfigArgs, Printer, help};
 use crate::batch::{self, Target};
 use crate::config::Config;
 use crate::document::Document;
 use crate::error::Error;
+use crate::ops::migrate::git::Staged;
 use crate::ops::migrate::{self, Plan};
 use crate::pipeline;
 
@@ -20,11 +22,12 @@ use crate::pipeline;
 /// images they no longer need
 #[derive(Debug, Clone, Args)]
 pub struct MigrateArgs {
-    /// Markdown/MDX files or folders, walked like --in-place [default: .]
-    #[arg(value_name = "PATH")]
+    /// Markdown/MDX files or folders, walked like --in-place; none: the current folder
+    #[arg(value_name = "PATH", help_heading = help::INPUT)]
     pub paths: Vec<PathBuf>,
 
-    /// Delete the files the plan lists (git rm inside a git work tree)
+    /// Delete the files the plan lists (git rm inside a git work tree, the
+    /// rewritten documents and the manifest staged with it: ready to commit)
     #[arg(long)]
     pub delete: bool,
 
@@ -56,15 +59,16 @@ pub fn run(cli: &Cli, args: &MigrateArgs, printer: &Printer) -> Result<(), Error
         .map(|(doc, text)| Document { text, ..doc })
         .collect();
     let plan = migrate::plan(&cfg, &rewritten)?;
-    let git = if args.delete && !plan.delete.is_empty() {
-        Some(migrate::delete(&cfg, &plan)?)
+    let deleted = if args.delete {
+        let documents: Vec<PathBuf> = inputs.iter().map(|i| cwd.join(&i.path)).collect();
+        Some(migrate::delete(&cfg, &plan, &documents)?)
     } else {
         None
     };
     printer.stdout(plan_text(&plan, args.delete).as_bytes())?;
     printer.say(format_args!(
         "r2filter migrate: {}",
-        closing(&plan, git, &cfg, &cwd)
+        closing(&plan, deleted, &cfg, &cwd)
     ));
     Ok(())
 }
@@ -106,22 +110,34 @@ fn plan_text(plan: &Plan, deleted: bool) -> String {
 }
 
 /// The summary: what was (or can be) deleted, and what to do next.
-fn closing(plan: &Plan, git: Option<bool>, cfg: &Config, cwd: &Path) -> String {
+fn closing(plan: &Plan, deleted: Option<Option<Staged>>, cfg: &Config, cwd: &Path) -> String {
     let n = plan.delete.len();
     let files = format!("{n} file{}", if n == 1 { "" } else { "s" });
     let bytes = plan.bytes();
     let size = format!("{} ({bytes} bytes)", HumanBytes(bytes));
     let kept = plan.kept.len();
-    match git {
-        Some(true) => format!(
-            "deleted {files} with git rm, {size} freed; {kept} kept. Commit to finish: git add {} && git commit -am \"Move images to the bucket\"",
-            cfg.manifest
-                .strip_prefix(cwd)
-                .unwrap_or(&cfg.manifest)
-                .display()
-        ),
-        Some(false) => format!("deleted {files}, {size} freed; {kept} kept"),
-        None if n == 0 => format!("no file to delete; {kept} kept"),
+    let manifest = cfg.manifest.strip_prefix(cwd).unwrap_or(&cfg.manifest);
+    match deleted {
+        Some(Some(staged)) => {
+            let done = if n == 0 {
+                "no file to delete".to_string()
+            } else {
+                format!("deleted {files} with git rm, {size} freed")
+            };
+            let with = if staged.manifest {
+                format!("the documents and {}", manifest.display())
+            } else {
+                format!(
+                    "the documents ({} is outside the repository or ignored: add it yourself)",
+                    manifest.display()
+                )
+            };
+            format!(
+                "{done}; {kept} kept; staged with {with}. Commit to finish: git commit -m \"Move images to the bucket\""
+            )
+        }
+        Some(None) | None if n == 0 => format!("no file to delete; {kept} kept"),
+        Some(None) => format!("deleted {files}, {size} freed; {kept} kept"),
         None => format!(
             "{files} can be deleted, {size}; {kept} kept. Nothing was deleted: run again with --delete"
         ),

@@ -15,6 +15,8 @@ pub mod migrate;
 pub mod orphans;
 pub mod output;
 pub mod progress;
+#[doc(hidden)]
+pub mod reference;
 pub mod report;
 pub mod verify;
 
@@ -42,47 +44,171 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    #[command(flatten)]
-    pub config: ConfigArgs,
-
     /// Markdown/MDX files or folders (walked for .md, .mdx, .markdown, honouring
     /// .gitignore); needs --in-place or --out-dir. None: standard input
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", help_heading = help::INPUT)]
     pub paths: Vec<PathBuf>,
 
     /// Rewrite each file given in PATH... in place (atomically)
-    #[arg(long, conflicts_with = "out_dir", requires = "paths")]
+    #[arg(long, conflicts_with = "out_dir", requires = "paths", help_heading = help::INPUT)]
     pub in_place: bool,
 
     /// Write the rewritten files under DIR, same layout as in each PATH folder
-    #[arg(long, value_name = "DIR", requires = "paths")]
+    #[arg(long, value_name = "DIR", requires = "paths", help_heading = help::INPUT)]
     pub out_dir: Option<PathBuf>,
 
     /// Treat standard input as MDX (JSX string props are rewritten too)
-    #[arg(long)]
+    #[arg(long, help_heading = help::INPUT)]
     pub mdx: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Print the plan (location, action, image, key, URL) on stdout instead of
     /// the document; upload nothing, write nothing, send no request
-    #[arg(long)]
+    #[arg(long, help_heading = help::RUN)]
     pub dry_run: bool,
 
     /// Use the manifest only; fail on any image not in it (no network)
-    #[arg(long)]
+    #[arg(long, help_heading = help::RUN)]
     pub offline: bool,
 
     /// Write a JSON account of the run to FILE: every reference with its status
     /// and URL, the totals, and on failure the errors
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = help::RUN)]
     pub report: Option<PathBuf>,
 
     /// Print nothing on stderr but errors (no progress bar, no summary)
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = help::RUN)]
     pub quiet: bool,
 
     /// More logging on stderr (-v, -vv); RUST_LOG overrides
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = help::RUN)]
     pub verbose: u8,
+}
+
+/// The command line as `--help` and the reference pages show it: each
+/// setting with its `[env: …]` and `[default: …]` (variable values never
+/// shown), and each subcommand with only the settings it takes
+/// ([`help::TAKEN_BY`]); the others are hidden there, and refused by
+/// [`parse_from`].
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command().mut_args(|a| a.hide_env_values(true));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| {
+            sub.mut_args(|a| {
+                let a = a.hide_env_values(true);
+                if untaken(name, &a) { a.hide(true) } else { a }
+            })
+        })
+    })
+}
+
+/// Whether `arg` is a setting that `command` does not take.
+fn untaken(command: &str, arg: &clap::Arg) -> bool {
+    is_setting(arg) && help::takes(command, arg.get_help_heading()) == Some(false)
+}
+
+pub(crate) fn is_setting(arg: &clap::Arg) -> bool {
+    static IDS: std::sync::OnceLock<Vec<clap::Id>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        Settings::args()
+            .iter()
+            .map(|a| a.get_id().clone())
+            .collect()
+    })
+    .contains(arg.get_id())
+}
+
+/// The command line as it is parsed: settings have no variable and no
+/// default there ([`Settings::for_parsing`]), so each layer below the flags
+/// shows through; the help it would print comes from [`command`].
+fn for_parsing(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.mut_args(|a| {
+        if is_setting(&a) {
+            Settings::for_parsing(a)
+        } else {
+            a.env(None::<&'static str>)
+        }
+    });
+    cmd.mut_subcommands(for_parsing)
+}
+
+/// Parses the process's arguments (see [`parse_from`]).
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os())
+}
+
+/// Parses `args` into a [`Cli`], or exits as clap does: help and version on
+/// stdout, usage errors (exit 2) on stderr, a setting given to a
+/// subcommand that does not take it among them.
+pub fn parse_from(args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>) -> Cli {
+    use clap::FromArgMatches;
+    use clap::error::ErrorKind;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let matches = match for_parsing(command()).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            // The same help, with each setting's variable and default.
+            match command().try_get_matches_from(&args) {
+                Err(shown) => shown.exit(),
+                Ok(_) => e.exit(),
+            }
+        }
+        Err(e) => e.exit(),
+    };
+    refuse_untaken(&matches);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// A setting given after a subcommand that does not take it is a usage
+/// error, not silently ignored (before the subcommand, every setting is
+/// accepted: it is the filter's).
+fn refuse_untaken(matches: &clap::ArgMatches) {
+    let Some((name, sub)) = matches.subcommand() else {
+        return;
+    };
+    // Only ids the subcommand has (and were matched) may be asked about.
+    let given = sub.ids().find_map(|id| {
+        Settings::args().into_iter().find(|a| {
+            a.get_id() == id
+                && untaken(name, a)
+                && sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+        })
+    });
+    if let Some(arg) = given {
+        let takers: Vec<&str> = help::TAKEN_BY
+            .iter()
+            .find(|(h, _)| Some(*h) == arg.get_help_heading())
+            .map(|(_, c)| c.to_vec())
+            .unwrap_or_default();
+        let mut cmd = command();
+        cmd.build();
+        let sub = cmd
+            .find_subcommand_mut(name)
+            .expect("a subcommand that was parsed");
+        sub.error(
+            clap::error::ErrorKind::UnknownArgument,
+            format!(
+                "`r2filter {name}` does not use --{}; it is a setting of {} (`r2filter` being the filter itself)",
+                arg.get_long().unwrap_or_default(),
+                takers.join(", ")
+            ),
+        )
+        .exit()
+    }
 }
 
 /// The subcommands.
@@ -92,10 +218,13 @@ pub enum Command {
     #[command(after_help = help::INIT)]
     Init(init::InitArgs),
     /// Run as an mdBook preprocessor (`command = "r2filter mdbook"` in book.toml)
+    #[command(after_help = help::MDBOOK)]
     Mdbook(mdbook::MdbookArgs),
     /// Check, offline, that every local image is on disk and in the manifest (CI lint)
+    #[command(after_help = help::CHECK)]
     Check(check::CheckArgs),
     /// Ask the bucket about every object in the manifest (HEAD each)
+    #[command(after_help = help::VERIFY)]
     Verify(verify::VerifyArgs),
     /// Rewrite documents in place, then list (with --delete, delete) the
     /// local images nothing needs any more
@@ -139,8 +268,8 @@ pub struct ConfigArgs {
     #[command(flatten)]
     pub settings: Settings,
 
-    /// Config file [default: ./r2filter.toml when present] [env: R2FILTER_CONFIG]
-    #[arg(long, value_name = "FILE")]
+    /// Config file; unset: ./r2filter.toml when present
+    #[arg(long, value_name = "FILE", env = "R2FILTER_CONFIG", help_heading = help::RUN)]
     pub config: Option<PathBuf>,
 }
 

@@ -35,7 +35,9 @@ use crate::progress::Progress;
 pub struct S3Settings {
     pub bucket: String,
     pub endpoint: Option<String>,
-    pub region: String,
+    /// The region requests are signed for; None: the AWS chain's
+    /// (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile), found on opening.
+    pub region: Option<String>,
     /// Tries per request (first try included) for transient failures.
     pub max_attempts: u32,
 }
@@ -145,11 +147,22 @@ pub enum StoreError {
     NoS3Client,
     #[error("{url}: HTTP {status}")]
     Http { url: String, status: u16 },
+    /// AWS S3 (no endpoint) and no region anywhere.
+    #[error(
+        "no region to sign requests for AWS S3 with (no endpoint is set, and AWS_REGION, AWS_DEFAULT_REGION and the AWS profile name none)"
+    )]
+    NoRegion,
     #[error("key {key:?} is not a plain path below the store folder")]
     BadKey { key: String },
 }
 
 impl StoreError {
+    /// A configuration problem, found only when the store was opened:
+    /// nothing was tried (exit 2).
+    pub fn is_config(&self) -> bool {
+        matches!(self, StoreError::NoRegion)
+    }
+
     /// What the person should do, with the R2 pitfalls spelled out.
     pub fn hint(&self) -> String {
         match self {
@@ -161,7 +174,7 @@ impl StoreError {
                 (Some("AccessDenied"), _) | (_, 403) => "check the credentials and that the token may write this bucket (R2: Object Read & Write, scoped to the bucket); for R2 the region must be `auto`".into(),
                 (Some("XAmzContentSHA256Mismatch" | "BadDigest"), _) => "the body did not match its hash: the file changed during the run, or it was corrupted on the way; run again".into(),
                 (_, 501) if *acl => "R2 does not implement x-amz-acl: remove `acl` from the configuration (make the bucket public with a custom domain instead)".into(),
-                (_, 501) => "the store does not implement this request; see the FAQ in the README".into(),
+                (_, 501) => "the store does not implement this request; see docs/src/faq.md#r2-answers-501-notimplemented".into(),
                 (_, s) if s >= 500 || s == 429 => "the store kept failing after retries: try again later, or lower --concurrency".into(),
                 _ => "see the store's message above".into(),
             },
@@ -174,6 +187,7 @@ impl StoreError {
             StoreError::NoS3Client => "run the `r2filter` program (or build with the `s3` feature), which does".into(),
             StoreError::Http { status: 404, .. } => "the public URL does not serve this object: check `public-url`, or download from the bucket (leave out --from-public-url)".into(),
             StoreError::Http { .. } => "the public URL did not serve the object: try again, or download from the bucket (leave out --from-public-url)".into(),
+            StoreError::NoRegion => "set the bucket's region: --region (or R2FILTER_REGION, or region in r2filter.toml), or AWS_REGION; for R2, MinIO or another store give its endpoint (or account-id) instead: see docs/src/guides/s3-stores.md#aws-s3".into(),
             StoreError::BadKey { .. } => "the manifest names a key that leaves the store folder: fix or remove that entry".into(),
         }
     }

@@ -31,7 +31,7 @@ impl Net {
     /// The S3 client for `settings`, from the AWS chain (no request yet).
     pub(super) fn s3(settings: &S3Settings) -> Result<Net, StoreError> {
         let runtime = runtime()?;
-        let remote = Remote::Bucket(runtime.block_on(S3Store::new(settings)));
+        let remote = Remote::Bucket(runtime.block_on(S3Store::new(settings))?);
         Ok(Net { runtime, remote })
     }
 

@@ -40,6 +40,20 @@ use super::{
 /// bytes" from "another file under the same shortened key".
 const SHA256_META: &str = "sha256";
 
+/// The region the AWS tools would use for AWS S3: `AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`, then the profile's (`AWS_PROFILE`, or `default`, in
+/// `~/.aws/config`). Not the instance metadata service: a machine off EC2
+/// would wait on it before the error, and on EC2 AWS_REGION is one line.
+async fn chain_region() -> Option<Region> {
+    use aws_config::meta::region::RegionProviderChain;
+    RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+    .region()
+    .await
+}
+
 /// One object to upload.
 #[derive(Debug, Clone)]
 pub struct PutRequest<'a> {
@@ -101,9 +115,12 @@ pub struct S3Store {
 
 impl S3Store {
     /// Builds the client from the standard AWS chain (no network yet).
-    pub async fn new(settings: &S3Settings) -> S3Store {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()));
+    pub async fn new(settings: &S3Settings) -> Result<S3Store, StoreError> {
+        let region = match &settings.region {
+            Some(region) => Region::new(region.clone()),
+            None => chain_region().await.ok_or(StoreError::NoRegion)?,
+        };
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
         if let Some(endpoint) = &settings.endpoint {
             loader = loader.endpoint_url(endpoint);
         }
@@ -128,12 +145,12 @@ impl S3Store {
                     .build(),
             )
             .build();
-        S3Store {
+        Ok(S3Store {
             client: Client::from_conf(config),
             bucket: settings.bucket.clone(),
             endpoint: settings.endpoint.clone().unwrap_or_else(|| "AWS S3".into()),
             conditional: Arc::new(AtomicBool::new(true)),
-        }
+        })
     }
 
     pub(super) async fn existing(

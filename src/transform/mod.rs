@@ -38,10 +38,20 @@ use image::ImageFormat;
 use crate::object::ImageType;
 
 /// Which metadata leaves an image before it is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum StripMetadata {
-    /// GPS and XMP/IPTC location fields, in place (the default).
+    /// GPS and XMP/IPTC location fields, edited out in place.
     #[default]
     Location,
     /// EXIF, XMP, IPTC and comments; the ICC profile and Orientation stay.
@@ -75,12 +85,23 @@ impl std::fmt::Display for StripMetadata {
 }
 
 /// A format to convert to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Convert {
-    /// Keep each image's format (the default).
+    /// Keep each image's format.
     #[default]
     None,
+    /// WebP: lossy at `quality` for JPEG, lossless for PNG with transparency.
     Webp,
 }
 

@@ -441,14 +441,9 @@ fn the_actions_guide_shows_the_workflow_ci_lints() {
 /// any more fails too, so the list stays the hints' own. Hints that name a
 /// page by its path (`docs/src/reference/settings.md#…`) need no entry: every
 /// such path is checked against the built book.
-const HINT_PLACES: &[(&str, &str, &str)] = &[
-    (
-        "the configuration table in the README",
-        "README.md",
-        "## Configuration",
-    ),
-    ("the FAQ in the README", "README.md", "## FAQ"),
-];
+/// Hints name book pages by path now; this list is for a hint that
+/// names a place in words, which should stay rare.
+const HINT_PLACES: &[(&str, &str, &str)] = &[];
 
 /// The `.rs` files of the program (src/, and crates/ once there is one).
 fn program_sources() -> Vec<(PathBuf, String)> {
@@ -682,5 +677,39 @@ fn assert_rewritten(stdout: &str, public: &str) {
         .collect();
     for local in ["](images/", "](<images/", "src=\"images/", "]: images/"] {
         assert!(!text.contains(local), "{local} left in:\n{stdout}");
+    }
+}
+
+/// The settings and commands reference pages are the code's: between their
+/// markers, exactly what `r2filter::cli::reference` makes from the
+/// settings' and commands' own definitions (clap's arguments, their
+/// variables and defaults, serde's keys, the headings each command takes).
+/// `SNAPSHOTS=overwrite` rewrites them.
+#[test]
+fn the_settings_and_commands_pages_are_generated_from_the_code() {
+    use r2filter::cli::reference;
+    for (page, generated) in [
+        ("docs/src/reference/settings.md", reference::settings_page()),
+        ("docs/src/reference/commands.md", reference::commands_page()),
+    ] {
+        let path = repo().join(page);
+        let committed = std::fs::read_to_string(&path).unwrap();
+        let expected = reference::splice(&committed, &generated).unwrap_or_else(|| {
+            panic!(
+                "{page} has no generated part: put these two lines where it goes\n{}\n{}",
+                reference::BEGIN,
+                reference::END
+            )
+        });
+        // snapbox reads `[..]` and a line `...` in a snapshot as wildcards.
+        assert!(
+            !generated.contains("[..]") && !generated.lines().any(|l| l.trim() == "..."),
+            "{page}: the generated text holds a snapshot wildcard"
+        );
+        snapbox::Assert::new()
+            .action_env(SNAPSHOTS_ENV)
+            .normalize_paths(false)
+            .redact_with(snapbox::Redactions::new())
+            .eq(expected, snapbox::Data::read_from(&path, None));
     }
 }

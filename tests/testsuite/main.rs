@@ -37,6 +37,7 @@ mod npm;
 mod obsidian;
 mod orphans;
 mod privacy;
+mod region;
 mod release;
 mod scanner;
 mod sites;

@@ -180,19 +180,42 @@ fn migrate_delete_commit_then_eject_gives_the_tree_back() {
             .count(),
         46
     );
+    // A commit-ready index: the 46 deletions, the 10 rewritten posts and the
+    // new manifest staged together; nothing left unstaged or untracked.
     let staged = git(&site.root, &["status", "--porcelain"]);
-    assert_eq!(
-        staged.lines().filter(|l| l.starts_with("D  ")).count(),
-        46,
-        "{staged}"
-    );
+    eprintln!("git status --porcelain after migrate --delete:\n{staged}");
+    let count = |prefix: &str| staged.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("D  "), 46, "{staged}");
+    assert_eq!(count("M  posts/"), 10, "{staged}");
+    assert_eq!(count("A  r2filter-manifest.json"), 1, "{staged}");
+    assert_eq!(staged.lines().count(), 57, "{staged}");
     assert_eq!(
         out.stderr.lines().last().unwrap(),
         format!(
-            "r2filter migrate: deleted 46 files with git rm, {freed_text} freed; 3 kept. Commit to finish: git add r2filter-manifest.json && git commit -am \"Move images to the bucket\""
+            "r2filter migrate: deleted 46 files with git rm, {freed_text} freed; 3 kept; staged with the documents and r2filter-manifest.json. Commit to finish: git commit -m \"Move images to the bucket\""
         )
     );
-    git_commit_all(&site.root, "Move images to the bucket");
+    // The commit `r2filter migrate --help` shows: no `git add`, no `-a`.
+    git(&site.root, &["commit", "-q", "-m", "Move images to R2"]);
+    assert_eq!(git(&site.root, &["status", "--porcelain"]), "");
+    let committed = git(&site.root, &["show", "--stat", "--format=", "HEAD"]);
+    eprintln!("git show --stat HEAD:\n{committed}");
+    assert!(committed.contains("57 files changed"), "{committed}");
+
+    // The commit is a consistent tree: a clone of it links no deleted file,
+    // and its manifest knows every object (`check` is offline).
+    let clone = tempfile::tempdir().unwrap();
+    let clone_root = clone.path().join("site");
+    git(
+        clone.path(),
+        &["clone", "-q", &site.root.display().to_string(), "site"],
+    );
+    let out = Run::new(R2FILTER, &clone_root)
+        .endpoint(&s3.endpoint)
+        .args(["check", "posts"])
+        .run();
+    out.success();
+    assert!(out.stderr.contains("all on disk and in"), "{}", out.stderr);
 
     // The checkout keeps only the images something else still names (and
     // the one nothing ever named); history still holds the rest.
@@ -338,6 +361,43 @@ fn a_file_git_has_changes_for_is_not_dropped() {
         "{err}"
     );
     assert!(site.path("posts/img/a.png").exists());
+}
+
+/// What `migrate --delete` does not stage: a document git does not track
+/// (the person adds it), and a manifest `.gitignore` covers (the closing
+/// line says so); what it stages is the deletion and the tracked document.
+#[test]
+fn an_untracked_post_and_an_ignored_manifest_are_left_to_the_person() {
+    if tool("git", "apt-get install git").is_none() {
+        return;
+    }
+    let s3 = S3Server::start();
+    let site = Site::new();
+    site.write("posts/img/a.png", photo(1));
+    site.write("posts/a.md", "![a](img/a.png)\n");
+    site.write(".gitignore", "r2filter-manifest.json*\n");
+    git_init(&site.root);
+    git_commit_all(&site.root, "one post");
+    site.write("posts/b.md", "A draft: ![a](img/a.png)\n");
+    let out = site
+        .r2filter()
+        .against(&s3)
+        .args(["migrate", "--delete"])
+        .run();
+    out.success();
+    assert_eq!(
+        out.stderr.lines().last().unwrap(),
+        format!(
+            "r2filter migrate: deleted 1 file with git rm, {} ({} bytes) freed; 0 kept; staged with the documents (r2filter-manifest.json is outside the repository or ignored: add it yourself). Commit to finish: git commit -m \"Move images to the bucket\"",
+            indicatif::HumanBytes(photo(1).len() as u64),
+            photo(1).len()
+        )
+    );
+    assert_eq!(
+        git(&site.root, &["status", "--porcelain"]),
+        "M  posts/a.md\nD  posts/img/a.png\n?? posts/b.md\n"
+    );
+    assert!(site.read("posts/b.md").contains(PUBLIC_URL));
 }
 
 #[test]

@@ -496,8 +496,10 @@ fn init_writes_a_commented_config_and_never_overwrites_it() {
     assert_eq!(out.success(), "");
     out.stderr_eq(str![[r#"
 r2filter: wrote r2filter.toml: set bucket, public-url and account-id (or endpoint) in it
+r2filter: in git, add `r2filter-manifest.json.*` to .gitignore: the manifest's lock file and stat cache (commit the manifest itself)
 
 "#]]);
+    assert!(!site.path(".gitignore").exists(), "not a git work tree");
     let written = site.read("r2filter.toml");
     assert!(
         written.contains("\n# bucket = \"blog-assets\"\n"),
@@ -529,6 +531,57 @@ error: r2filter.toml already exists; nothing was written
 }
 
 #[test]
+fn init_in_git_ignores_the_manifests_lock_and_cache_once() {
+    if tool("git", "apt-get install git").is_none() {
+        return;
+    }
+    let site = Site::new();
+    git_init(&site.root);
+    site.write(".gitignore", "node_modules");
+    let out = site.r2filter().arg("init").run();
+    out.success();
+    out.stderr_eq(str![[r#"
+r2filter: wrote r2filter.toml: set bucket, public-url and account-id (or endpoint) in it
+r2filter: added `r2filter-manifest.json.*` to .gitignore: the manifest's lock file and stat cache (commit the manifest itself)
+
+"#]]);
+    let ignore = "node_modules\n# r2filter: the manifest's lock file and stat cache\nr2filter-manifest.json.*\n";
+    assert_eq!(site.read(".gitignore"), ignore);
+    // Git ignores the companions, not the manifest.
+    for (file, ignored) in [
+        ("r2filter-manifest.json.lock", true),
+        ("r2filter-manifest.json.cache", true),
+        ("r2filter-manifest.json", false),
+    ] {
+        site.write(file, "{}");
+        let status = std::process::Command::new("git")
+            .args(["check-ignore", "-q", file])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .current_dir(&site.root)
+            .status()
+            .unwrap();
+        assert_eq!(status.success(), ignored, "{file}");
+    }
+    // Once: a second init adds nothing.
+    let out = site.r2filter().args(["init", "--force"]).run();
+    out.success();
+    assert!(!out.stderr.contains(".gitignore"), "{}", out.stderr);
+    assert_eq!(site.read(".gitignore"), ignore);
+
+    // In a subfolder: the .gitignore beside the config file.
+    std::fs::create_dir(site.path("site")).unwrap();
+    site.r2filter()
+        .args(["init", "site/r2filter.toml"])
+        .run()
+        .success();
+    assert!(
+        site.read("site/.gitignore")
+            .ends_with("\nr2filter-manifest.json.*\n")
+    );
+}
+
+#[test]
 fn the_written_config_works_once_filled_in() {
     let site = Site::new();
     let bytes = site.image("img/a.png", 1);
@@ -555,6 +608,12 @@ fn init_mdbook_prints_the_table_and_writes_nothing() {
     let out = site.r2filter().args(["init", "--mdbook"]).run();
     let table = out.success();
     assert!(table.starts_with("\n[preprocessor.r2filter]\n"), "{table}");
+    assert!(
+        out.stderr
+            .contains("add `r2filter-manifest.json.*` to .gitignore"),
+        "{}",
+        out.stderr
+    );
     assert!(table.contains("\nafter = [\"links\"]\n"), "{table}");
     assert_eq!(std::fs::read_dir(&site.root).unwrap().count(), 0);
     let out = site.r2filter().args(["init", "--mdbook", "--force"]).run();
@@ -647,4 +706,197 @@ fn help_shows_examples_for_each_entry() {
         out.success()
             .contains("r2filter init site/r2filter.toml --force")
     );
+    // Every subcommand has examples of its own.
+    for (command, example) in [
+        ("init", "r2filter init --mdbook >> book.toml"),
+        ("mdbook", "r2filter mdbook supports html"),
+        ("check", "r2filter check content/posts"),
+        (
+            "verify",
+            "r2filter verify --manifest site/r2filter-manifest.json -j 32",
+        ),
+        (
+            "migrate",
+            "r2filter migrate --delete && git commit -m \"Move images to R2\"",
+        ),
+        ("eject", "r2filter eject --from-public-url content/posts"),
+        ("orphans", "r2filter orphans --delete --min-age 30"),
+    ] {
+        let out = site.r2filter().args([command, "--help"]).run();
+        let help = out.success();
+        assert!(help.contains("\nExamples:\n"), "{command}:\n{help}");
+        assert!(help.contains(example), "{command}: {example:?} in\n{help}");
+    }
+}
+
+/// The text of `--help`'s section `heading` (up to the next blank line
+/// followed by an unindented line).
+fn section<'a>(help: &'a str, heading: &str) -> Option<&'a str> {
+    let start = help.find(&format!("\n{heading}:\n"))? + heading.len() + 3;
+    let rest = &help[start..];
+    let end = rest
+        .match_indices("\n\n")
+        .map(|(i, _)| i)
+        .find(|&i| rest[i + 2..].starts_with(|c: char| !c.is_whitespace()))
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+#[test]
+fn help_groups_the_options_and_each_subcommand_shows_what_it_takes() {
+    let site = Site::new();
+    // Variables are named, their values never shown.
+    let help = |args: &[&str]| {
+        let out = site
+            .r2filter()
+            .args(args)
+            .env("R2FILTER_BUCKET", "a-bucket-of-mine")
+            // An invalid variable does not stand in the way of help.
+            .env("R2FILTER_CONCURRENCY", "many")
+            .run();
+        let text = out.success().to_string();
+        assert!(!text.contains("a-bucket-of-mine"), "{text}");
+        text
+    };
+    let main = help(&["--help"]);
+    let headings = [
+        "Input and output",
+        "Destination",
+        "Connection",
+        "Object keys",
+        "Documents",
+        "Site and syntax",
+        "Uploads",
+        "Images",
+        "Run",
+    ];
+    let at: Vec<usize> = headings
+        .iter()
+        .map(|h| {
+            main.find(&format!("\n{h}:\n"))
+                .unwrap_or_else(|| panic!("{h}:\n{main}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "heading order {at:?}");
+    let input = section(&main, "Input and output").unwrap();
+    assert!(
+        input.contains("--in-place") && input.contains("--base-dir"),
+        "{input}"
+    );
+    let run = section(&main, "Run").unwrap();
+    assert!(
+        run.contains("--dry-run") && run.contains("--config"),
+        "{run}"
+    );
+    let destination = section(&main, "Destination").unwrap();
+    assert!(destination.contains("--bucket <NAME>"), "{destination}");
+    assert!(
+        destination.contains("[env: R2FILTER_BUCKET]"),
+        "{destination}"
+    );
+    let connection = section(&main, "Connection").unwrap();
+    assert!(connection.contains("[default: 16]"), "{connection}");
+
+    let verify = help(&["verify", "--help"]);
+    for shown in ["Destination", "Connection", "Run"] {
+        assert!(section(&verify, shown).is_some(), "{shown} in\n{verify}");
+    }
+    for hidden in [
+        "--quality",
+        "--strip-metadata",
+        "--key-template",
+        "--root",
+        "--acl",
+        "--in-place",
+        "--base-dir",
+    ] {
+        assert!(!verify.contains(hidden), "{hidden} in\n{verify}");
+    }
+    let check = help(&["check", "--help"]);
+    for hidden in ["--region", "--concurrency", "--acl", "--cache-control"] {
+        assert!(!check.contains(hidden), "{hidden} in\n{check}");
+    }
+    assert!(
+        check.contains("--strip-metadata") && check.contains("--mdx"),
+        "{check}"
+    );
+    let orphans = help(&["orphans", "--help"]);
+    assert!(
+        orphans.contains("--prefix") && !orphans.contains("--site-root"),
+        "{orphans}"
+    );
+    let eject = help(&["eject", "--help"]);
+    assert!(
+        eject.contains("--site-root") && !eject.contains("--prefix"),
+        "{eject}"
+    );
+}
+
+#[test]
+fn a_setting_given_to_a_subcommand_that_does_not_use_it_is_refused() {
+    let site = Site::new();
+    let out = site
+        .r2filter()
+        .args(["verify", "--local-store", "bucket", "--quality", "50"])
+        .run();
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: `r2filter verify` does not use --quality; it is a setting of r2filter, check, migrate (`r2filter` being the filter itself)
+
+Usage: r2filter verify [OPTIONS]
+
+For more information, try '--help'.
+
+"#]]);
+    // Before the subcommand every setting is accepted (they are the filter's).
+    let out = site
+        .r2filter()
+        .args(["--quality", "50", "--local-store", "bucket", "verify"])
+        .run();
+    assert_ne!(out.code, Some(2), "{}", out.stderr);
+}
+
+#[test]
+fn flags_then_variables_then_the_config_file_with_clap_showing_the_variables() {
+    let site = Site::new();
+    let bytes = site.image("img/a.png", 1);
+    site.write(
+        "r2filter.toml",
+        "local-store = \"bucket\"\npublic-url = \"https://file.example\"\nprefix = \"from-file\"\nkey-template = \"{hash}.{ext}\"\n",
+    );
+    let run = |args: &[&str]| {
+        let out = site
+            .r2filter()
+            .args(args)
+            .env("R2FILTER_PUBLIC_URL", "https://env.example")
+            .stdin("![a](img/a.png)\n")
+            .run();
+        out.success().to_string()
+    };
+    let key = format!("{}.png", sha256_hex(&bytes));
+    assert_eq!(
+        run(&["--manifest", "env.json"]),
+        format!("![a](https://env.example/from-file/{key})\n")
+    );
+    assert_eq!(
+        run(&[
+            "--manifest",
+            "flag.json",
+            "--public-url",
+            "https://flag.example"
+        ]),
+        format!("![a](https://flag.example/from-file/{key})\n")
+    );
+    // A variable clap would read is parsed by r2filter, with its own error.
+    let out = site
+        .r2filter()
+        .env("R2FILTER_CONCURRENCY", "many")
+        .stdin("x\n")
+        .run();
+    out.failure(2);
+    out.stderr_eq(str![[r#"
+error: R2FILTER_CONCURRENCY: "many" is not a whole number
+  = hint: fix or unset the variable
+
+"#]]);
 }

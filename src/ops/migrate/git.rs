@@ -1,6 +1,9 @@
 //! Deleting files the way the repository expects: `git rm` inside a git work
 //! tree (so the deletion is staged, and git refuses to drop a file with
-//! changes it has not recorded), a plain unlink elsewhere.
+//! changes it has not recorded), a plain unlink elsewhere; then, in git,
+//! staging what goes with the deletions ([`stage`]): the commit that records
+//! them must record the documents that no longer need the files, and the
+//! manifest that says where the images went.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,66 @@ pub fn remove(root: &Path, files: &[PathBuf], git: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// The rewritten documents and the manifest, staged next to the deletions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staged {
+    /// Documents git tracks, staged (`git add`; unchanged ones stay as they are).
+    pub documents: usize,
+    /// Whether the manifest was staged: false when it is outside the work
+    /// tree or ignored.
+    pub manifest: bool,
+}
+
+/// Stages `documents` that git tracks (a document new to git is left for
+/// the person to add) and the manifest, unless it is outside the work tree
+/// or ignored; paths are absolute, or relative to `root`, git's folder here.
+pub fn stage(root: &Path, documents: &[PathBuf], manifest: &Path) -> Result<Staged, Error> {
+    let top = toplevel(root)?;
+    let inside: Vec<PathBuf> = documents
+        .iter()
+        .map(|d| root.join(d))
+        .filter_map(|d| d.canonicalize().ok())
+        .filter(|d| d.starts_with(&top))
+        .collect();
+    let tracked: Vec<PathBuf> = tracked(root, &inside)?.into_iter().collect();
+    for chunk in tracked.chunks(CHUNK) {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["add".as_ref(), "--".as_ref()];
+        args.extend(chunk.iter().map(|p| p.as_os_str()));
+        run(root, &args)?;
+    }
+    let manifest = root.join(manifest);
+    let stage_manifest = manifest.is_file()
+        && manifest
+            .parent()
+            .and_then(|d| d.canonicalize().ok())
+            .is_some_and(|d| d.starts_with(&top))
+        && !ignored(root, &manifest);
+    if stage_manifest {
+        run(root, &["add".as_ref(), "--".as_ref(), manifest.as_os_str()])?;
+    }
+    Ok(Staged {
+        documents: tracked.len(),
+        manifest: stage_manifest,
+    })
+}
+
+/// The work tree's top folder, as git names it (symlinks resolved).
+fn toplevel(root: &Path) -> Result<PathBuf, Error> {
+    let out = run(root, &["rev-parse".as_ref(), "--show-toplevel".as_ref()])?;
+    let top = PathBuf::from(String::from_utf8_lossy(&out).trim_end_matches('\n'));
+    Ok(top.canonicalize().unwrap_or(top))
+}
+
+/// Whether a `.gitignore` rule (or another exclude file) covers `path`.
+fn ignored(root: &Path, path: &Path) -> bool {
+    Command::new("git")
+        .args(["check-ignore", "-q", "--"])
+        .arg(path)
+        .current_dir(root)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Which of `files` git tracks.
 fn tracked(root: &Path, files: &[PathBuf]) -> Result<HashSet<PathBuf>, Error> {
     let mut out = HashSet::new();
@@ -77,7 +140,9 @@ fn run(root: &Path, args: &[&std::ffi::OsStr]) -> Result<Vec<u8>, Error> {
         .current_dir(root)
         .output()
         .map_err(|e| Error::Git {
-            command: "rm".into(),
+            command: args
+                .first()
+                .map_or("".into(), |a| a.to_string_lossy().into_owned()),
             message: format!("cannot run git: {e}"),
         })?;
     if out.status.success() {

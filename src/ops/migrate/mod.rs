@@ -15,7 +15,9 @@
 //!   `x-amz-meta-sha256` r2filter wrote.
 //!
 //! [`plan`] says which; [`delete`] removes them, with `git rm` in a git work
-//! tree ([`git`]) so the deletion is staged.
+//! tree ([`git`]) so the deletion is staged, together with the rewritten
+//! documents and the manifest: the index is then ready to commit, a tree
+//! whose documents link to the bucket and whose manifest knows every object.
 
 pub mod git;
 pub mod mentions;
@@ -123,13 +125,22 @@ pub fn plan(cfg: &Config, docs: &[Document]) -> Result<Plan, Error> {
 }
 
 /// Deletes what `plan` says: `git rm` for what git tracks when the root is
-/// in a git work tree, an unlink otherwise. Returns whether git was used.
-pub fn delete(cfg: &Config, plan: &Plan) -> Result<bool, Error> {
+/// in a git work tree, an unlink otherwise. In git, `documents` (the run's,
+/// rewritten) and the manifest are then staged with the deletions
+/// ([`git::stage`]); None outside git.
+pub fn delete(
+    cfg: &Config,
+    plan: &Plan,
+    documents: &[PathBuf],
+) -> Result<Option<git::Staged>, Error> {
     let root = canonical_root(cfg)?;
     let use_git = git::in_work_tree(&root);
     let files: Vec<PathBuf> = plan.delete.iter().map(|c| c.path.clone()).collect();
     git::remove(&root, &files, use_git)?;
-    Ok(use_git)
+    if !use_git {
+        return Ok(None);
+    }
+    git::stage(&root, documents, &cfg.manifest).map(Some)
 }
 
 fn canonical_root(cfg: &Config) -> Result<PathBuf, Error> {
