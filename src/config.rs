@@ -202,6 +202,45 @@ pub struct Settings {
     #[arg(long, value_name = "N", env = "R2FILTER_MAX_WIDTH", help_heading = help::IMAGES)]
     pub max_width: Option<u32>,
 
+    // Rescue (issue 23): remote images on listed hosts, adopted.
+    /// Download remote images on HOST and publish them like local files:
+    /// i.imgur.com, *.sinaimg.cn, http://host for plain HTTP (repeatable, or
+    /// comma-separated)
+    #[arg(long = "adopt", value_name = "HOST", value_delimiter = ',', env = "R2FILTER_ADOPT", help_heading = help::DOCUMENTS)]
+    pub adopt: Option<Vec<String>>,
+    /// Largest remote image adopted, in bytes (50 MiB)
+    #[serde(alias = "adopt_max_bytes")]
+    #[arg(long, value_name = "BYTES", env = "R2FILTER_ADOPT_MAX_BYTES", default_value = "52428800", help_heading = help::DOCUMENTS)]
+    pub adopt_max_bytes: Option<u64>,
+    /// Allow adopting from loopback and private addresses (tests, intranets)
+    #[serde(alias = "adopt_private")]
+    #[arg(
+        long,
+        env = "R2FILTER_ADOPT_PRIVATE",
+        help_heading = help::DOCUMENTS,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub adopt_private: Option<bool>,
+    /// Seconds to connect and between reads when adopting; a download gets ten times this
+    #[serde(alias = "adopt_timeout")]
+    #[arg(long, value_name = "SECONDS", env = "R2FILTER_ADOPT_TIMEOUT", default_value = "30", help_heading = help::DOCUMENTS)]
+    pub adopt_timeout: Option<u64>,
+    /// A remote image that cannot be adopted fails the run (instead of being kept as written)
+    #[arg(
+        long,
+        env = "R2FILTER_STRICT",
+        help_heading = help::DOCUMENTS,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub strict: Option<bool>,
     // Media and assets (issue 24): see `MediaSettings`.
     /// File types a plain link may publish besides images, e.g. pdf,zip (repeatable, or comma-separated)
     #[arg(long, value_name = "EXT", value_delimiter = ',', env = "R2FILTER_ASSETS", help_heading = help::DOCUMENTS)]
@@ -584,10 +623,10 @@ impl Settings {
         }
         let publish = publish_settings(&s)?;
         let profile = s.profile(&root);
-        let media = media_settings(&s)?;
         Ok(Config {
+            adopt: adopt_settings(&s)?,
             publish,
-            media,
+            media: media_settings(&s)?,
             store,
             destination,
             prefix,
@@ -712,6 +751,39 @@ fn publish_settings(s: &Settings) -> Result<transform::Settings, ConfigError> {
         convert: s.convert.unwrap_or_default(),
         quality,
         max_width: s.max_width,
+    })
+}
+
+/// The checked `adopt`, `adopt-max-bytes`, `adopt-private`, `adopt-timeout`
+/// and `strict`.
+fn adopt_settings(s: &Settings) -> Result<crate::adopt::Adopt, ConfigError> {
+    use crate::adopt::{Adopt, HostPattern};
+    let mut hosts = Vec::new();
+    for written in s.adopt.iter().flatten().filter(|h| !h.trim().is_empty()) {
+        hosts.push(
+            HostPattern::parse(written).map_err(|problem| ConfigError::Invalid {
+                key: "adopt",
+                value: written.clone(),
+                problem,
+            })?,
+        );
+    }
+    let positive = |key: &'static str, n: Option<u64>| match n {
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            value: "0".into(),
+            problem: "must be at least 1".into(),
+        }),
+        _ => Ok(n),
+    };
+    let d = Adopt::default();
+    Ok(Adopt {
+        hosts,
+        max_bytes: positive("adopt-max-bytes", s.adopt_max_bytes)?.unwrap_or(d.max_bytes),
+        private: s.adopt_private.unwrap_or(false),
+        timeout: positive("adopt-timeout", s.adopt_timeout)?
+            .map_or(d.timeout, std::time::Duration::from_secs),
+        strict: s.strict.unwrap_or(false),
     })
 }
 
@@ -875,6 +947,8 @@ pub struct Config {
     pub profile: Profile,
     /// What is published for each image: metadata stripped, converted, scaled.
     pub publish: transform::Settings,
+    /// Remote images to adopt, and how (issue 23).
+    pub adopt: crate::adopt::Adopt,
     /// Assets, multipart uploads and the size guard.
     pub media: MediaSettings,
     /// Where the images index goes, if anywhere.
@@ -1226,6 +1300,61 @@ mod tests {
             ..s(None, None)
         };
         assert_eq!(region(r2).as_deref(), Some("auto"));
+    }
+
+    #[test]
+    fn adopt_from_every_layer() {
+        let file = toml(
+            "adopt = [\"i.imgur.com\", \"*.sinaimg.cn\"]\nadopt-max-bytes = 1000\nadopt-private = true\n",
+            None,
+        )
+        .unwrap();
+        let env = Settings::from_env(|k| match k {
+            "R2FILTER_ADOPT" => Some("http://127.0.0.1,user-images.githubusercontent.com".into()),
+            "R2FILTER_ADOPT_TIMEOUT" => Some("5".into()),
+            "R2FILTER_STRICT" => Some("true".into()),
+            _ => None,
+        })
+        .unwrap();
+        let base = Settings {
+            local_store: Some("b".into()),
+            ..Default::default()
+        };
+        let c = env
+            .clone()
+            .or(file.clone())
+            .or(base.clone())
+            .resolve(Path::new("/w"), Path::new("/w"))
+            .unwrap();
+        let hosts: Vec<&str> = c.adopt.hosts.iter().map(|h| h.written.as_str()).collect();
+        assert_eq!(
+            hosts,
+            ["http://127.0.0.1", "user-images.githubusercontent.com"]
+        );
+        assert_eq!(c.adopt.max_bytes, 1000);
+        assert!(c.adopt.private && c.adopt.strict);
+        assert_eq!(c.adopt.timeout, std::time::Duration::from_secs(5));
+        let c = file
+            .or(base.clone())
+            .resolve(Path::new("/w"), Path::new("/w"))
+            .unwrap();
+        assert_eq!(c.adopt.hosts.len(), 2);
+        assert!(!c.adopt.strict);
+        // Defaults: nothing adopted, 50 MiB, no private addresses.
+        let c = base
+            .clone()
+            .resolve(Path::new("/w"), Path::new("/w"))
+            .unwrap();
+        assert_eq!(c.adopt, crate::adopt::Adopt::default());
+        assert_eq!(c.adopt.max_bytes, 50 * 1024 * 1024);
+        let bad = Settings {
+            adopt: Some(vec!["*".into()]),
+            ..base
+        };
+        assert!(matches!(
+            bad.resolve(Path::new("/w"), Path::new("/w")),
+            Err(ConfigError::Invalid { key: "adopt", .. })
+        ));
     }
 
     #[test]

@@ -110,6 +110,18 @@ pub enum Problem {
         "the image {url:?} is rendered, but its place in the source could not be found to rewrite it"
     )]
     Unmapped { url: String },
+    /// adopt: the remote image could not be adopted (an error with `--strict`).
+    #[error("{url}: not adopted: {source}")]
+    Adopt {
+        url: String,
+        source: crate::adopt::AdoptError,
+    },
+    /// adopt: the remote image is not in the manifest yet (`--offline`, `check`).
+    #[error("{url} is on an adopted host but not in the manifest{}", offline_note(*.offline))]
+    NotAdopted { url: String, offline: bool },
+    /// `check --remote`: the remote image did not answer.
+    #[error("{url}: {status}")]
+    DeadRemote { url: String, status: String },
     /// A document that does not parse, with how the site was read
     /// ([`crate::site::Profile::reading`]).
     #[error("{error}")]
@@ -157,6 +169,9 @@ impl Problem {
             Problem::Download { source, .. } => source.hint(),
             Problem::Corrupt { .. } => "the store served other bytes than were published: try again, or from the bucket (without --from-public-url); `r2filter verify` checks every object".into(),
             Problem::Unmapped { .. } => "write the destination plainly on one line (no line break or character reference inside it); please report this document to r2filter".into(),
+            Problem::Adopt { source, .. } => format!("{}; without --strict it is kept as written and the run goes on", source.hint()),
+            Problem::NotAdopted { .. } => "run r2filter once with the network to adopt it, and commit the manifest".into(),
+            Problem::DeadRemote { .. } => "readers see a broken image: replace or remove it; if its host is dying, list the host in `adopt` (with the image still up) so r2filter keeps a copy".into(),
             Problem::Refused { error, reading } => format!("{reading}. {}", error.hint()),
         }
     }
@@ -171,6 +186,10 @@ impl Problem {
             };
         }
     }
+}
+
+fn offline_note(offline: bool) -> &'static str {
+    if offline { " (--offline)" } else { "" }
 }
 
 /// What is wrong with one reference, and where it is.
@@ -234,6 +253,15 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// adopt, `check --remote`: the HTTP client could not be set up.
+    #[error("cannot fetch remote images: {0}")]
+    Network(String),
+    /// adopt, `check --remote` in a build without the network (the lean
+    /// mdbook-r2filter hands such a book to `r2filter mdbook`).
+    #[error(
+        "{what} needs the network, and this build of r2filter has none (built without its `s3` feature)"
+    )]
+    NeedsNetwork { what: &'static str },
 }
 
 /// How a run ends, as the process's exit code.
@@ -322,6 +350,8 @@ impl Error {
             Error::Store { source, .. } => source.hint(),
             Error::Git { .. } => "git will not drop a file whose changes it has not recorded: commit or stash them, then run again (what git removed before the failure is staged)".into(),
             Error::Delete { .. } => "check the file's permissions".into(),
+            Error::Network(_) => "check the machine's TLS setup (CA certificates)".into(),
+            Error::NeedsNetwork { .. } => "run `r2filter`, which is built with it (`cargo install r2filter`)".into(),
         }
     }
 }

@@ -87,6 +87,13 @@ pub struct Entry {
     /// `placeholder = "blur"`: a tiny blurred copy, as a `data:` URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
+    /// The remote URLs the object was adopted from (`adopt`), as documents
+    /// wrote them, each with the documents that did (paths relative to the
+    /// root; `post.md#2` when one document wrote two URLs with these same
+    /// bytes: its second reference to the object). A run finds an adopted
+    /// URL here instead of downloading it; `r2filter eject` puts it back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub origins: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One place a published file was referenced from: the file (relative to the
@@ -96,6 +103,15 @@ pub struct Source {
     pub sha256: String,
     pub path: String,
     pub written: String,
+}
+
+/// One place an adopted URL was referenced from: the URL as written and the
+/// document (see [`Entry::origins`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub sha256: String,
+    pub url: String,
+    pub place: String,
 }
 
 impl Entry {
@@ -212,6 +228,56 @@ impl Manifest {
             .collect()
     }
 
+    /// The manifest's entry for each adopted URL (as documents wrote it),
+    /// with its SHA-256.
+    pub fn by_origin(&self) -> BTreeMap<&str, (&str, &Entry)> {
+        self.objects
+            .iter()
+            .flat_map(|(hash, e)| {
+                e.origins
+                    .keys()
+                    .map(move |url| (url.as_str(), (hash.as_str(), e)))
+            })
+            .collect()
+    }
+
+    /// [`Manifest::with_sources`] for adopted URLs: `new` with every origin
+    /// place recorded, and entries carrying only the places the manifest
+    /// lacks for objects already in it.
+    pub fn with_origins(
+        &self,
+        mut new: BTreeMap<String, Entry>,
+        origins: impl IntoIterator<Item = Origin>,
+    ) -> BTreeMap<String, Entry> {
+        for o in origins {
+            if let Some(entry) = new.get_mut(&o.sha256) {
+                entry.origins.entry(o.url).or_default().insert(o.place);
+                continue;
+            }
+            let Some(known) = self.objects.get(&o.sha256) else {
+                continue;
+            };
+            if known
+                .origins
+                .get(&o.url)
+                .is_some_and(|p| p.contains(&o.place))
+            {
+                continue;
+            }
+            new.entry(o.sha256)
+                .or_insert_with(|| Entry {
+                    sources: BTreeMap::new(),
+                    origins: BTreeMap::new(),
+                    ..known.clone()
+                })
+                .origins
+                .entry(o.url)
+                .or_default()
+                .insert(o.place);
+        }
+        new
+    }
+
     /// What to merge so that every source is recorded: `new` entries with
     /// their sources added, and for objects already in the manifest, entries
     /// carrying only the sources it lacks. Sources of objects in neither are
@@ -285,8 +351,10 @@ impl Manifest {
                     let old = o.into_mut();
                     if old.transform() != entry.transform() {
                         let sources = std::mem::take(&mut old.sources);
+                        let origins = std::mem::take(&mut old.origins);
                         *old = Entry {
                             sources,
+                            origins,
                             ..entry.clone()
                         };
                     } else {
@@ -300,6 +368,12 @@ impl Manifest {
                     .entry(path.clone())
                     .or_default()
                     .extend(written.iter().cloned());
+            }
+            for (url, places) in &entry.origins {
+                kept.origins
+                    .entry(url.clone())
+                    .or_default()
+                    .extend(places.iter().cloned());
             }
         }
         let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
@@ -514,6 +588,56 @@ mod tests {
         assert!(text.ends_with("}\n"));
         assert!(text.find("\"aa\"").unwrap() < text.find("\"bb\"").unwrap());
         assert_eq!(Manifest::load(&path, &dest()).unwrap(), m);
+    }
+
+    #[test]
+    fn origins_are_recorded_looked_up_and_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        let origin = |sha: &str, url: &str, place: &str| Origin {
+            sha256: sha.into(),
+            url: url.into(),
+            place: place.into(),
+        };
+        let (imgur, mirror) = ("https://i.imgur.com/a.png", "https://mirror.example/a.png");
+        let m = Manifest::new(dest());
+        let todo = m.with_origins(
+            BTreeMap::from([("aa".to_string(), entry("a.png"))]),
+            [
+                origin("aa", imgur, "posts/a.md"),
+                origin("aa", mirror, "posts/b.md"),
+                // Not uploaded: not recorded.
+                origin("cc", imgur, "posts/c.md"),
+            ],
+        );
+        let m = Manifest::save_merged(&path, &dest(), &todo).unwrap();
+        assert_eq!(m.by_origin()[imgur].0, "aa");
+        assert_eq!(m.by_origin()[mirror].0, "aa");
+        // A known object gains a place; a known place is nothing new.
+        assert!(
+            m.with_origins(BTreeMap::new(), [origin("aa", imgur, "posts/a.md")])
+                .is_empty()
+        );
+        let more = m.with_origins(BTreeMap::new(), [origin("aa", imgur, "posts/d.md")]);
+        let m = Manifest::save_merged(&path, &dest(), &more).unwrap();
+        assert_eq!(
+            m.objects["aa"].origins[imgur].iter().collect::<Vec<_>>(),
+            ["posts/a.md", "posts/d.md"]
+        );
+        // Replaced by new settings, the entry keeps its origins.
+        let stripped = Entry {
+            transform: Some("strip-metadata=location".into()),
+            ..entry("b.png")
+        };
+        let new = BTreeMap::from([("aa".to_string(), stripped)]);
+        let m = Manifest::save_merged(&path, &dest(), &new).unwrap();
+        assert_eq!(m.objects["aa"].key, "b.png");
+        assert_eq!(m.objects["aa"].origins.len(), 2);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\"origins\": {\n        \"https://i.imgur.com/a.png\": [\n          \"posts/a.md\",\n          \"posts/d.md\"\n        ],"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct CheckArgs {
     /// Treat standard input as MDX
     #[arg(long, help_heading = help::INPUT)]
     pub mdx: bool,
+
+    /// Also ask every remote image (any host) whether it is still there
+    /// (HEAD, or a one-byte GET), and list the dead ones
+    #[arg(long)]
+    pub remote: bool,
 }
 
 pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> {
@@ -47,7 +52,17 @@ pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> 
     } else {
         crate::batch::read(&crate::batch::collect(&args.paths, &cwd)?)?
     };
-    let checked = pipeline::check(&cfg, &docs)?;
+    let checked = pipeline::check(&cfg, &docs);
+    let remote = args
+        .remote
+        .then(|| crate::adopt::remote::check(&cfg, &docs));
+    let (checked, remote) = match (checked, remote) {
+        (Err(Error::Documents(mut local)), Some(Err(Error::Documents(dead)))) => {
+            local.extend(dead);
+            return Err(Error::Documents(local));
+        }
+        (checked, remote) => (checked?, remote.transpose()?),
+    };
     printer.say(format_args!(
         "r2filter check: {} local image reference{} in {} document{}: all on disk and in {}",
         checked.references,
@@ -56,5 +71,14 @@ pub fn run(cli: &Cli, args: &CheckArgs, printer: &Printer) -> Result<(), Error> 
         if checked.documents == 1 { "" } else { "s" },
         cfg.manifest.display()
     ));
+    if let Some(remote) = remote {
+        printer.say(format_args!(
+            "r2filter check --remote: {} remote image reference{} ({} URL{}): all answered",
+            remote.references,
+            if remote.references == 1 { "" } else { "s" },
+            remote.urls,
+            if remote.urls == 1 { "" } else { "s" },
+        ));
+    }
     Ok(())
 }

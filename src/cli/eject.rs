@@ -53,10 +53,14 @@ pub fn run(cli: &Cli, args: &EjectArgs, printer: &Printer) -> Result<(), Error> 
         ));
     }
     let n = ejected.restored.len();
+    let local = ejected.references - ejected.to_origin;
+    let remote = match ejected.to_origin {
+        0 => String::new(),
+        r => format!(", {r} back to their remote URLs"),
+    };
     printer.say(format_args!(
-        "r2filter eject: {} reference{} back to local paths; {n} file{} restored ({} downloaded, SHA-256 checked), {} already there",
-        ejected.references,
-        if ejected.references == 1 { "" } else { "s" },
+        "r2filter eject: {local} reference{} back to local paths{remote}; {n} file{} restored ({} downloaded, SHA-256 checked), {} already there",
+        if local == 1 { "" } else { "s" },
         if n == 1 { "" } else { "s" },
         HumanBytes(ejected.downloaded_bytes),
         ejected.present,

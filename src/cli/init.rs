@@ -190,6 +190,27 @@ const SETTINGS: &str = r#"#
 # Scale down images wider than this many pixels. Default: keep every width.
 # max-width = 1600
 
+# --- Rescue: remote images on dying hosts ---
+
+# Hosts whose images are downloaded and published like local files (the
+# manifest remembers each URL; `r2filter eject` puts it back). `*.domain` is
+# any name under it; `http://host` allows plain HTTP (otherwise HTTPS only).
+# Other hosts are never contacted. Default: none.
+# adopt = ["i.imgur.com", "*.sinaimg.cn", "user-images.githubusercontent.com"]
+
+# Largest image adopted, in bytes. Default 52428800 (50 MiB).
+# adopt-max-bytes = 52428800
+
+# Fetch from loopback and private addresses (tests, intranets). Default false.
+# adopt-private = false
+
+# Seconds to connect and between reads; a download gets ten times this. Default 30.
+# adopt-timeout = 30
+
+# A remote image that cannot be adopted fails the run. Default false: it is
+# kept as written, reported, and the run goes on.
+# strict = false
+
 # --- Video, audio and other files ---
 
 # <video>, <audio>, <source> and <track> src and poster are published by

@@ -58,11 +58,12 @@ impl Outer {
 /// `mdbook-r2filter`: runs the preprocessor; returns the process exit code.
 ///
 /// mdBook starts it twice per build (`supports`, then the run), so it is
-/// lean: built without the `s3` feature, it links no S3 client. A build
-/// whose images are all in the manifest, a dry run, an offline run or a
-/// local store never needs one; a build that must upload to S3 is handed, with
-/// the input as it came, to `r2filter mdbook` (beside this program, or on
-/// PATH), which does the whole run itself.
+/// lean: built without the `s3` feature, it links no S3 client and no HTTP
+/// client. A build whose images are all in the manifest, a dry run, an
+/// offline run or a local store never needs one; a build that must upload to
+/// S3 or adopt remote images is handed, with the input as it came, to
+/// `r2filter mdbook` (beside this program, or on PATH), which does the whole
+/// run itself.
 pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
     if let Some(MdbookCommand::Supports { .. }) = args.command {
         return std::process::ExitCode::SUCCESS;
@@ -79,7 +80,7 @@ pub fn main_with(args: &MdbookArgs) -> std::process::ExitCode {
         })
         .and_then(|_| run_from(args, Outer::default(), &printer, &input[..]));
     match result {
-        Ok(Ran::NeedsS3) => delegate(&input, &printer),
+        Ok(Ran::NeedsNetwork) => delegate(&input, &printer),
         result => super::exit(&printer, result.map(drop)),
     }
 }
@@ -94,7 +95,10 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
         .map(|exe| exe.with_file_name(format!("r2filter{}", std::env::consts::EXE_SUFFIX)))
         .filter(|p| p.is_file());
     let program = beside.unwrap_or_else(|| "r2filter".into());
-    tracing::debug!("uploads needed: handing the book to {}", program.display());
+    tracing::debug!(
+        "uploads or downloads needed: handing the book to {}",
+        program.display()
+    );
     let child = Command::new(&program)
         .arg("mdbook")
         .stdin(Stdio::piped())
@@ -110,7 +114,7 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
         Ok(status) => std::process::ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
         Err(e) => {
             printer.stderr(&format!(
-                "error: this book has images to upload, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install r2filter mdbook-r2filter` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
+                "error: this book has images to upload or adopt, and {} could not be started: {e}\n  = hint: mdbook-r2filter hands uploads and downloads to the `r2filter` program: install it beside mdbook-r2filter or on PATH (`cargo install r2filter mdbook-r2filter` puts both in ~/.cargo/bin), or set `command = \"r2filter mdbook\"` in book.toml\n",
                 program.display()
             ));
             std::process::ExitCode::FAILURE
@@ -122,7 +126,7 @@ fn delegate(input: &[u8], printer: &Printer) -> std::process::ExitCode {
 pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Error> {
     match run_from(args, outer, printer, std::io::stdin().lock())? {
         Ran::Done => Ok(()),
-        Ran::NeedsS3 => Err(Error::StoreOpen(StoreError::NoS3Client)),
+        Ran::NeedsNetwork => Err(Error::StoreOpen(StoreError::NoS3Client)),
     }
 }
 
@@ -130,8 +134,8 @@ pub fn run(args: &MdbookArgs, outer: Outer, printer: &Printer) -> Result<(), Err
 enum Ran {
     /// The book is on stdout.
     Done,
-    /// Nothing was written: the book must be handed to a build with S3.
-    NeedsS3,
+    /// Nothing was written: the book must be handed to a build with the network.
+    NeedsNetwork,
 }
 
 /// [`run`] with the input read from `input`.
@@ -145,7 +149,7 @@ fn run_from(
         return Ok(Ran::Done);
     }
     let result = match process(&outer, printer, input) {
-        Ok(Processed::NeedsS3) => return Ok(Ran::NeedsS3),
+        Ok(Processed::NeedsNetwork) => return Ok(Ran::NeedsNetwork),
         Ok(Processed::Done(book, outcome, site)) => Ok((book, outcome, site)),
         Err(e) => Err(e),
     };
@@ -153,7 +157,7 @@ fn run_from(
         outer.report.as_deref(),
         printer,
         (
-            result.as_ref().map(|(_, o, _)| o),
+            result.as_ref().map(|(_, o, _)| &**o),
             result.as_ref().ok().map(|(_, _, site)| &**site),
         ),
         outer.dry_run,

@@ -114,6 +114,8 @@ pub fn action(status: Status) -> &'static str {
         Status::InBucket => "in bucket",
         Status::Remote => "remote",
         Status::Missing => "missing",
+        Status::ToAdopt => "adopt",
+        Status::NotAdopted => "not adopted",
     }
 }
 
@@ -173,6 +175,7 @@ mod tests {
             url: key.map(|k| format!("https://a.example/{k}")),
             key: key.map(String::from),
             status,
+            reason: None,
         }
     }
 

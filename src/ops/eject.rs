@@ -17,6 +17,11 @@
 //! An object published before the manifest recorded sources comes back as
 //! `images/<its key's file name>` beside the document. Nothing is written
 //! unless every reference can be restored.
+//!
+//! An adopted image ([`crate::adopt`]) goes back to its remote URL, as the
+//! document wrote it, and nothing is downloaded: the manifest records each
+//! origin with the documents that wrote it ([`Entry::origins`]), so two
+//! URLs with the same bytes (a mirror, a redirect) each get their own back.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -70,6 +75,8 @@ pub struct Ejected {
     /// URLs of this destination the manifest does not know, kept as they are
     /// (`on-missing = "warn"`).
     pub unknown_kept: usize,
+    /// References to adopted images given back their remote URL.
+    pub to_origin: usize,
 }
 
 /// One reference's way back.
@@ -87,6 +94,8 @@ struct Back {
 struct Wanted<'a> {
     docs: &'a [Document],
     backs: Vec<Back>,
+    /// References to adopted images, with the URL each gets back.
+    remote: Vec<(Published, String)>,
     /// file (relative to the root) → the object it must hold (first claim wins).
     files: BTreeMap<PathBuf, String>,
     problems: Vec<ReferenceError>,
@@ -140,8 +149,8 @@ pub fn run(cfg: &Config, docs: &[Document], from: Origin) -> Result<Ejected, Err
         &mut wanted,
         &mut ejected,
     )?;
-    ejected.references = wanted.backs.len();
-    ejected.outputs = splice_back(docs, &wanted.backs);
+    ejected.references = wanted.backs.len() + wanted.remote.len();
+    ejected.outputs = splice_back(docs, &wanted.backs, &wanted.remote);
     Ok(ejected)
 }
 
@@ -157,9 +166,11 @@ fn choose<'a>(
     let mut wanted = Wanted {
         docs,
         backs: Vec::new(),
+        remote: Vec::new(),
         files: BTreeMap::new(),
         problems: Vec::new(),
     };
+    let mut origins = Origins::default();
     for (d, r) in found.unknown {
         if cfg.on_missing == OnMissing::Warn {
             let at = Location::new(&docs[d].name, &docs[d].text, r.span.clone());
@@ -177,6 +188,12 @@ fn choose<'a>(
             .unwrap_or_else(|| doc.base_dir.clone());
         let free = |file: &PathBuf| wanted.files.get(file).is_none_or(|sha| *sha == p.sha256);
         let context = p.reference.context;
+        let local = recorded(resolver, &base, entry, context).filter(|(f, _)| free(f));
+        if let Some(url) = origins.choose(&resolver.root, doc, &p, entry, local.is_some()) {
+            ejected.to_origin += 1;
+            wanted.remote.push((p, url));
+            continue;
+        }
         // An Obsidian embed comes back whole (issue 21).
         if let Some((file, written, whole)) =
             embed_back(resolver, &base, doc, &p, entry).filter(|(f, ..)| free(f))
@@ -190,7 +207,7 @@ fn choose<'a>(
             });
             continue;
         }
-        let choice = match recorded(resolver, &base, entry, context).filter(|(f, _)| free(f)) {
+        let choice = match local {
             Some(c) => Some(c),
             None => {
                 // No recorded source leads here: beside the document, under images/.
@@ -382,8 +399,8 @@ fn fetch_and_place(
     Ok(())
 }
 
-/// Phase 4: the paths back in place of the URLs.
-fn splice_back(docs: &[Document], backs: &[Back]) -> Vec<String> {
+/// Phase 4: the paths (and adopted images' URLs) back in place of the URLs.
+fn splice_back(docs: &[Document], backs: &[Back], remote: &[(Published, String)]) -> Vec<String> {
     let mut replacements: Vec<Vec<Replacement>> = vec![Vec::new(); docs.len()];
     for b in backs {
         let r = &b.published.reference;
@@ -398,6 +415,14 @@ fn splice_back(docs: &[Document], backs: &[Back]) -> Vec<String> {
             },
         });
     }
+    // Adopted images: their origin URL as written (and the fragment kept).
+    for (p, url) in remote {
+        let r = &p.reference;
+        replacements[p.doc].push(Replacement {
+            span: r.span.clone(),
+            text: restore_for(r.context, &format!("{url}{}", p.suffix)),
+        });
+    }
     docs.iter()
         .zip(replacements.iter_mut())
         .map(|(doc, reps)| {
@@ -405,6 +430,52 @@ fn splice_back(docs: &[Document], backs: &[Back]) -> Vec<String> {
             splice(&doc.text, reps)
         })
         .collect()
+}
+
+/// Which origin each reference to an adopted object gets back.
+#[derive(Default)]
+struct Origins {
+    /// Each document's place, as the manifest records it.
+    places: HashMap<usize, String>,
+    /// How many references to each object each document has had so far.
+    rank: HashMap<(usize, String), usize>,
+}
+
+impl Origins {
+    /// The URL reference `p` of `doc` gets back, if its object was adopted:
+    /// the origin recorded for this very reference (`post.md#2`), else the
+    /// one recorded for its document; failing those (the document was
+    /// renamed) the object's first origin, unless a recorded local file
+    /// (`has_local`) leads there.
+    fn choose(
+        &mut self,
+        root: &Path,
+        doc: &Document,
+        p: &Published,
+        entry: &Entry,
+        has_local: bool,
+    ) -> Option<String> {
+        let k = self.rank.entry((p.doc, p.sha256.clone())).or_default();
+        *k += 1;
+        if entry.origins.is_empty() {
+            return None;
+        }
+        let place = self
+            .places
+            .entry(p.doc)
+            .or_insert_with(|| crate::adopt::document_place(root, doc));
+        let ranked = format!("{place}#{k}");
+        let with = |place: &str| {
+            entry
+                .origins
+                .iter()
+                .find(|(_, places)| places.contains(place))
+                .map(|(url, _)| url.clone())
+        };
+        with(&ranked)
+            .or_else(|| with(place))
+            .or_else(|| (!has_local).then(|| entry.origins.keys().next().cloned())?)
+    }
 }
 
 /// The recorded (file, written form) that leads from `base` to the file:

@@ -118,10 +118,11 @@ pub fn config(
 pub enum Processed {
     /// The book with its chapters rewritten, the run's account, and the
     /// site profile it was read with (for the report).
-    Done(Book, Outcome, Box<Profile>),
-    /// The book has images to upload to S3 and this build has no S3 client
-    /// (the lean mdbook-r2filter): nothing was uploaded, nothing rewritten.
-    NeedsS3,
+    Done(Book, Box<Outcome>, Box<Profile>),
+    /// The book needs the network and this build has none (the lean
+    /// mdbook-r2filter): images to upload to S3, or remote images to adopt.
+    /// Nothing was uploaded, downloaded or rewritten.
+    NeedsNetwork,
 }
 
 /// Runs the pipeline over every non-draft chapter of `book` at once and writes
@@ -146,9 +147,12 @@ pub fn process(
         }
     });
     let dry_run = opts.dry_run;
-    let prepared = pipeline::prepare(cfg, &docs, opts)?;
+    let prepared = match pipeline::prepare(cfg, &docs, opts) {
+        Err(Error::NeedsNetwork { .. }) => return Ok(Processed::NeedsNetwork),
+        prepared => prepared?,
+    };
     if prepared.uploads() && !Store::can_open(&cfg.store) {
-        return Ok(Processed::NeedsS3);
+        return Ok(Processed::NeedsNetwork);
     }
     let outcome = prepared.finish(None)?;
     if !dry_run {
@@ -161,7 +165,7 @@ pub fn process(
     }
     Ok(Processed::Done(
         book,
-        outcome,
+        Box::new(outcome),
         Box::new(cfg.profile.clone()),
     ))
 }

@@ -92,19 +92,22 @@ impl Hashed {
 pub(crate) fn hash(batch: &Batch<'_>, save_cache: bool, progress: &dyn Progress) -> Hashed {
     let cfg = batch.cfg;
     let mut stat_cache = StatCache::load(&statcache::path_for(&cfg.manifest));
-    let (infos, cached) = stat_cache.hash_files(&batch.files, |todo| {
+    // Adopted files come with their info (the fetch phase hashed them as
+    // they arrived); only local ones go through the stat cache.
+    let (mut infos, cached) = stat_cache.hash_files(batch.local_files(), |todo| {
         progress.hashing(todo.len());
         hash_files(todo, cfg.concurrency, progress)
     });
     tracing::debug!(
         "stat cache: {} of {} files unchanged, {} hashed",
         cached.hits,
-        batch.files.len(),
+        batch.local_files().len(),
         cached.hashed
     );
     if save_cache && let Err(e) = stat_cache.save() {
         tracing::debug!("stat cache not written (it is only a cache): {e}");
     }
+    infos.extend(batch.adopted.infos.iter().cloned().map(Ok));
     images(batch, infos)
 }
 

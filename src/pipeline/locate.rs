@@ -11,7 +11,9 @@ use r2filter_text::resolve::{Skip, Url, classify_with};
 use r2filter_text::scan::{self, Context, Reference, ScanError, Scanned, SizeSlot};
 use rayon::prelude::*;
 
+use super::fetch::Adopted;
 use super::{FileId, Record, Status};
+use crate::adopt::Target;
 use crate::config::{Config, OnMissing};
 use crate::document::{Document, Lines};
 use crate::error::{Error, Location, Problem, ReferenceError};
@@ -57,6 +59,10 @@ pub(crate) struct Batch<'a> {
     pub(crate) local: usize,
     /// By document: the elements `dimensions = true` may size.
     pub(crate) sizable: Vec<Vec<SizeSlot>>,
+    /// Remote references on an `adopt` host, for the fetch phase.
+    pub(crate) to_adopt: Vec<(usize, Reference, Target)>,
+    /// What the fetch phase did ([`super::fetch`]).
+    pub(crate) adopted: Adopted,
     /// What could not be resolved.
     problems: Vec<ProblemAt>,
     /// The canonical root, to show paths relative to it.
@@ -66,8 +72,12 @@ pub(crate) struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// A path as shown to the user: relative to the root when inside it.
+    /// A path as shown to the user: relative to the root when inside it, an
+    /// adopted image's URL for its download.
     pub(crate) fn shown(&self, path: &Path) -> PathBuf {
+        if let Some(url) = self.adopted.shown.get(path) {
+            return PathBuf::from(url);
+        }
         path.strip_prefix(&self.root)
             .map(Path::to_path_buf)
             .unwrap_or_else(|_| path.to_path_buf())
@@ -98,6 +108,13 @@ impl Batch<'_> {
         }
     }
 
+    /// Adds `problem` at `span` of document `doc`.
+    pub(crate) fn problem(&mut self, doc: usize, span: Range<usize>, problem: Problem) {
+        let at = self.at(doc, span.clone());
+        self.problems
+            .push(((doc, span.start), ReferenceError { at, problem }));
+    }
+
     /// The problems found, in document order.
     pub(crate) fn take_problems(&mut self) -> Vec<ReferenceError> {
         self.take_problems_at()
@@ -123,6 +140,7 @@ impl Batch<'_> {
             url: None,
             key: None,
             status,
+            reason: None,
         }
     }
 }
@@ -149,6 +167,8 @@ pub(crate) fn locate<'a>(
         missing: 0,
         local: 0,
         sizable: vec![Vec::new(); docs.len()],
+        to_adopt: Vec::new(),
+        adopted: Adopted::default(),
         problems: Vec::new(),
         root: resolver.root.clone(),
         lines,
@@ -180,7 +200,10 @@ pub(crate) fn resolver(cfg: &Config) -> Result<Resolver, Error> {
 }
 
 /// Each document's scan and line index.
-fn scan_all(cfg: &Config, docs: &[Document]) -> (Vec<Result<Scanned, ScanError>>, Vec<Lines>) {
+pub(crate) fn scan_all(
+    cfg: &Config,
+    docs: &[Document],
+) -> (Vec<Result<Scanned, ScanError>>, Vec<Lines>) {
     let scan_one = |doc: &Document| {
         let opts = cfg.scan_options(doc.flavor, &doc.name);
         let scanned = scan::scan(&doc.text, &opts)
@@ -283,6 +306,16 @@ impl Batch<'_> {
         let assets = &self.cfg.media.assets;
         let (path, suffix) = match classify_with(&reference.url, reference.context, assets) {
             Url::Skip(Skip::Remote) => {
+                // Never our own objects, even on a listed host.
+                let ours = reference
+                    .url
+                    .trim()
+                    .strip_prefix(self.cfg.destination.public_url.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'));
+                if let Some(target) = self.cfg.adopt.target(&reference.url).filter(|_| !ours) {
+                    self.to_adopt.push((d, reference, target));
+                    return;
+                }
                 self.remote += 1;
                 let record = self.record(d, &reference, Status::Remote);
                 self.skipped.push(record);

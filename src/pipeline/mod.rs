@@ -5,6 +5,7 @@
 //! | phase | file | gives |
 //! |---|---|---|
 //! | locate | [`locate`] | the [`Batch`]: every reference scanned, each local one resolved to a file inside the root |
+//! | fetch | [`fetch`] | remote references on an `adopt` host as references to files: from the manifest, or downloaded |
 //! | hash | [`hash`] | each distinct file's SHA-256 and type (the stat cache skips unchanged files), and the distinct images ([`ImageId`]) |
 //! | publish | [`publish`] | what each image becomes in the bucket (location stripped by default; converted or scaled down on request) |
 //! | plan | [`plan`] | a key and URL for each image, from the manifest or new, and the uploads due |
@@ -20,6 +21,7 @@
 //! succeeded. [`prepare`] runs the phases up to the plan; [`check`] is the
 //! same pipeline stopped there, reporting instead of uploading.
 
+pub(crate) mod fetch;
 pub(crate) mod hash;
 pub(crate) mod locate;
 pub(crate) mod plan;
@@ -85,6 +87,11 @@ pub enum Status {
     Remote,
     /// The file is missing and `on-missing = "warn"`: left alone.
     Missing,
+    /// A remote image on an `adopt` host that a real run would download (dry run).
+    ToAdopt,
+    /// A remote image on an `adopt` host that could not be downloaded (see
+    /// the record's `reason`): left alone.
+    NotAdopted,
 }
 
 /// One reference's account, for reports.
@@ -99,6 +106,9 @@ pub struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub status: Status,
+    /// Why a remote image was not adopted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Totals for the summary line.
@@ -119,6 +129,18 @@ pub struct Summary {
     /// `strip-metadata = "none"`).
     #[serde(skip_serializing_if = "is_zero")]
     pub located: usize,
+    /// References to remote images rewritten by adopting them (`adopt`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub adopted: usize,
+    /// Distinct remote URLs downloaded by this run.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub downloaded: usize,
+    /// References a dry run would adopt.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub to_adopt: usize,
+    /// References to remote images that could not be adopted, kept as written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_adopted: usize,
     pub elapsed_ms: u128,
 }
 
@@ -149,6 +171,19 @@ impl std::fmt::Display for Summary {
         )?;
         if self.missing > 0 {
             write!(f, ", {} missing kept", self.missing)?;
+        }
+        if self.adopted > 0 {
+            write!(
+                f,
+                ", {} adopted ({} downloaded)",
+                self.adopted, self.downloaded
+            )?;
+        }
+        if self.to_adopt > 0 {
+            write!(f, ", {} to adopt", self.to_adopt)?;
+        }
+        if self.not_adopted > 0 {
+            write!(f, ", {} not adopted (kept)", self.not_adopted)?;
         }
         if self.located > 0 {
             write!(
@@ -223,9 +258,16 @@ pub(crate) fn prepare<'a>(
     let progress = opts.progress();
     let mut batch = locate::locate(cfg, docs, cfg.on_missing, progress)?;
     fail_on(batch.take_problems())?;
+    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    let mode = match (opts.dry_run, opts.offline) {
+        (true, _) => fetch::Mode::DryRun,
+        (false, true) => fetch::Mode::Offline,
+        (false, false) => fetch::Mode::Download,
+    };
+    fetch::fetch(&mut batch, &manifest, mode)?;
+    fail_on(batch.take_problems())?;
     let hashed = hash::hash(&batch, !opts.dry_run, progress);
     fail_on(hashed.problems(&batch))?;
-    let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
     let mut published = publish::publish(&batch, &manifest, &hashed, !opts.dry_run);
     fail_on(std::mem::take(&mut published.problems))?;
     let located_images = published.report_locations(&batch, &hashed);
@@ -292,6 +334,7 @@ pub struct Checked {
 pub(crate) fn check(cfg: &Config, docs: &[Document]) -> Result<Checked, Error> {
     let mut batch = locate::locate(cfg, docs, OnMissing::Error, &NoProgress)?;
     let manifest = Manifest::load(&cfg.manifest, &cfg.destination)?;
+    fetch::fetch(&mut batch, &manifest, fetch::Mode::Check)?;
     let hashed = hash::hash(&batch, false, &NoProgress);
     // What each image would be published as: an entry made before locations
     // were stripped, for a photo that has one, is not good enough.

@@ -71,9 +71,17 @@ pub(crate) fn splice(
 fn summary(batch: &Batch<'_>, hashed: &Hashed, plan: &Plan) -> Summary {
     let mut summary = Summary {
         documents: batch.docs.len(),
-        references: batch.refs.len() + batch.remote + batch.missing,
+        references: batch.refs.len()
+            + batch.remote
+            + batch.missing
+            + batch.adopted.failed
+            + batch.adopted.planned,
         remote: batch.remote,
         missing: batch.missing,
+        adopted: batch.adopted.references,
+        downloaded: batch.adopted.downloaded,
+        to_adopt: batch.adopted.planned,
+        not_adopted: batch.adopted.failed,
         ..Summary::default()
     };
     let mut counted = HashSet::new();

@@ -35,7 +35,8 @@ pub(crate) fn upload(
     } else {
         send(batch, hashed, plan, opts, &mut entries)?
     };
-    let sources = batch.refs.iter().filter(|_| !opts.offline).filter_map(|r| {
+    let local = |r: &&super::locate::LocalRef| !opts.offline && !batch.is_adopted(r.file);
+    let sources = batch.refs.iter().filter(local).filter_map(|r| {
         let url = r.reference.url.trim();
         // An embed is recorded whole: eject gives it back as written.
         let written = match r.reference.context {
@@ -48,7 +49,11 @@ pub(crate) fn upload(
             written: written.into(),
         })
     });
-    let to_save = manifest.with_sources(entries, sources);
+    let origins = match opts.offline {
+        true => Vec::new(),
+        false => super::fetch::origins(batch, hashed),
+    };
+    let to_save = manifest.with_origins(manifest.with_sources(entries, sources), origins);
     if !to_save.is_empty() {
         let cfg = batch.cfg;
         Manifest::save_merged(&cfg.manifest, &cfg.destination, &to_save)?;

@@ -79,7 +79,7 @@ fn a_book_to_upload_is_handed_to_r2filter_and_a_warm_one_is_not() {
     let err = book.build().unwrap_err();
     assert!(
         book.stderr()
-            .contains("mdbook-r2filter hands uploads to the `r2filter` program"),
+            .contains("mdbook-r2filter hands uploads and downloads to the `r2filter` program"),
         "{err}"
     );
     assert_eq!(s3.requests().len(), 0, "no request before the hand-over");

@@ -11,6 +11,7 @@
 
 mod support;
 
+mod adopt;
 mod audit;
 mod bad_input;
 mod batch;

@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 mod book;
+mod imagehost;
 mod node;
 pub mod rendered;
 mod repo;
@@ -39,6 +40,7 @@ use sha2::Digest;
 use snapbox::{Assert, IntoData, Redactions};
 
 pub use book::*;
+pub use imagehost::*;
 pub use node::*;
 pub use repo::*;
 pub use s3::*;
