@@ -26,6 +26,13 @@ use libyaml_safer::{
 use super::{Format, FrontMatterError, Kept, Rule, Style, Under};
 use crate::scan::{Context, Reference, Scanned};
 
+/// How deep flow collections (`[…]`, `{…}`) may nest. libyaml's scanner
+/// does work proportional to the flow depth for every token (its stack of
+/// possible simple keys), so 100,000 `[` took minutes; the events stop here
+/// instead. go-yaml refuses deeper than 10,000, js-yaml overflows its stack
+/// well before, and no front matter a site builds comes near 1,000.
+const MAX_FLOW_DEPTH: usize = 1000;
+
 /// How many `key:<TAB>value` lines are accepted (see [`tabs_fixed`]).
 const MAX_TAB_FIXES: usize = 256;
 
@@ -171,6 +178,8 @@ impl<'t> Tree<'t> {
         let mut anchors: HashMap<String, usize> = HashMap::new();
         // Open collections: (node, is a flow collection or inside one).
         let mut open: Vec<(usize, bool)> = Vec::new();
+        // How many of them are flow collections (see [`MAX_FLOW_DEPTH`]).
+        let mut flow_depth = 0;
         let mut input = text.as_bytes();
         let mut parser = Parser::new();
         parser.set_input_string(&mut input);
@@ -179,6 +188,7 @@ impl<'t> Tree<'t> {
             let in_flow = open.last().is_some_and(|&(_, flow)| flow);
             let at = |m: libyaml_safer::Mark| usize::try_from(m.index).unwrap_or(text.len());
             let span = at(event.start_mark)..at(event.end_mark);
+            let start = span.start;
             let empty = Children {
                 first: NONE,
                 last: NONE,
@@ -220,7 +230,9 @@ impl<'t> Tree<'t> {
                     (Node::Mapping(empty), anchor, Some(flow))
                 }
                 EventData::SequenceEnd | EventData::MappingEnd => {
-                    open.pop();
+                    if let Some((_, true)) = open.pop() {
+                        flow_depth -= 1;
+                    }
                     continue;
                 }
                 _ => continue,
@@ -236,6 +248,15 @@ impl<'t> Tree<'t> {
                 None => tree.roots.push(id),
             }
             if let Some(flow) = opens {
+                if flow && flow_depth == MAX_FLOW_DEPTH {
+                    return Err(ParseError {
+                        message: format!(
+                            "flow collections ([…], {{…}}) nested deeper than {MAX_FLOW_DEPTH} levels"
+                        ),
+                        at: start,
+                    });
+                }
+                flow_depth += usize::from(flow);
                 open.push((id, flow));
             }
         }
