@@ -157,6 +157,35 @@ struct Children {
 }
 
 /// Every document of a YAML stream, as a flat tree.
+/// The open collections while events are read: (node, is a flow collection
+/// or inside one), and how many of them are flow collections.
+#[derive(Default)]
+struct Open {
+    stack: Vec<(usize, bool)>,
+    flow: usize,
+}
+
+impl Open {
+    /// Opens `id` (found at byte `at`), unless it nests flow collections
+    /// deeper than [`MAX_FLOW_DEPTH`].
+    fn push(&mut self, id: usize, flow: bool, at: usize) -> Result<(), ParseError> {
+        if flow && self.flow == MAX_FLOW_DEPTH {
+            let message =
+                format!("flow collections ([…], {{…}}) nested deeper than {MAX_FLOW_DEPTH} levels");
+            return Err(ParseError { message, at });
+        }
+        self.flow += usize::from(flow);
+        self.stack.push((id, flow));
+        Ok(())
+    }
+
+    fn pop(&mut self) {
+        if let Some((_, true)) = self.stack.pop() {
+            self.flow -= 1;
+        }
+    }
+}
+
 struct Tree<'t> {
     text: &'t str,
     nodes: Vec<Node>,
@@ -176,16 +205,13 @@ impl<'t> Tree<'t> {
         // Anchor name → node; a later anchor of the same name wins from
         // there on, as in YAML.
         let mut anchors: HashMap<String, usize> = HashMap::new();
-        // Open collections: (node, is a flow collection or inside one).
-        let mut open: Vec<(usize, bool)> = Vec::new();
-        // How many of them are flow collections (see [`MAX_FLOW_DEPTH`]).
-        let mut flow_depth = 0;
+        let mut open = Open::default();
         let mut input = text.as_bytes();
         let mut parser = Parser::new();
         parser.set_input_string(&mut input);
         for event in parser {
             let event = event.map_err(|e| ParseError::of(&e, text.len()))?;
-            let in_flow = open.last().is_some_and(|&(_, flow)| flow);
+            let in_flow = open.stack.last().is_some_and(|&(_, flow)| flow);
             let at = |m: libyaml_safer::Mark| usize::try_from(m.index).unwrap_or(text.len());
             let span = at(event.start_mark)..at(event.end_mark);
             let start = span.start;
@@ -230,9 +256,7 @@ impl<'t> Tree<'t> {
                     (Node::Mapping(empty), anchor, Some(flow))
                 }
                 EventData::SequenceEnd | EventData::MappingEnd => {
-                    if let Some((_, true)) = open.pop() {
-                        flow_depth -= 1;
-                    }
+                    open.pop();
                     continue;
                 }
                 _ => continue,
@@ -243,21 +267,12 @@ impl<'t> Tree<'t> {
             if let Some(name) = anchor {
                 anchors.insert(name, id);
             }
-            match open.last() {
+            match open.stack.last() {
                 Some(&(parent, _)) => tree.append(parent, id),
                 None => tree.roots.push(id),
             }
             if let Some(flow) = opens {
-                if flow && flow_depth == MAX_FLOW_DEPTH {
-                    return Err(ParseError {
-                        message: format!(
-                            "flow collections ([…], {{…}}) nested deeper than {MAX_FLOW_DEPTH} levels"
-                        ),
-                        at: start,
-                    });
-                }
-                flow_depth += usize::from(flow);
-                open.push((id, flow));
+                open.push(id, flow, start)?;
             }
         }
         Ok(tree)
