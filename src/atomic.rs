@@ -27,10 +27,18 @@ pub(crate) fn stage_with(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".r2filter-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".r2filter-").suffix(".tmp");
+    // A temp file is 0600; the file it becomes is made as `File::create`
+    // makes one (0666 less the umask), or keeps the mode of the file it
+    // replaces: an images index or a local-store object under public/ must
+    // stay readable by the web server.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
     fill(tmp.as_file_mut())?;
     if durable {
         tmp.as_file().sync_all()?;
@@ -92,5 +100,21 @@ mod tests {
         drop(stage(&path, b"three", false).unwrap());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(write_atomic(&dir.path().join("no/such/f"), b"x", false).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn modes_are_those_of_a_created_or_replaced_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let new = dir.path().join("index.json");
+        write_atomic(&new, b"{}", false).unwrap();
+        assert_eq!(mode(&new), mode(&plain), "as File::create makes it");
+        std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&new, b"{ }", false).unwrap();
+        assert_eq!(mode(&new), 0o640, "a replaced file keeps its mode");
     }
 }
