@@ -42,12 +42,15 @@ pub fn size(bytes: &[u8], kind: ImageType) -> Result<Size, String> {
         imagesize::ImageError::CorruptedImage => "its header is corrupt".to_string(),
         imagesize::ImageError::IoError(_) => "its header is cut off".to_string(),
     })?;
-    let (Ok(w), Ok(h)) = (u32::try_from(s.width), u32::try_from(s.height)) else {
+    // 2^31 - 1 is PNG's limit and past any a browser lays out: a header
+    // beyond it is corrupt (random bytes behind a real signature).
+    let (Ok(w), Ok(h)) = (i32::try_from(s.width), i32::try_from(s.height)) else {
         return Err(format!("its header says {}×{}", s.width, s.height));
     };
     if w == 0 || h == 0 {
         return Err(format!("its header says {w}×{h}"));
     }
+    let (w, h) = (w.unsigned_abs(), h.unsigned_abs());
     // Orientations 5 to 8 turn the picture a quarter.
     Ok(match exif_orientation(bytes, kind) {
         Some(5..=8) => Size {

@@ -162,6 +162,13 @@ fn an_unreadable_header_is_an_error_that_says_why() {
             height: 1
         })
     );
+    // Random bytes behind a PNG signature: a width past 2^31 - 1 is no size.
+    let huge =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\x7b\xa5\x3c\x76\xe7\x8f\x2d\x1d\x08\x06\0\0\0\0\0\0\0";
+    assert_eq!(
+        size(huge, kind("image/png")).unwrap_err(),
+        "its header says 2074426486×3884920093"
+    );
     // Its header reads, its pixels do not: a size, and why no placeholder.
     let m = Measured::of(stub, kind("image/png"), true);
     assert_eq!(
