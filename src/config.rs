@@ -287,19 +287,6 @@ pub enum Placeholder {
     Blur,
 }
 
-impl std::str::FromStr for Placeholder {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "blur" => Ok(Placeholder::Blur),
-            "none" => Ok(Placeholder::None),
-            _ => Err(format!(
-                "`{s}` is not a placeholder: use \"blur\" (or \"none\")"
-            )),
-        }
-    }
-}
-
 /// A value as `--help` shows it (a `default_value`).
 fn shown(value: impl clap::ValueEnum) -> String {
     value

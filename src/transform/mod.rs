@@ -65,20 +65,6 @@ pub enum StripMetadata {
     None,
 }
 
-impl std::str::FromStr for StripMetadata {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "location" => Ok(StripMetadata::Location),
-            "all" => Ok(StripMetadata::All),
-            "none" => Ok(StripMetadata::None),
-            _ => Err(format!(
-                "`{s}` is not a strip-metadata mode: use \"location\", \"all\" or \"none\""
-            )),
-        }
-    }
-}
-
 impl std::fmt::Display for StripMetadata {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -108,19 +94,6 @@ pub enum Convert {
     None,
     /// WebP: lossy at `quality` for JPEG, lossless for PNG with transparency.
     Webp,
-}
-
-impl std::str::FromStr for Convert {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "webp" => Ok(Convert::Webp),
-            "none" => Ok(Convert::None),
-            _ => Err(format!(
-                "`{s}` is not a format to convert to: use \"webp\" (or \"none\")"
-            )),
-        }
-    }
 }
 
 /// The default lossy quality (as sharp and most image CDNs use).
